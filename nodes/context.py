@@ -1,0 +1,73 @@
+"""Run-time configuration of the CREATOR graph (LangGraph ``context_schema``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from toolmaker.models import ModelRequest
+
+
+@dataclass(kw_only=True)
+class CreatorContext:
+    """Per-run settings. Empty model fields fall back to the process settings."""
+
+    maker_model: str = field(
+        default="",
+        metadata={"description": "Model of the maker role; empty = settings (embedded 1.5B)."},
+    )
+    maker_base_url: str = field(
+        default="",
+        metadata={"description": "OpenAI-compatible base URL of the maker; empty = settings."},
+    )
+    user_model: str = field(
+        default="",
+        metadata={"description": "Model of the user role; empty = settings (embedded 0.5B)."},
+    )
+    user_base_url: str = field(
+        default="",
+        metadata={"description": "OpenAI-compatible base URL of the user; empty = settings."},
+    )
+    creator_role: Literal["maker", "user"] = field(
+        default="maker",
+        metadata={"description": "Which role plays create, decide and rectify."},
+    )
+    max_rectify_rounds: int = field(
+        default=3,
+        metadata={"description": "Rectification rounds before the run is declared failed."},
+    )
+    execution_timeout_s: float = field(
+        default=5.0,
+        metadata={"description": "Wall-clock limit of one execution of tool + call."},
+    )
+    self_checks: bool = field(
+        default=True,
+        metadata={"description": "Run the model's own assert checks of the tool before the call."},
+    )
+    create_prompt: str = field(
+        default="default",
+        metadata={"description": "Prompt variant of the create node (name or file path)."},
+    )
+    decide_prompt: str = field(
+        default="default",
+        metadata={"description": "Prompt variant of the decide node (name or file path)."},
+    )
+    rectify_prompt: str = field(
+        default="default",
+        metadata={"description": "Prompt variant of the rectify node (name or file path)."},
+    )
+    temperature: float = field(default=0.0, metadata={"description": "Sampling temperature (0 = greedy)."})
+    seed: int = field(default=0, metadata={"description": "Sampling seed, for repeatable runs."})
+    max_tokens: int = field(default=1024, metadata={"description": "Most tokens one model reply may have."})
+
+    def model_request(self, role: Literal["maker", "user"] | None = None) -> ModelRequest:
+        """Describe the chat model a node needs (the CREATOR role unless ``role`` is given)."""
+        role = role or self.creator_role
+        return ModelRequest(
+            role=role,
+            model=self.maker_model if role == "maker" else self.user_model,
+            base_url=self.maker_base_url if role == "maker" else self.user_base_url,
+            temperature=self.temperature,
+            seed=self.seed,
+            max_tokens=self.max_tokens,
+        )

@@ -1,0 +1,36 @@
+"""create: the model writes a general, documented tool for this kind of problem."""
+
+from __future__ import annotations
+
+from langgraph.runtime import Runtime
+
+from nodes.asking import ask, problem_values, reply_excerpt
+from nodes.checks import partition_asserts
+from nodes.context import CreatorContext
+from nodes.parsing import split_reply
+from nodes.state import CreatorState
+from toolmaker.models import ChatModelFactory
+from tools_registry.source import ToolSourceError, tool_from_source
+
+
+def create(
+    state: CreatorState, runtime: Runtime[CreatorContext], *, models: ChatModelFactory
+) -> dict[str, object]:
+    """Ask for a tool (abstract reasoning) and keep its definitions and assert checks.
+
+    Example calls and prints below the function are stripped. A reply with no usable
+    function leaves ``tool`` empty and a ``pending_failure`` for rectify.
+    """
+    context = runtime.context
+    text, tokens = ask(models, context, "create", context.create_prompt, **problem_values(state))
+    update: dict[str, object] = {"tokens": tokens, "rounds": 0, "status": "running", "last_fix": "none"}
+    try:
+        definitions, statements = split_reply(text, "create")
+        tool = tool_from_source(definitions)
+    except ToolSourceError as exc:
+        failure = (
+            f"The create step's reply held no usable tool: {exc}.\nThe reply was:\n{reply_excerpt(text)}"
+        )
+        return {**update, "tool": None, "checks": "", "call": "", "pending_failure": failure}
+    checks = partition_asserts(statements)[0] if context.self_checks else ""
+    return {**update, "tool": tool, "checks": checks, "call": "", "pending_failure": None}

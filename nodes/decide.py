@@ -1,0 +1,42 @@
+"""decide: the model writes the call of the tool for this very problem."""
+
+from __future__ import annotations
+
+from langgraph.runtime import Runtime
+
+from nodes.asking import ask, problem_values, reply_excerpt
+from nodes.context import CreatorContext
+from nodes.parsing import call_from_code, require_code
+from nodes.state import CreatorState
+from toolmaker.models import ChatModelFactory
+from tools_registry.source import ToolSourceError, render_tool_signature
+
+
+def decide(
+    state: CreatorState, runtime: Runtime[CreatorContext], *, models: ChatModelFactory
+) -> dict[str, object]:
+    """Ask for code that calls the tool with this problem's values and prints the answer.
+
+    The model sees the tool's signature and docstring only, as any later user of the
+    tool would. A reply that never calls the tool becomes a ``pending_failure``.
+    """
+    tool = state.get("tool")
+    if tool is None:
+        return {}
+    context = runtime.context
+    text, tokens = ask(
+        models,
+        context,
+        "decide",
+        context.decide_prompt,
+        **problem_values(state),
+        tool=render_tool_signature(tool),
+    )
+    try:
+        call = call_from_code(require_code(text, "decide"), tool["name"], tool["code"])
+    except ToolSourceError as exc:
+        failure = (
+            f"The decide step's reply held no usable call: {exc}.\nThe reply was:\n{reply_excerpt(text)}"
+        )
+        return {"tokens": tokens, "call": "", "pending_failure": failure}
+    return {"tokens": tokens, "call": call, "pending_failure": None}

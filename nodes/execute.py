@@ -1,0 +1,51 @@
+"""execute: run tool, checks and call in the sandbox; accept an answer or ask to rectify."""
+
+from __future__ import annotations
+
+from langgraph.runtime import Runtime
+
+from nodes.context import CreatorContext
+from nodes.judging import Verdict, judge, program_files
+from nodes.state import Attempt, CreatorState, Status
+from sandbox import Executor, Limits
+
+
+def execute(
+    state: CreatorState, runtime: Runtime[CreatorContext], *, executor: Executor
+) -> dict[str, object]:
+    """Run the current tool and call once and record the attempt.
+
+    Sets ``status`` to ``solved`` on an accepted answer, ``failed`` once
+    ``max_rectify_rounds`` are used up (or the sandbox itself broke), else ``running``.
+    A pending parse failure is recorded as an attempt without running anything.
+    """
+    context = runtime.context
+    tool = state.get("tool")
+    tool_code = tool["code"] if tool else ""
+    checks, call = state.get("checks", ""), state.get("call", "")
+    result = None
+    if pending := state.get("pending_failure"):
+        verdict = Verdict(None, pending)
+    else:
+        main, modules = program_files(tool_code, checks, call)
+        result = executor.run(main, modules=modules, limits=Limits(wall_seconds=context.execution_timeout_s))
+        verdict = judge(result)
+    rounds = state.get("rounds", 0)
+    status: Status
+    if verdict.answer is not None:
+        status = "solved"
+    elif verdict.infrastructure_error or rounds >= context.max_rectify_rounds:
+        status = "failed"
+    else:
+        status = "running"
+    attempt = Attempt(
+        round=rounds,
+        tool_code=tool_code,
+        checks=checks,
+        call=call,
+        result=result,
+        answer=verdict.answer,
+        failure=verdict.failure,
+        fixed=state.get("last_fix", "none"),
+    )
+    return {"attempts": [attempt], "answer": verdict.answer, "status": status, "pending_failure": None}

@@ -1,0 +1,120 @@
+"""Assemble the program that runs, and judge its result: an answer, or why not."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from sandbox.result import ExecutionResult
+
+TOOL_FILE, CHECKS_FILE, MAIN_FILE = "tool.py", "checks.py", "main.py"
+_IMPORT_TOOL = "from tool import *"
+_FRAME = re.compile(r'File "(tool|checks|main)\.py", line (\d+)')
+_PART_NAMES = {"tool": "tool", "checks": "self-check", "main": "call"}
+_ANSWER_PREFIX = re.compile(r"^\s*(final answer|answer|result)\s*[:=]\s*", re.I)
+_OBJECT_REPR = re.compile(r"^<[\w.]+ (object|at|function|built-in|class|generator)\b")
+_MAX_ANSWER_CHARS = 300
+
+
+def program_files(tool_code: str, checks: str, call: str) -> tuple[str, dict[str, str]]:
+    """Return ``(main, modules)`` for the executor: the call imports tool and checks.
+
+    The import is the first line of ``main.py`` and ``checks.py``, so line N of what the
+    model wrote is line N+1 there; :func:`_readable_traceback` undoes that.
+    """
+    modules = {TOOL_FILE: tool_code}
+    first_line = _IMPORT_TOOL
+    if checks.strip():
+        modules[CHECKS_FILE] = f"{_IMPORT_TOOL}\n{checks}\n"
+        first_line += "; import checks"
+    return f"{first_line}\n{call}\n", modules
+
+
+def _readable_traceback(traceback: str) -> str:
+    """Name frames after what the model wrote (tool, self-check, call), with its line numbers.
+
+    The frame of our own import line is dropped: it is not the model's code.
+    """
+    kept: list[str] = []
+    skipping = False
+    for line in traceback.splitlines():
+        if line.startswith("  File "):
+            match = _FRAME.search(line)
+            skipping = bool(match and match.group(1) == "main" and match.group(2) == "1")
+        elif not line.startswith("    "):
+            skipping = False
+        if not skipping:
+            kept.append(line)
+
+    def rename(match: re.Match[str]) -> str:
+        part, line_number = match.group(1), int(match.group(2))
+        offset = 0 if part == "tool" else 1
+        return f'File "{_PART_NAMES[part]}", line {line_number - offset}'
+
+    return _FRAME.sub(rename, "\n".join(kept)).strip()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """An accepted answer, or the reason there is none (shown to rectify)."""
+
+    answer: str | None
+    failure: str | None
+    infrastructure_error: bool = False
+    """True when the failure is ours (sandbox), not the model's code."""
+
+
+def _answer_problem(answer: str) -> str | None:
+    if answer in {"None", ""}:
+        return (
+            "The code printed `None`: the tool probably does not `return` its result, "
+            "or the call prints the wrong thing."
+        )
+    try:
+        if not math.isfinite(float(answer)):
+            return f"The code printed `{answer}`, which is not a usable answer."
+    except ValueError:
+        pass
+    if _OBJECT_REPR.match(answer):
+        return f"The code printed an object (`{answer[:80]}`), not its value: call it or print the value."
+    if len(answer) > _MAX_ANSWER_CHARS:
+        return f"The code printed a last line of {len(answer)} characters: print only the final answer."
+    return None
+
+
+def extract_answer(stdout: str) -> str | None:
+    """The last non-empty line printed, without an ``Answer:`` style prefix."""
+    lines = [line.strip() for line in stdout.splitlines() if line.strip()]
+    return _ANSWER_PREFIX.sub("", lines[-1]).strip() if lines else None
+
+
+def judge(result: ExecutionResult) -> Verdict:
+    """Decide whether a run produced an answer; otherwise say why, for the model."""
+    error = result["error"]
+    if result["status"] == "sandbox_error":
+        message = error["message"] if error else "unknown"
+        return Verdict(None, f"The sandbox itself failed: {message}", infrastructure_error=True)
+    if result["status"] != "ok" and error is not None:
+        where = _PART_NAMES.get(error.get("file", "").removesuffix(".py"), "code")
+        lines = [f"Running the {where} failed with {error['type']}: {error['message']}".rstrip(": ")]
+        if error["traceback"]:
+            lines.append(_readable_traceback(error["traceback"]))
+        if where == "self-check" and error["type"] == "AssertionError":
+            lines.append(
+                "One of your own assert checks failed: either the tool computes the "
+                "wrong value or the expected value in the check is wrong."
+            )
+        if hint := error.get("hint"):
+            lines.append(f"Hint: {hint}.")
+        if result["stdout"].strip():
+            lines.append(f"It printed before failing:\n{result['stdout'][-500:]}")
+        return Verdict(None, "\n".join(lines))
+    answer = extract_answer(result["stdout"])
+    if answer is None:
+        return Verdict(
+            None, "The code ran without error but printed nothing: the call must print the final answer."
+        )
+    if problem := _answer_problem(answer):
+        return Verdict(None, problem)
+    return Verdict(answer, None)

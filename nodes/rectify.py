@@ -1,0 +1,84 @@
+"""rectify: show the model what went wrong; take its fixed tool, call, or both."""
+
+from __future__ import annotations
+
+from langgraph.runtime import Runtime
+
+from nodes.asking import ask, problem_values, reply_excerpt
+from nodes.checks import partition_asserts
+from nodes.context import CreatorContext
+from nodes.parsing import call_from_code, split_reply
+from nodes.state import CreatorState, FixTarget
+from toolmaker.models import ChatModelFactory
+from tools_registry.source import ToolSourceError, ToolSpec, defines_function, tool_from_source
+
+_NO_TOOL = "# (no usable tool yet: write one)"
+_NO_CALL = "# (no usable call yet: write one)"
+
+
+def _fix_target(tool_changed: bool, call_changed: bool) -> FixTarget:
+    if tool_changed and call_changed:
+        return "both"
+    return "tool" if tool_changed else "call" if call_changed else "none"
+
+
+def rectify(
+    state: CreatorState, runtime: Runtime[CreatorContext], *, models: ChatModelFactory
+) -> dict[str, object]:
+    """Ask for a fix of the last failed attempt and apply it.
+
+    Which part was fixed is read from the code itself: function definitions in the reply
+    replace the tool (with the asserts that follow them), other statements that call the
+    tool replace the call. ``last_fix`` records ``tool``, ``call``, ``both`` or ``none``;
+    a reply that changes nothing becomes a ``pending_failure`` saying so.
+    """
+    context = runtime.context
+    tool, checks, call = state.get("tool"), state.get("checks", ""), state.get("call", "")
+    failure = state["attempts"][-1]["failure"] or ""
+    text, tokens = ask(
+        models,
+        context,
+        "rectify",
+        context.rectify_prompt,
+        **problem_values(state),
+        tool_code=tool["code"].strip() if tool else _NO_TOOL,
+        checks=f"\nIts self-checks:\n```python\n{checks}\n```\n" if checks else "",
+        call=call or _NO_CALL,
+        failure=failure,
+    )
+    update: dict[str, object] = {"tokens": tokens, "rounds": state.get("rounds", 0) + 1}
+    try:
+        new_tool, new_checks, new_call = _apply_reply(text, tool, checks, call, context.self_checks)
+    except ToolSourceError as exc:
+        message = f"The rectify step's reply could not be used: {exc}.\nThe reply was:\n{reply_excerpt(text)}"
+        return {**update, "last_fix": "none", "pending_failure": message}
+    tool_changed = new_tool != tool or new_checks != checks
+    fixed = _fix_target(tool_changed, new_call != call)
+    pending = None
+    if fixed == "none":
+        pending = f"The last fix changed neither the tool nor the call, so it still fails:\n{failure}"
+    elif new_tool is None or not new_call:
+        pending = "After the fix there is still no usable tool and call: write both."
+    return {
+        **update,
+        "tool": new_tool,
+        "checks": new_checks,
+        "call": new_call,
+        "last_fix": fixed,
+        "pending_failure": pending,
+    }
+
+
+def _apply_reply(
+    text: str, tool: ToolSpec | None, checks: str, call: str, self_checks: bool
+) -> tuple[ToolSpec | None, str, str]:
+    definitions, statements = split_reply(text, "rectify")
+    asserts, others = partition_asserts(statements)
+    if defines_function(definitions):
+        tool = tool_from_source(definitions, preferred_name=tool["name"] if tool else None)
+        checks = asserts if self_checks else ""
+    elif definitions.strip():
+        others = f"{definitions}\n{others}"
+    if others.strip() and tool is not None:
+        call = call_from_code(others, tool["name"], tool["code"])
+    return tool, checks, call

@@ -1,0 +1,89 @@
+"""The CREATOR graph's state: what the nodes read and the partial updates they return."""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Literal, NotRequired
+
+from typing_extensions import TypedDict
+
+from sandbox.result import ExecutionResult
+from tools_registry.source import ToolSpec
+
+Status = Literal["running", "solved", "failed"]
+FixTarget = Literal["tool", "call", "both", "none"]
+Role = Literal["maker", "user"]
+
+
+class TokenUsage(TypedDict):
+    """Tokens and calls spent by one model role."""
+
+    input: int
+    output: int
+    calls: int
+
+
+def add_usage(
+    left: dict[str, TokenUsage] | None, right: dict[str, TokenUsage] | None
+) -> dict[str, TokenUsage]:
+    """Reducer: sum token usage per role."""
+    merged = dict(left or {})
+    for role, usage in (right or {}).items():
+        before = merged.get(role, TokenUsage(input=0, output=0, calls=0))
+        merged[role] = TokenUsage(
+            input=before["input"] + usage["input"],
+            output=before["output"] + usage["output"],
+            calls=before["calls"] + usage["calls"],
+        )
+    return merged
+
+
+class Attempt(TypedDict):
+    """One execution of the current tool and call, with its verdict."""
+
+    round: int
+    """0 for the first run, n for the run after the n-th rectification."""
+    tool_code: str
+    checks: str
+    """The model's own ``assert`` checks of the tool, run before the call."""
+    call: str
+    result: ExecutionResult | None
+    """None when nothing could run (the model's code could not be parsed)."""
+    answer: str | None
+    failure: str | None
+    """Why this attempt is not accepted, in words shown to the rectify step."""
+    fixed: FixTarget
+    """What the rectification before this attempt changed (``none`` for round 0)."""
+
+
+class CreatorInput(TypedDict):
+    """What a caller gives the CREATOR graph."""
+
+    problem: str
+    """The question to solve, in natural language."""
+    table: NotRequired[str]
+    """Optional table or reference text the problem refers to."""
+
+
+class CreatorState(CreatorInput, total=False):
+    """Everything the CREATOR graph knows about one problem."""
+
+    tool: ToolSpec | None
+    """The created (possibly rectified) tool; None until one parses."""
+    checks: str
+    """The model's ``assert`` checks of the tool."""
+    call: str
+    """Code that calls the tool for this problem and prints the answer."""
+    pending_failure: str | None
+    """A parse failure of the last model reply, waiting to be shown to rectify."""
+    last_fix: FixTarget
+    """What the last rectification changed."""
+    attempts: Annotated[list[Attempt], operator.add]
+    """Every execution so far, oldest first."""
+    rounds: int
+    """Rectification rounds used."""
+    answer: str | None
+    """The accepted answer (the last line the call printed)."""
+    status: Status
+    tokens: Annotated[dict[str, TokenUsage], add_usage]
+    """Tokens and calls per model role."""

@@ -1,0 +1,291 @@
+"""Executors: run code in a fresh child process under limits, return an ExecutionResult."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import resource
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Protocol
+
+from sandbox.result import ExecutionError, ExecutionResult, ExecutionStatus, Limits
+
+_RUNNER = Path(__file__).with_name("_runner.py")
+_SAFE_ENV = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "LANG": "C.UTF-8",
+    "LC_ALL": "C.UTF-8",
+}
+_READ_CHUNK = 65536
+
+
+class Executor(Protocol):
+    """Anything that runs Python code confined and reports an :class:`ExecutionResult`."""
+
+    name: str
+
+    def run(
+        self,
+        main: str,
+        *,
+        modules: Mapping[str, str] | None = None,
+        limits: Limits | None = None,
+    ) -> ExecutionResult:
+        """Run ``main`` as ``main.py`` beside ``modules`` (file name → source).
+
+        Args:
+            main: Source of the entry file.
+            modules: Further files importable from the entry file, e.g. ``{"tool.py": ...}``.
+            limits: Bounds for the run; the executor's defaults when omitted.
+
+        Returns:
+            The structured result. Never raises for anything the code does.
+        """
+        ...
+
+
+def _hint_for(error_type: str) -> str | None:
+    hints = {
+        "RecursionError": "the recursion went too deep: use a loop or a closed formula",
+        "MemoryError": "the code ran out of memory: avoid building huge lists or numbers",
+        "ModuleNotFoundError": "only the Python standard library and sympy are available",
+        "SyntaxError": "the code is not valid Python: check brackets, indentation and quotes",
+        "NameError": "a name is used before it is defined or imported",
+    }
+    return hints.get(error_type)
+
+
+class SubprocessExecutor:
+    """A fresh ``python -I`` child per run, in its own session and scratch directory.
+
+    The child gets an allow-listed environment (no host variables, so no secrets), a
+    private scratch directory removed afterwards, closed stdin, rlimits on CPU time,
+    address space, file size, open files and core dumps, and is killed with its whole
+    process group on wall-clock timeout or when its output passes the cap.
+    """
+
+    name = "subprocess"
+
+    def __init__(self, python: str | None = None, default_limits: Limits | None = None) -> None:
+        """Create an executor.
+
+        Args:
+            python: The interpreter for the child; ours by default, so the same
+                packages (the standard library and sympy) are importable.
+            default_limits: Limits used when a run passes none.
+        """
+        self.python = python or sys.executable
+        self.default_limits = default_limits or Limits()
+
+    def run(
+        self,
+        main: str,
+        *,
+        modules: Mapping[str, str] | None = None,
+        limits: Limits | None = None,
+    ) -> ExecutionResult:
+        """Run ``main`` in a child process; see :meth:`Executor.run`."""
+        limits = limits or self.default_limits
+        started = time.monotonic()
+        workdir = Path(tempfile.mkdtemp(prefix="toolmaker-run-"))
+        try:
+            return self._run_in(workdir, main, modules or {}, limits, started)
+        except OSError as exc:
+            return _result(
+                "sandbox_error",
+                "",
+                "",
+                ExecutionError(type=type(exc).__name__, message=str(exc), traceback=""),
+                started,
+                self.name,
+            )
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def _run_in(
+        self,
+        workdir: Path,
+        main: str,
+        modules: Mapping[str, str],
+        limits: Limits,
+        started: float,
+    ) -> ExecutionResult:
+        scratch = workdir / "scratch"
+        scratch.mkdir()
+        for filename, source in {**modules, "main.py": main}.items():
+            if Path(filename).name != filename or not filename.endswith(".py"):
+                raise OSError(f"module file name must be a plain *.py name: {filename!r}")
+            (scratch / filename).write_text(source, encoding="utf-8")
+        report = workdir / "report.json"
+        env = {**_SAFE_ENV, "HOME": str(scratch), "TMPDIR": str(scratch)}
+        process = subprocess.Popen(
+            [self.python, "-I", "-X", "utf8", str(_RUNNER), str(scratch), "main.py", str(report)],
+            cwd=scratch,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+            preexec_fn=lambda: _apply_limits(limits),
+        )
+        stdout, stderr, stopped_for = _collect(process, limits)
+        returncode = process.wait()
+        _kill_group(process.pid)
+        status, error = _classify(returncode, stopped_for, report, limits)
+        return _result(status, stdout, stderr, error, started, self.name)
+
+
+def _apply_limits(limits: Limits) -> None:
+    cpu = limits.cpu_seconds or math.ceil(limits.wall_seconds)
+    memory = limits.memory_mb * 1024 * 1024
+    file_size = limits.file_size_mb * 1024 * 1024
+    for kind, value in (
+        (resource.RLIMIT_CPU, (cpu, cpu + 1)),
+        (resource.RLIMIT_AS, (memory, memory)),
+        (resource.RLIMIT_FSIZE, (file_size, file_size)),
+        (resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files)),
+        (resource.RLIMIT_CORE, (0, 0)),
+    ):
+        resource.setrlimit(kind, value)
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
+def _kill_group(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+def _collect(process: subprocess.Popen[bytes], limits: Limits) -> tuple[str, str, str | None]:
+    """Read both pipes until EOF, the deadline, or the output cap; return why we stopped."""
+    assert process.stdout is not None and process.stderr is not None
+    buffers = {process.stdout.fileno(): bytearray(), process.stderr.fileno(): bytearray()}
+    selector = selectors.DefaultSelector()
+    for fd in buffers:
+        selector.register(fd, selectors.EVENT_READ)
+    deadline = time.monotonic() + limits.wall_seconds
+    stopped_for: str | None = None
+    while selector.get_map():
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            stopped_for = "wall_seconds"
+            break
+        if process.poll() is not None:
+            # Leftover children may hold the pipes open: end them so EOF arrives.
+            _kill_group(process.pid)
+        for key, _ in selector.select(min(remaining, 0.1)):
+            chunk = os.read(key.fd, _READ_CHUNK)
+            if not chunk:
+                selector.unregister(key.fd)
+                continue
+            buffers[key.fd] += chunk
+            if len(buffers[key.fd]) > limits.output_bytes:
+                stopped_for = "output_bytes"
+        if stopped_for:
+            break
+    _kill_group(process.pid)
+    selector.close()
+    stdout, stderr = (
+        bytes(buffers[stream.fileno()][: limits.output_bytes]).decode("utf-8", errors="replace")
+        for stream in (process.stdout, process.stderr)
+    )
+    process.stdout.close()
+    process.stderr.close()
+    return stdout, stderr, stopped_for
+
+
+def _classify(
+    returncode: int, stopped_for: str | None, report: Path, limits: Limits
+) -> tuple[ExecutionStatus, ExecutionError | None]:
+    if stopped_for == "wall_seconds":
+        return "timeout", ExecutionError(
+            type="Timeout",
+            message=f"the code ran past the {limits.wall_seconds:g} s time limit",
+            traceback="",
+            limit="wall_seconds",
+            limit_value=limits.wall_seconds,
+            hint="avoid brute force over large ranges and loops that never end",
+        )
+    if stopped_for == "output_bytes":
+        return "output_limit", ExecutionError(
+            type="OutputLimit",
+            message=f"the code printed more than {limits.output_bytes} bytes",
+            traceback="",
+            limit="output_bytes",
+            limit_value=limits.output_bytes,
+            hint="print only the final answer",
+        )
+    if returncode < 0:
+        signum = -returncode
+        if signum in (signal.SIGXCPU, signal.SIGKILL):
+            cpu = limits.cpu_seconds or math.ceil(limits.wall_seconds)
+            return "timeout", ExecutionError(
+                type="Timeout",
+                message=f"the code used more than {cpu} s of CPU time",
+                traceback="",
+                limit="cpu_seconds",
+                limit_value=cpu,
+                signal=signum,
+                hint="avoid brute force over large ranges and loops that never end",
+            )
+        return "crashed", ExecutionError(
+            type="Crashed",
+            message=f"the process was ended by signal {signal.Signals(signum).name}",
+            traceback="",
+            signal=signum,
+        )
+    try:
+        reported = json.loads(report.read_text(encoding="utf-8"))["error"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return "crashed", ExecutionError(
+            type="Crashed",
+            message=f"the process exited with status {returncode} before reporting",
+            traceback="",
+        )
+    if reported is None:
+        return "ok", None
+    error = ExecutionError(
+        type=str(reported.get("type", "Error")),
+        message=str(reported.get("message", "")),
+        traceback=str(reported.get("traceback", "")),
+    )
+    if "file" in reported:
+        error["file"] = str(reported["file"])
+    if hint := _hint_for(error["type"]):
+        error["hint"] = hint
+    if error["type"] == "MemoryError":
+        error["limit"], error["limit_value"] = "memory_mb", limits.memory_mb
+        return "resource_limit", error
+    return "error", error
+
+
+def _result(
+    status: ExecutionStatus,
+    stdout: str,
+    stderr: str,
+    error: ExecutionError | None,
+    started: float,
+    backend: str,
+) -> ExecutionResult:
+    return ExecutionResult(
+        status=status,
+        stdout=stdout,
+        stderr=stderr,
+        error=error,
+        seconds=round(time.monotonic() - started, 4),
+        backend=backend,
+    )
+
+
+def default_executor() -> Executor:
+    """Return the strongest executor available here (the subprocess one, for now)."""
+    return SubprocessExecutor()

@@ -1,0 +1,152 @@
+"""The ``toolmaker`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.syntax import Syntax
+
+from toolmaker import __version__
+from toolmaker.solving import SolveReport
+
+_EXIT_FAILED, _EXIT_ERROR = 1, 2
+_NEXT_STEP = {
+    "create": "deciding how to call the tool…",
+    "decide": "executing in the sandbox…",
+    "execute": "rectifying…",
+    "rectify": "executing in the sandbox…",
+}
+
+
+def _describe_update(node: str, update: dict[str, Any]) -> str:
+    if node == "create":
+        tool = update.get("tool")
+        return f"created tool [bold]{tool['name']}[/]" if tool else "create: no usable tool"
+    if node == "decide":
+        return "decided the call" if update.get("call") else "decide: no usable call"
+    if node == "rectify":
+        return f"rectify round {update.get('rounds')}: fixed {update.get('last_fix')}"
+    if node == "execute":
+        attempt = update["attempts"][-1]
+        if attempt["answer"] is not None:
+            return f"executed: answer [bold green]{attempt['answer']}[/]"
+        first_line = (attempt["failure"] or "").splitlines()[0][:100]
+        return f"executed: [yellow]{first_line}[/]"
+    return node
+
+
+def _solve(args: argparse.Namespace) -> int:
+    from graphs.creator import build_creator_graph
+    from nodes.context import CreatorContext
+    from toolmaker.solving import solve
+
+    err = Console(stderr=True)
+    table = Path(args.table).read_text(encoding="utf-8") if args.table else ""
+    context = CreatorContext(
+        max_rectify_rounds=args.max_rounds,
+        execution_timeout_s=args.timeout,
+        self_checks=args.self_checks,
+        maker_model=args.model or "",
+        maker_base_url=args.base_url or "",
+    )
+    graph = build_creator_graph().compile(name="creator")
+    problem = {"problem": args.question, **({"table": table} if table else {})}
+
+    with err.status("creating a tool (an embedded model first loads for a few seconds)…") as spinner:
+
+        def progress(node: str, update: dict[str, Any]) -> None:
+            err.print(f"[dim]•[/] {_describe_update(node, update)}")
+            spinner.update(_NEXT_STEP.get(node, "working…"))
+
+        report = solve(graph, problem, context, on_progress=progress)  # type: ignore[arg-type]
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        _print_report(report)
+    if report["error"]:
+        err.print(f"[red]error:[/] {report['error']}")
+        return _EXIT_ERROR
+    return 0 if report["status"] == "solved" else _EXIT_FAILED
+
+
+def _print_report(report: SolveReport) -> None:
+    out = Console()
+    if report["tool"]:
+        out.print(Panel(Syntax(report["tool"]["code"], "python"), title="tool"))
+    if report["call"]:
+        out.print(Panel(Syntax(report["call"], "python"), title="call"))
+    if report["attempts"]:
+        last = report["attempts"][-1]
+        stdout = last["result"]["stdout"].strip() if last["result"] else ""
+        output = stdout or last["failure"] or ""
+        out.print(Panel(output, title="output"))
+    tokens = ", ".join(
+        f"{role} {usage['input']} in / {usage['output']} out ({usage['calls']} calls)"
+        for role, usage in report["tokens"].items()
+    )
+    out.print(f"[bold]answer:[/] {report['answer']}   [bold]status:[/] {report['status']}")
+    out.print(f"rounds: {report['rounds']}   tokens: {tokens or 'none'}   seconds: {report['seconds']}")
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import time
+
+    from toolmaker.embedded.server import get_embedded_server
+    from toolmaker.settings import get_settings
+
+    server = get_embedded_server(args.model, get_settings())
+    print(f"serving {args.model} at {server.base_url} (Ctrl-C to stop)", flush=True)
+    try:
+        while server.is_healthy():
+            time.sleep(2)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``toolmaker`` command."""
+    parser = argparse.ArgumentParser(
+        prog="toolmaker", description="Language models that make their own tools."
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    solve = commands.add_parser(
+        "solve", help="solve a problem with CREATOR (create → decide → execute ⇄ rectify)"
+    )
+    solve.add_argument("question", help="the problem, in natural language")
+    solve.add_argument("--table", help="a file with a table or reference text for the problem")
+    solve.add_argument("--max-rounds", type=int, default=3, help="rectification rounds (default 3)")
+    solve.add_argument("--timeout", type=float, default=5.0, help="seconds per execution (default 5)")
+    solve.add_argument("--model", help="model of the maker role (default: settings / embedded)")
+    solve.add_argument("--base-url", help="OpenAI-compatible base URL of the maker role")
+    solve.add_argument(
+        "--self-checks",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="run the model's own assert checks of its tool (default on)",
+    )
+    solve.add_argument("--json", action="store_true", help="print one JSON object")
+    solve.set_defaults(handler=_solve)
+
+    serve = commands.add_parser("serve", help="serve an embedded model on 127.0.0.1 until stopped")
+    serve.add_argument("--model", default="qwen2.5-coder-1.5b", help="embedded model name or .gguf path")
+    serve.set_defaults(handler=_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``toolmaker`` console script."""
+    args = build_parser().parse_args(argv)
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""Child-process entry point: load one GGUF file and serve it until terminated.
+
+Run as ``python -m toolmaker.embedded.serve --model PATH``. It prints one JSON line
+``{"address": "http://127.0.0.1:PORT"}`` on stdout once the model is loaded, then
+blocks until SIGTERM/SIGINT. Running the server in its own process keeps a crash or a
+hang of llama.cpp away from the caller, and lets the caller stop it for certain.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments, start the llama.cpp server and wait for a stop signal."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", required=True, help="path of the GGUF file")
+    parser.add_argument("--alias", default="local", help="model name the API reports")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--context-tokens", type=int, default=8192)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    import xllamacpp
+
+    params = xllamacpp.CommonParams()
+    params.model.path = args.model
+    params.model_alias = args.alias
+    params.hostnames = ["127.0.0.1"]
+    params.port = 0
+    params.n_ctx = args.context_tokens
+    params.n_parallel = 1
+    params.cpuparams.n_threads = args.threads
+    params.cpuparams_batch.n_threads = args.threads
+    params.sampling.seed = args.seed
+    params.ui = False
+    params.offline = True
+    params.warmup = False
+
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    server = xllamacpp.Server(params)
+    sys.stdout.write(json.dumps({"address": server.listening_address}) + "\n")
+    sys.stdout.flush()
+    stop.wait()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

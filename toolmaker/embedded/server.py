@@ -1,0 +1,169 @@
+"""Start, health-check, reuse and stop embedded llama.cpp servers (one per GGUF file)."""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from toolmaker.embedded.catalog import EMBEDDED_MODELS
+from toolmaker.embedded.weights import ensure_weights
+from toolmaker.settings import Settings
+
+_STDERR_TAIL_BYTES = 4000
+
+
+class EmbeddedServerError(RuntimeError):
+    """The embedded server could not be started or stopped answering."""
+
+
+@dataclass
+class EmbeddedServer:
+    """A running llama.cpp server process serving one model on 127.0.0.1."""
+
+    model: str
+    address: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    @property
+    def base_url(self) -> str:
+        """The OpenAI-compatible base URL (``.../v1``)."""
+        return self.address + "/v1"
+
+    def is_healthy(self, timeout_s: float = 2.0) -> bool:
+        """Whether the process runs and ``/health`` answers ``ok``."""
+        if self.process.poll() is not None:
+            return False
+        try:
+            with urllib.request.urlopen(self.address + "/health", timeout=timeout_s) as reply:
+                return bool(json.loads(reply.read()).get("status") == "ok")
+        except (OSError, ValueError):
+            return False
+
+    def stop(self, grace_s: float = 5.0) -> None:
+        """Terminate the server process and wait for it, killing it if it lingers."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(grace_s)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+_servers: dict[str, EmbeddedServer] = {}
+_lock = threading.Lock()
+
+
+def resolve_gguf(model: str, settings: Settings) -> Path:
+    """Map an embedded model name or a ``.gguf`` path to a verified file on disk."""
+    if model in EMBEDDED_MODELS:
+        return ensure_weights(EMBEDDED_MODELS[model], settings.cache_dir)
+    path = Path(model).expanduser()
+    if not path.is_file():
+        known = ", ".join(sorted(EMBEDDED_MODELS))
+        raise EmbeddedServerError(f"No GGUF file at {path} (embedded models: {known})")
+    return path
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGTERM the server when our process dies, so none is left behind."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def _read_address(process: subprocess.Popen[bytes], timeout_s: float) -> str | None:
+    assert process.stdout is not None
+    selector = selectors.DefaultSelector()
+    selector.register(process.stdout, selectors.EVENT_READ)
+    deadline = time.monotonic() + timeout_s
+    while (remaining := deadline - time.monotonic()) > 0:
+        if not selector.select(remaining):
+            break
+        line = process.stdout.readline()
+        if not line:
+            break
+        with contextlib.suppress(ValueError):
+            return str(json.loads(line)["address"])
+    return None
+
+
+def _start(model: str, settings: Settings) -> EmbeddedServer:
+    gguf = resolve_gguf(model, settings)
+    log_dir = settings.cache_dir / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"server-{gguf.stem}.log"
+    command = [
+        sys.executable,
+        "-m",
+        "toolmaker.embedded.serve",
+        "--model",
+        str(gguf),
+        "--alias",
+        model,
+        "--threads",
+        str(settings.embedded_threads),
+        "--context-tokens",
+        str(settings.embedded_context_tokens),
+    ]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            preexec_fn=_die_with_parent,
+            env={**os.environ, "LLAMA_LOG_COLORS": "0"},
+        )
+    address = _read_address(process, settings.embedded_start_timeout_s)
+    server = EmbeddedServer(model=model, address=address or "", process=process, log_path=log_path)
+    if address is None or not server.is_healthy(timeout_s=10):
+        server.stop()
+        tail = log_path.read_bytes()[-_STDERR_TAIL_BYTES:].decode(errors="replace")
+        raise EmbeddedServerError(
+            f"The embedded server for {model!r} did not become healthy within "
+            f"{settings.embedded_start_timeout_s:.0f} s. Its log ({log_path}) ends with:\n{tail}"
+        )
+    return server
+
+
+def get_embedded_server(model: str, settings: Settings) -> EmbeddedServer:
+    """Return a healthy server for ``model``, starting (or restarting) it if needed.
+
+    Servers are reused for the lifetime of the process and stopped at exit.
+    """
+    with _lock:
+        server = _servers.get(model)
+        if server is not None and server.is_healthy():
+            return server
+        if server is not None:
+            server.stop()
+        server = _start(model, settings)
+        _servers[model] = server
+        return server
+
+
+def stop_embedded_servers() -> None:
+    """Stop every server this process started."""
+    with _lock:
+        for server in _servers.values():
+            server.stop()
+        _servers.clear()
+
+
+atexit.register(stop_embedded_servers)

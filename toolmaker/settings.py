@@ -1,0 +1,88 @@
+"""Process-wide settings: the one place that reads environment variables.
+
+Everything else receives these values as arguments or through the graph context, so a
+library user can configure the project without touching the environment at all.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, Field, SecretStr
+
+ENV_PREFIX = "TOOLMAKER_"
+
+
+def _default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "langgraph-toolmaker"
+
+
+class EndpointSettings(BaseModel):
+    """Where one model role is served.
+
+    An empty ``base_url`` with an embedded model name (see ``toolmaker.embedded.catalog``)
+    or a path to a ``.gguf`` file means: start the embedded local server. Any other
+    model name with an empty ``base_url`` goes to OpenAI's default endpoint.
+    """
+
+    model: str
+    base_url: str = ""
+    api_key: SecretStr | None = None
+
+
+class Settings(BaseModel):
+    """Settings read once from the environment (prefix ``TOOLMAKER_``)."""
+
+    maker: EndpointSettings = Field(default_factory=lambda: EndpointSettings(model="qwen2.5-coder-1.5b"))
+    user: EndpointSettings = Field(default_factory=lambda: EndpointSettings(model="qwen2.5-coder-0.5b"))
+    cache_dir: Path = Field(default_factory=_default_cache_dir)
+    embedded_threads: int = Field(default_factory=lambda: os.cpu_count() or 1)
+    embedded_context_tokens: int = 8192
+    embedded_start_timeout_s: float = 300.0
+    request_timeout_s: float = 600.0
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        """Build settings from environment variables.
+
+        Recognised variables: ``TOOLMAKER_{MAKER,USER}_{MODEL,BASE_URL,API_KEY}``,
+        ``TOOLMAKER_CACHE_DIR``, ``TOOLMAKER_EMBEDDED_THREADS``,
+        ``TOOLMAKER_EMBEDDED_CONTEXT_TOKENS``, ``TOOLMAKER_REQUEST_TIMEOUT_S``, and
+        ``OPENAI_API_KEY`` as the fallback key for both roles.
+        """
+        env = dict(os.environ if environ is None else environ)
+        defaults = cls()
+        fallback_key = env.get("OPENAI_API_KEY")
+
+        def endpoint(role: str, default: EndpointSettings) -> EndpointSettings:
+            key = env.get(f"{ENV_PREFIX}{role}_API_KEY") or fallback_key
+            return EndpointSettings(
+                model=env.get(f"{ENV_PREFIX}{role}_MODEL") or default.model,
+                base_url=env.get(f"{ENV_PREFIX}{role}_BASE_URL", default.base_url),
+                api_key=SecretStr(key) if key else None,
+            )
+
+        values: dict[str, object] = {
+            "maker": endpoint("MAKER", defaults.maker),
+            "user": endpoint("USER", defaults.user),
+        }
+        scalar_fields = {
+            "CACHE_DIR": "cache_dir",
+            "EMBEDDED_THREADS": "embedded_threads",
+            "EMBEDDED_CONTEXT_TOKENS": "embedded_context_tokens",
+            "EMBEDDED_START_TIMEOUT_S": "embedded_start_timeout_s",
+            "REQUEST_TIMEOUT_S": "request_timeout_s",
+        }
+        for suffix, field_name in scalar_fields.items():
+            if raw := env.get(ENV_PREFIX + suffix):
+                values[field_name] = raw
+        return cls.model_validate(values)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings, read from the environment on first use."""
+    return Settings.from_env()

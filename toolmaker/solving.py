@@ -1,0 +1,91 @@
+"""Run the CREATOR graph on one problem and summarise the run (CLI, tests, benchmarks)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import openai
+from langgraph.graph.state import CompiledStateGraph
+from typing_extensions import TypedDict
+
+from nodes.context import CreatorContext
+from nodes.state import Attempt, CreatorInput, CreatorState, Status, TokenUsage, add_usage
+from prompts import PromptError
+from toolmaker.embedded.server import EmbeddedServerError
+from toolmaker.embedded.weights import WeightsError
+from tools_registry.source import ToolSpec
+
+RUN_ERRORS = (openai.OpenAIError, EmbeddedServerError, WeightsError, PromptError, OSError)
+"""Failures outside the model's code that end a run with a report instead of a crash."""
+
+ProgressCallback = Callable[[str, dict[str, Any]], None]
+"""Called after each node with the node's name and its state update."""
+
+
+class SolveReport(TypedDict):
+    """The outcome of one problem, as ``toolmaker solve --json`` prints it."""
+
+    problem: str
+    answer: str | None
+    status: Status | None
+    rounds: int
+    tool: ToolSpec | None
+    call: str
+    attempts: list[Attempt]
+    tokens: dict[str, TokenUsage]
+    seconds: float
+    error: str | None
+    """Why the run stopped early (endpoint down, bad configuration); None otherwise."""
+
+
+def _merge(state: CreatorState, update: dict[str, Any]) -> None:
+    """Apply a node's update the way the graph's reducers do."""
+    for key, value in update.items():
+        if key == "attempts":
+            state["attempts"] = [*state.get("attempts", []), *value]
+        elif key == "tokens":
+            state["tokens"] = add_usage(state.get("tokens"), value)
+        else:
+            state[key] = value  # type: ignore[literal-required]
+
+
+def solve(
+    graph: CompiledStateGraph[Any, Any, Any, Any],
+    problem: CreatorInput,
+    context: CreatorContext,
+    *,
+    on_progress: ProgressCallback | None = None,
+) -> SolveReport:
+    """Run ``graph`` on ``problem``, streaming node updates, and report the run.
+
+    Failures outside the model's code (a dead endpoint, a missing model) end the run
+    with ``error`` set; everything recorded up to then is kept in the report.
+    """
+    started = time.monotonic()
+    state: CreatorState = {"problem": problem["problem"]}
+    if "table" in problem:
+        state["table"] = problem["table"]
+    error: str | None = None
+    try:
+        for chunk in graph.stream(problem, context=context, stream_mode="updates"):
+            for node, update in chunk.items():
+                _merge(state, update or {})
+                if on_progress is not None:
+                    on_progress(node, update or {})
+    except RUN_ERRORS as exc:
+        error = f"{type(exc).__name__}: {exc}"
+    tool = state.get("tool")
+    return SolveReport(
+        problem=problem["problem"],
+        answer=state.get("answer"),
+        status=state.get("status") if error is None else "failed",
+        rounds=state.get("rounds", 0),
+        tool=tool,
+        call=state.get("call", ""),
+        attempts=state.get("attempts", []),
+        tokens=state.get("tokens", {}),
+        seconds=round(time.monotonic() - started, 2),
+        error=error,
+    )

@@ -1,0 +1,130 @@
+"""Read a tool's source with the AST, never by importing or running it."""
+
+from __future__ import annotations
+
+import ast
+
+from typing_extensions import TypedDict
+
+
+class ToolSourceError(ValueError):
+    """The code does not hold a usable tool; the message says precisely why."""
+
+
+class ToolSpec(TypedDict):
+    """A created tool: a documented Python function and everything it needs."""
+
+    name: str
+    """Name of the entry-point function."""
+    code: str
+    """Imports, helpers and the function itself, with no top-level calls or prints."""
+    docstring: str
+    """The function's docstring (empty if the model wrote none)."""
+    signature: str
+    """``name(arg: type = default, ...) -> type`` as written in the code."""
+
+
+_DEFINITION_TYPES = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def _is_constant_assignment(node: ast.stmt) -> bool:
+    """``PI = 3.14`` belongs to a tool; ``result = solve(3)`` does not."""
+    if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+        return not any(isinstance(child, ast.Call) for child in ast.walk(node.value))
+    return False
+
+
+def _is_definition(node: ast.stmt) -> bool:
+    return isinstance(node, _DEFINITION_TYPES) or _is_constant_assignment(node)
+
+
+def parse_python(code: str, what: str) -> ast.Module:
+    """Parse code or raise :class:`ToolSourceError` naming the line and the problem."""
+    try:
+        return ast.parse(code)
+    except SyntaxError as exc:
+        raise ToolSourceError(
+            f"the {what} is not valid Python: {exc.msg} at line {exc.lineno}: {(exc.text or '').strip()!r}"
+        ) from exc
+
+
+def split_definitions(code: str, what: str = "code") -> tuple[str, str]:
+    """Split code into its definitions and the statements that use them.
+
+    Small models leave example calls and prints below a tool; those belong to the call,
+    not to the tool that is kept.
+
+    Returns:
+        ``(definitions, statements)``, each as source text (possibly empty).
+    """
+    module = parse_python(code, what)
+    lines = code.splitlines()
+    definitions: list[str] = []
+    statements: list[str] = []
+    for node in module.body:
+        start = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+        segment = "\n".join(lines[start - 1 : node.end_lineno])
+        (definitions if _is_definition(node) else statements).append(segment)
+    return "\n\n".join(definitions), "\n".join(statements)
+
+
+def defines_function(code: str) -> bool:
+    """Whether code (already known to parse) defines a function at top level."""
+    return any(isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) for node in ast.parse(code).body)
+
+
+def _signature(function: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
+    returns = f" -> {ast.unparse(function.returns)}" if function.returns else ""
+    return f"{function.name}({ast.unparse(function.args)}){returns}"
+
+
+def _called_names(node: ast.AST) -> set[str]:
+    return {
+        call.func.id
+        for call in ast.walk(node)
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
+    }
+
+
+def _entry_point(
+    functions: list[ast.FunctionDef | ast.AsyncFunctionDef], preferred: str | None
+) -> ast.FunctionDef | ast.AsyncFunctionDef:
+    """The function callers should use: the named one, else the last one no other calls."""
+    by_name = {function.name: function for function in functions}
+    if preferred and preferred in by_name:
+        return by_name[preferred]
+    called: set[str] = set()
+    for function in functions:
+        called |= _called_names(function) - {function.name}
+    public = [f for f in functions if f.name not in called and not f.name.startswith("_")]
+    return (public or functions)[-1]
+
+
+def tool_from_source(code: str, preferred_name: str | None = None) -> ToolSpec:
+    """Build a :class:`ToolSpec` from model-written code.
+
+    Top-level calls and prints are stripped; the entry point is ``preferred_name`` if
+    defined, otherwise the last public function no other function calls.
+
+    Raises:
+        ToolSourceError: The code does not parse or defines no function.
+    """
+    definitions, _ = split_definitions(code, "tool")
+    module = ast.parse(definitions)
+    functions = [node for node in module.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)]
+    if not functions:
+        raise ToolSourceError("the tool defines no function: write one `def name(...):` with a docstring")
+    entry = _entry_point(functions, preferred_name)
+    return ToolSpec(
+        name=entry.name,
+        code=definitions.strip() + "\n",
+        docstring=ast.get_docstring(entry) or "",
+        signature=_signature(entry),
+    )
+
+
+def render_tool_signature(tool: ToolSpec) -> str:
+    """Render a tool as its ``def`` line and docstring: what a caller needs to use it."""
+    docstring = tool["docstring"].strip() or "(no docstring)"
+    indented = "\n".join(f"    {line}" if line else "" for line in docstring.splitlines())
+    return f'def {tool["signature"]}:\n    """\n{indented}\n    """'
