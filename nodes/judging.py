@@ -6,14 +6,15 @@ import math
 import re
 from dataclasses import dataclass
 
-from sandbox.result import ExecutionResult
+from nodes.checks import explain_asserts
+from sandbox.result import ExecutionError, ExecutionResult
 
 TOOL_FILE, CHECKS_FILE, MAIN_FILE = "tool.py", "checks.py", "main.py"
 _IMPORT_TOOL = "from tool import *"
 _FRAME = re.compile(r'File "(tool|checks|main)\.py", line (\d+)')
 _PART_NAMES = {"tool": "tool", "checks": "self-check", "main": "call"}
 _ANSWER_PREFIX = re.compile(r"^\s*(final answer|answer|result)\s*[:=]\s*", re.I)
-_OBJECT_REPR = re.compile(r"^<[\w.]+ (object|at|function|built-in|class|generator)\b")
+_OBJECT_REPR = re.compile(r"^<[^<>]*\bat 0x[0-9a-fA-F]+>$|^<(class|module|function|built-in) ")
 _MAX_ANSWER_CHARS = 300
 
 
@@ -26,7 +27,7 @@ def program_files(tool_code: str, checks: str, call: str) -> tuple[str, dict[str
     modules = {TOOL_FILE: tool_code}
     first_line = _IMPORT_TOOL
     if checks.strip():
-        modules[CHECKS_FILE] = f"{_IMPORT_TOOL}\n{checks}\n"
+        modules[CHECKS_FILE] = f"{_IMPORT_TOOL}\n{explain_asserts(checks)}\n"
         first_line += "; import checks"
     return f"{first_line}\n{call}\n", modules
 
@@ -89,22 +90,38 @@ def extract_answer(stdout: str) -> str | None:
     return _ANSWER_PREFIX.sub("", lines[-1]).strip() if lines else None
 
 
-def judge(result: ExecutionResult) -> Verdict:
-    """Decide whether a run produced an answer; otherwise say why, for the model."""
+def _failed_check(error: ExecutionError, checks: str) -> str:
+    """Quote the model's own failed assert as it wrote it, with what the tool returned."""
+    frames = [int(m.group(2)) for m in _FRAME.finditer(error["traceback"]) if m.group(1) == "checks"]
+    lines = checks.splitlines()
+    index = frames[-1] - 2 if frames else -1
+    quoted = f"`{lines[index].strip()}`" if 0 <= index < len(lines) else "one of your assert checks"
+    detail = f": {error['message']}" if error["message"] else ""
+    return (
+        f"Your own check {quoted} failed{detail}. Either the tool computes the wrong value "
+        "or the expected value in the check is wrong: fix whichever is wrong."
+    )
+
+
+def judge(result: ExecutionResult, checks: str = "") -> Verdict:
+    """Decide whether a run produced an answer; otherwise say why, for the model.
+
+    Args:
+        result: The execution's result.
+        checks: The model's assert checks as it wrote them, to quote a failed one.
+    """
     error = result["error"]
     if result["status"] == "sandbox_error":
         message = error["message"] if error else "unknown"
         return Verdict(None, f"The sandbox itself failed: {message}", infrastructure_error=True)
     if result["status"] != "ok" and error is not None:
         where = _PART_NAMES.get(error.get("file", "").removesuffix(".py"), "code")
-        lines = [f"Running the {where} failed with {error['type']}: {error['message']}".rstrip(": ")]
-        if error["traceback"]:
-            lines.append(_readable_traceback(error["traceback"]))
         if where == "self-check" and error["type"] == "AssertionError":
-            lines.append(
-                "One of your own assert checks failed: either the tool computes the "
-                "wrong value or the expected value in the check is wrong."
-            )
+            lines = [_failed_check(error, checks)]
+        else:
+            lines = [f"Running the {where} failed with {error['type']}: {error['message']}".rstrip(": ")]
+            if error["traceback"]:
+                lines.append(_readable_traceback(error["traceback"]))
         if hint := error.get("hint"):
             lines.append(f"Hint: {hint}.")
         if result["stdout"].strip():

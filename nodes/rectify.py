@@ -7,10 +7,17 @@ from langgraph.runtime import Runtime
 from nodes.asking import ask, problem_values, reply_excerpt
 from nodes.checks import partition_asserts
 from nodes.context import CreatorContext
-from nodes.parsing import call_from_code, split_reply
+from nodes.parsing import call_from_code, extract_code_blocks
 from nodes.state import CreatorState, FixTarget
 from toolmaker.models import ChatModelFactory
-from tools_registry.source import ToolSourceError, ToolSpec, defines_function, tool_from_source
+from tools_registry.source import (
+    ToolSourceError,
+    ToolSpec,
+    defines_function,
+    parse_python,
+    split_definitions,
+    tool_from_source,
+)
 
 _NO_TOOL = "# (no usable tool yet: write one)"
 _NO_CALL = "# (no usable call yet: write one)"
@@ -27,10 +34,10 @@ def rectify(
 ) -> dict[str, object]:
     """Ask for a fix of the last failed attempt and apply it.
 
-    Which part was fixed is read from the code itself: function definitions in the reply
-    replace the tool (with the asserts that follow them), other statements that call the
-    tool replace the call. ``last_fix`` records ``tool``, ``call``, ``both`` or ``none``;
-    a reply that changes nothing becomes a ``pending_failure`` saying so.
+    Which part was fixed is read from the code itself: blocks with function definitions
+    replace the tool (with the asserts that follow them), other blocks replace the call.
+    ``last_fix`` records ``tool``, ``call``, ``both`` or ``none``; a reply that changes
+    nothing becomes a ``pending_failure`` saying so.
     """
     context = runtime.context
     tool, checks, call = state.get("tool"), state.get("checks", ""), state.get("call", "")
@@ -72,13 +79,23 @@ def rectify(
 def _apply_reply(
     text: str, tool: ToolSpec | None, checks: str, call: str, self_checks: bool
 ) -> tuple[ToolSpec | None, str, str]:
-    definitions, statements = split_reply(text, "rectify")
-    asserts, others = partition_asserts(statements)
-    if defines_function(definitions):
+    """Blocks that define functions replace the tool; the other blocks replace the call.
+
+    Statements inside a tool block are examples (dropped) or asserts (the new checks);
+    they become the call only when there is no call yet and no call block was given.
+    """
+    blocks = extract_code_blocks(text)
+    if not blocks:
+        raise ToolSourceError("the reply held no Python code: answer with ```python blocks")
+    tool_blocks = [block for block in blocks if defines_function(parse_python(block, "code"))]
+    call_source = "\n\n".join(block for block in blocks if block not in tool_blocks)
+    if tool_blocks:
+        definitions, statements = split_definitions("\n\n".join(tool_blocks), "tool")
+        asserts, examples = partition_asserts(statements)
         tool = tool_from_source(definitions, preferred_name=tool["name"] if tool else None)
         checks = asserts if self_checks else ""
-    elif definitions.strip():
-        others = f"{definitions}\n{others}"
-    if others.strip() and tool is not None:
-        call = call_from_code(others, tool["name"], tool["code"])
+        if not call_source.strip() and not call:
+            call_source = examples
+    if call_source.strip() and tool is not None:
+        call = call_from_code(call_source, tool["name"], tool["code"])
     return tool, checks, call

@@ -68,9 +68,9 @@ def split_definitions(code: str, what: str = "code") -> tuple[str, str]:
     return "\n\n".join(definitions), "\n".join(statements)
 
 
-def defines_function(code: str) -> bool:
-    """Whether code (already known to parse) defines a function at top level."""
-    return any(isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) for node in ast.parse(code).body)
+def defines_function(module: ast.Module) -> bool:
+    """Whether a parsed module defines a function at top level."""
+    return any(isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) for node in module.body)
 
 
 def _signature(function: ast.FunctionDef | ast.AsyncFunctionDef) -> str:

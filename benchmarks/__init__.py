@@ -1,0 +1,1 @@
+"""Benchmark scripts: they write results files; tests never time anything."""

@@ -1,0 +1,67 @@
+"""Scripted chat models for unit tests of graph logic (never used on the main path)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+from pydantic import PrivateAttr
+
+from toolmaker.models import ModelRequest
+
+
+class ScriptedChatModel(BaseChatModel):
+    """Replies with the given texts in order and records every prompt it was sent."""
+
+    replies: list[str]
+    _prompts: list[list[BaseMessage]] = PrivateAttr(default_factory=list)
+
+    @property
+    def _llm_type(self) -> str:
+        return "scripted"
+
+    @property
+    def prompts(self) -> list[list[BaseMessage]]:
+        return self._prompts
+
+    def bind_tools(self, tools: Any, **kwargs: Any) -> ScriptedChatModel:  # type: ignore[override]
+        return self
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        if len(self._prompts) >= len(self.replies):
+            raise AssertionError(f"model called {len(self._prompts) + 1} times, scripted {len(self.replies)}")
+        reply = self.replies[len(self._prompts)]
+        self._prompts.append(list(messages))
+        message = AIMessage(
+            content=reply,
+            usage_metadata={"input_tokens": 100, "output_tokens": 10, "total_tokens": 110},
+        )
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+
+class ScriptedModels:
+    """A ``ChatModelFactory`` handing out one scripted model per role."""
+
+    def __init__(self, maker: Iterable[str] = (), user: Iterable[str] = ()) -> None:
+        self.maker = ScriptedChatModel(replies=list(maker))
+        self.user = ScriptedChatModel(replies=list(user))
+        self.requests: list[ModelRequest] = []
+
+    def __call__(self, request: ModelRequest) -> BaseChatModel:
+        self.requests.append(request)
+        return self.maker if request.role == "maker" else self.user
+
+
+def fenced(code: str, prose: str = "") -> str:
+    """A reply the way models write it: prose, then a fenced block."""
+    return f"{prose}\n```python\n{code.strip()}\n```\n"
