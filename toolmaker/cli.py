@@ -110,6 +110,13 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _graph(args: argparse.Namespace) -> int:
+    from graphs.creator import graph
+
+    print(graph.get_graph().draw_mermaid())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``toolmaker`` command."""
     parser = argparse.ArgumentParser(
@@ -139,6 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve an embedded model on 127.0.0.1 until stopped")
     serve.add_argument("--model", default="qwen2.5-coder-1.5b", help="embedded model name or .gguf path")
     serve.set_defaults(handler=_serve)
+
+    graph = commands.add_parser("graph", help="print the CREATOR graph as a mermaid diagram")
+    graph.set_defaults(handler=_graph)
     return parser
 
 

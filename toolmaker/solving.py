@@ -51,6 +51,15 @@ def _merge(state: CreatorState, update: dict[str, Any]) -> None:
             state[key] = value  # type: ignore[literal-required]
 
 
+def describe_run_error(exc: Exception) -> str:
+    """One line saying what failed outside the model's code, and where."""
+    if isinstance(exc, openai.APIConnectionError):
+        return f"cannot reach the model endpoint {exc.request.url}: {exc} Is the server running?"
+    if isinstance(exc, openai.APIStatusError):
+        return f"the model endpoint {exc.request.url} answered {exc.status_code}: {exc.message}"
+    return f"{type(exc).__name__}: {exc}"
+
+
 def solve(
     graph: CompiledStateGraph[Any, Any, Any, Any],
     problem: CreatorInput,
@@ -75,7 +84,7 @@ def solve(
                 if on_progress is not None:
                     on_progress(node, update or {})
     except RUN_ERRORS as exc:
-        error = f"{type(exc).__name__}: {exc}"
+        error = describe_run_error(exc)
     tool = state.get("tool")
     return SolveReport(
         problem=problem["problem"],

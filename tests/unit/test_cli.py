@@ -1,0 +1,68 @@
+import json
+import socket
+
+from tests.fakes import FakeOpenAIServer, fenced
+from toolmaker.cli import main
+
+TOOL = '''
+def digit_sum(n: int) -> int:
+    """Sum of the decimal digits of n."""
+    return sum(int(d) for d in str(n))
+'''
+
+
+def test_solve_json_over_an_openai_compatible_endpoint(capsys, tmp_path):
+    table = tmp_path / "table.txt"
+    table.write_text("x | y\n1 | 2")
+    with FakeOpenAIServer([fenced(TOOL), fenced("print(digit_sum(2 ** 100))")]) as server:
+        code = main(
+            [
+                "solve",
+                "What is the sum of the digits of 2**100?",
+                "--json",
+                "--table",
+                str(table),
+                "--model",
+                "my-model",
+                "--base-url",
+                server.base_url,
+            ]
+        )
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert {"answer", "status", "rounds", "tool", "call", "attempts", "tokens", "seconds"} <= set(report)
+    assert report["answer"] == "115" and report["status"] == "solved" and report["rounds"] == 0
+    assert report["tool"]["code"].startswith("def digit_sum(n: int) -> int:")
+    assert report["tokens"]["maker"] == {"input": 100, "output": 10, "calls": 2}
+    first = server.requests[0]
+    assert first["model"] == "my-model" and first["temperature"] == 0 and first["seed"] == 0
+    assert "1 | 2" in first["messages"][-1]["content"]
+
+
+def test_dead_endpoint_is_a_clear_error_that_keeps_the_report(capsys):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    code = main(["solve", "1+1?", "--json", "--model", "m", "--base-url", f"http://127.0.0.1:{port}/v1"])
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
+    assert code == 2
+    assert report["status"] == "failed"
+    assert report["error"].startswith(
+        f"cannot reach the model endpoint http://127.0.0.1:{port}/v1/chat/completions"
+    )
+    assert "error:" in captured.err
+
+
+def test_human_output_shows_tool_call_answer_and_rounds(capsys):
+    with FakeOpenAIServer([fenced(TOOL), fenced("print(digit_sum(99))")]) as server:
+        code = main(["solve", "Digit sum of 99?", "--model", "m", "--base-url", server.base_url])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "def digit_sum" in out and "print(digit_sum(99))" in out
+    assert "answer: 18" in out and "rounds: 0" in out
+
+
+def test_graph_command_prints_the_mermaid_topology(capsys):
+    assert main(["graph"]) == 0
+    assert "execute -.-> rectify;" in capsys.readouterr().out

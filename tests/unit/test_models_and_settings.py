@@ -1,0 +1,61 @@
+import pytest
+from langchain_openai import ChatOpenAI
+
+from toolmaker.embedded.catalog import is_embedded
+from toolmaker.models import EndpointModels, ModelRequest
+from toolmaker.settings import Settings
+
+
+def test_defaults_are_the_embedded_models():
+    settings = Settings.from_env({})
+    assert settings.maker.model == "qwen2.5-coder-1.5b" and settings.maker.base_url == ""
+    assert settings.user.model == "qwen2.5-coder-0.5b"
+    assert is_embedded(settings.maker.model) and is_embedded("/models/mine.gguf")
+    assert not is_embedded("gpt-4o-mini")
+
+
+def test_environment_configures_each_role_and_keys_stay_secret():
+    settings = Settings.from_env(
+        {
+            "TOOLMAKER_MAKER_MODEL": "gpt-4o",
+            "OPENAI_API_KEY": "sk-fallback",
+            "TOOLMAKER_USER_MODEL": "qwen2.5:0.5b",
+            "TOOLMAKER_USER_BASE_URL": "http://localhost:11434/v1",
+            "TOOLMAKER_USER_API_KEY": "ollama",
+            "TOOLMAKER_CACHE_DIR": "/tmp/cache",
+            "TOOLMAKER_EMBEDDED_THREADS": "3",
+        }
+    )
+    assert settings.maker.model == "gpt-4o" and settings.maker.api_key.get_secret_value() == "sk-fallback"
+    assert settings.user.base_url == "http://localhost:11434/v1"
+    assert settings.user.api_key.get_secret_value() == "ollama"
+    assert str(settings.cache_dir) == "/tmp/cache" and settings.embedded_threads == 3
+    assert "sk-fallback" not in repr(settings)
+
+
+def test_configured_endpoint_builds_chat_openai_without_starting_a_server():
+    settings = Settings.from_env(
+        {"TOOLMAKER_MAKER_MODEL": "served-model", "TOOLMAKER_MAKER_BASE_URL": "http://127.0.0.1:9/v1"}
+    )
+    models = EndpointModels(settings)
+    model = models(ModelRequest(role="maker", temperature=0.0, seed=7, max_tokens=99))
+    assert isinstance(model, ChatOpenAI)
+    assert model.model_name == "served-model" and model.openai_api_base == "http://127.0.0.1:9/v1"
+    assert model.temperature == 0.0 and model.seed == 7 and model.max_tokens == 99
+    assert models(ModelRequest(role="maker", temperature=0.0, seed=7, max_tokens=99)) is model
+
+
+def test_context_overrides_settings_per_run():
+    models = EndpointModels(
+        Settings.from_env({"TOOLMAKER_MAKER_MODEL": "a", "TOOLMAKER_MAKER_BASE_URL": "http://x/v1"})
+    )
+    model = models(ModelRequest(role="maker", model="b", base_url="http://127.0.0.1:8/v1"))
+    assert model.model_name == "b" and model.openai_api_base == "http://127.0.0.1:8/v1"
+
+
+def test_missing_gguf_file_is_a_clear_error(tmp_path):
+    from toolmaker.embedded.server import EmbeddedServerError
+
+    settings = Settings.from_env({"TOOLMAKER_MAKER_MODEL": str(tmp_path / "absent.gguf")})
+    with pytest.raises(EmbeddedServerError, match="No GGUF file at"):
+        EndpointModels(settings)(ModelRequest(role="maker"))

@@ -1,0 +1,36 @@
+import pytest
+
+from prompts import PromptError, load_prompt, variants
+
+
+@pytest.mark.parametrize("node", ["create", "decide", "rectify"])
+def test_every_node_ships_a_default_with_both_sections(node):
+    assert "default" in variants(node)
+    prompt = load_prompt(node)
+    assert prompt.system.template and "$problem" in prompt.user.template
+
+
+def test_a_variant_can_be_a_file_of_ones_own(tmp_path):
+    path = tmp_path / "terse.md"
+    path.write_text("## system\nBe brief.\n\n## user\nSolve: $problem costs $$5")
+    system, user = load_prompt("create", str(path)).render(problem="x")
+    assert (system, user) == ("Be brief.", "Solve: x costs $5")
+
+
+def test_unknown_variant_lists_the_shipped_ones():
+    with pytest.raises(
+        PromptError, match=r"no prompt variant 'nope' for node 'create'; shipped: \['default'"
+    ):
+        load_prompt("create", "nope")
+
+
+def test_missing_value_is_named():
+    with pytest.raises(PromptError, match="needs a value for 'table'"):
+        load_prompt("create").render(problem="x")
+
+
+def test_file_without_sections_is_rejected(tmp_path):
+    path = tmp_path / "bad.md"
+    path.write_text("Just text $problem")
+    with pytest.raises(PromptError, match="needs a '## system' and a '## user' section"):
+        load_prompt("create", str(path))
