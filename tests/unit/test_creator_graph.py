@@ -192,3 +192,8 @@ def test_unknown_prompt_variant_is_a_clear_error(variant):
     report = run(ScriptedModels(), create_prompt=variant)
     assert report["error"] and "no prompt variant 'no-such-variant'" in report["error"]
     assert "default" in report["error"]
+
+
+def test_readme_diagram_is_the_graphs_own():
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    assert f"```mermaid\n{GOLDEN_TOPOLOGY.read_text().strip()}\n```" in readme

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import importlib.util
 import json
 import os
 import selectors
@@ -104,6 +105,12 @@ def _read_address(process: subprocess.Popen[bytes], timeout_s: float) -> str | N
 
 
 def _start(model: str, settings: Settings) -> EmbeddedServer:
+    if importlib.util.find_spec("xllamacpp") is None:
+        raise EmbeddedServerError(
+            "The embedded model needs llama.cpp's server from the 'local' extra: "
+            "pip install 'langgraph-toolmaker[local]', or configure an endpoint "
+            "(TOOLMAKER_MAKER_BASE_URL, or --base-url)."
+        )
     gguf = resolve_gguf(model, settings)
     log_dir = settings.cache_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)

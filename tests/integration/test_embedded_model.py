@@ -1,0 +1,88 @@
+"""End to end on the real embedded models, offline. Slow (tens of seconds per test)."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from langgraph.checkpoint.memory import InMemorySaver
+
+from graphs.creator import build_creator_graph
+from nodes import CreatorContext
+from toolmaker.embedded.server import get_embedded_server
+from toolmaker.models import EndpointModels, ModelRequest
+from toolmaker.settings import get_settings
+
+pytestmark = pytest.mark.integration
+
+BROKEN_TOOL = '''def sum_of_digits(number: int) -> int:
+    """Return the sum of the decimal digits of a non-negative integer."""
+    return sum(str(number))
+'''
+
+
+def test_cli_solves_the_readme_problem_with_json_output():
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "toolmaker.cli",
+            "solve",
+            "What is the sum of the digits of 2**100?",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    report = json.loads(completed.stdout)
+    assert report["answer"] == "115" and report["status"] == "solved"
+    assert report["tool"]["code"].lstrip().startswith(("def ", "import ", "from "))
+    assert "sum_of_digits" in report["call"] or report["tool"]["name"] in report["call"]
+    assert report["tokens"]["maker"]["output"] > 0 and report["seconds"] > 0
+    assert len(report["attempts"]) == report["rounds"] + 1
+
+
+def test_real_model_rectifies_a_broken_tool():
+    """Seed a thread as if create and decide had produced a buggy tool, then resume."""
+    graph = build_creator_graph().compile(checkpointer=InMemorySaver())
+    config = {"configurable": {"thread_id": "rectify-on-real-model"}}
+    graph.update_state(
+        config,
+        {
+            "problem": "What is the sum of the digits of 2**100?",
+            "tool": {
+                "name": "sum_of_digits",
+                "code": BROKEN_TOOL,
+                "docstring": "Return the sum of the decimal digits of a non-negative integer.",
+                "signature": "sum_of_digits(number: int) -> int",
+            },
+            "checks": "",
+            "call": "print(sum_of_digits(2 ** 100))",
+            "rounds": 0,
+            "status": "running",
+            "last_fix": "none",
+        },
+        as_node="decide",
+    )
+    final = graph.invoke(None, config, context=CreatorContext(self_checks=False))
+    first, *rest = final["attempts"]
+    assert first["result"]["status"] == "error" and "TypeError" in first["failure"]
+    assert final["status"] == "solved" and final["answer"] == "115"
+    assert rest[-1]["fixed"] in {"tool", "both"}
+
+
+def test_both_roles_are_served_and_the_server_is_reused():
+    settings = get_settings()
+    models = EndpointModels(settings)
+    user = models(ModelRequest(role="user", max_tokens=16))
+    reply = user.invoke("Reply with the single word: ready")
+    assert reply.content.strip() and reply.usage_metadata["output_tokens"] > 0
+    server = get_embedded_server(settings.user.model, settings)
+    assert server.is_healthy()
+    assert get_embedded_server(settings.user.model, settings) is server
+    server.stop()
+    assert not server.is_healthy()
+    assert get_embedded_server(settings.user.model, settings).is_healthy()
