@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import openai
 from langgraph.graph.state import CompiledStateGraph
 from typing_extensions import TypedDict
 
 from nodes.context import CreatorContext
-from nodes.state import Attempt, CreatorInput, CreatorState, Status, TokenUsage, add_usage
+from nodes.state import Attempt, CreatorInput, CreatorState, Status, TokenUsage
 from prompts import PromptError
 from toolmaker.embedded.server import EmbeddedServerError
 from toolmaker.embedded.weights import WeightsError
@@ -40,17 +40,6 @@ class SolveReport(TypedDict):
     """Why the run stopped early (endpoint down, bad configuration); None otherwise."""
 
 
-def _merge(state: CreatorState, update: dict[str, Any]) -> None:
-    """Apply a node's update the way the graph's reducers do."""
-    for key, value in update.items():
-        if key == "attempts":
-            state["attempts"] = [*state.get("attempts", []), *value]
-        elif key == "tokens":
-            state["tokens"] = add_usage(state.get("tokens"), value)
-        else:
-            state[key] = value  # type: ignore[literal-required]
-
-
 def describe_run_error(exc: Exception) -> str:
     """One line saying what failed outside the model's code, and where."""
     if isinstance(exc, openai.APIConnectionError):
@@ -74,14 +63,14 @@ def solve(
     """
     started = time.monotonic()
     state: CreatorState = {"problem": problem["problem"]}
-    if "table" in problem:
-        state["table"] = problem["table"]
     error: str | None = None
     try:
-        for chunk in graph.stream(problem, context=context, stream_mode="updates"):
-            for node, update in chunk.items():
-                _merge(state, update or {})
-                if on_progress is not None:
+        for item in graph.stream(problem, context=context, stream_mode=["updates", "values"]):
+            mode, chunk = cast(tuple[str, Any], item)
+            if mode == "values":
+                state = chunk
+            elif on_progress is not None:
+                for node, update in chunk.items():
                     on_progress(node, update or {})
     except RUN_ERRORS as exc:
         error = describe_run_error(exc)
