@@ -1,14 +1,16 @@
 """Runs inside the child process: execute the entry file, report an exception as JSON.
 
-Invoked as ``python -I _runner.py SCRATCH ENTRY REPORT``. Only the standard library is
+Invoked as ``python -I _runner.py SCRATCH ENTRY REPORT confine|none``. Only the standard library is
 used, and nothing of the parent is imported, so the child starts from a clean slate.
 """
 
+import importlib.util
 import json
 import os
 import runpy
 import sys
 import traceback
+from types import ModuleType
 
 
 def _user_frames(exc: BaseException, scratch: str) -> list[traceback.FrameSummary]:
@@ -41,11 +43,25 @@ def _describe(exc: BaseException, scratch: str) -> dict[str, str]:
     return report
 
 
+def _load_confinement() -> ModuleType:
+    """Load ``_confine.py`` from beside this file without putting its folder on sys.path."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_confine.py")
+    spec = importlib.util.spec_from_file_location("_confine", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def main() -> None:
-    scratch, entry, report_path = sys.argv[1:4]
+    scratch, entry, report_path, confine_flag = sys.argv[1:5]
+    report = open(report_path, "w", encoding="utf-8")  # opened before confinement forbids it
     sys.argv = [entry]
-    sys.path.insert(0, scratch)
     os.chdir(scratch)
+    layers: list[str] = []
+    if confine_flag == "confine":
+        layers = _load_confinement().confine(scratch)
+    sys.path.insert(0, scratch)
     error: dict[str, str] | None = None
     try:
         runpy.run_path(os.path.join(scratch, entry), run_name="__main__")
@@ -59,8 +75,8 @@ def main() -> None:
         sys.stderr.flush()
     except OSError:
         pass
-    with open(report_path, "w", encoding="utf-8") as handle:
-        json.dump({"error": error}, handle)
+    json.dump({"error": error, "confinement": layers}, report)
+    report.close()
     os._exit(0)
 
 

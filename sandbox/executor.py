@@ -16,7 +16,7 @@ import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from sandbox.result import ExecutionError, ExecutionResult, ExecutionStatus, Limits
 
@@ -76,16 +76,20 @@ class SubprocessExecutor:
 
     name = "subprocess"
 
-    def __init__(self, python: str | None = None, default_limits: Limits | None = None) -> None:
+    def __init__(
+        self, python: str | None = None, default_limits: Limits | None = None, *, confine: bool = True
+    ) -> None:
         """Create an executor.
 
         Args:
             python: The interpreter for the child; ours by default, so the same
                 packages (the standard library and sympy) are importable.
             default_limits: Limits used when a run passes none.
+            confine: Apply Landlock and seccomp in the child where available.
         """
         self.python = python or sys.executable
         self.default_limits = default_limits or Limits()
+        self.confine = confine
 
     def run(
         self,
@@ -101,14 +105,8 @@ class SubprocessExecutor:
         try:
             return self._run_in(workdir, main, modules or {}, limits, started)
         except OSError as exc:
-            return _result(
-                "sandbox_error",
-                "",
-                "",
-                ExecutionError(type=type(exc).__name__, message=str(exc), traceback=""),
-                started,
-                self.name,
-            )
+            error = ExecutionError(type=type(exc).__name__, message=str(exc), traceback="")
+            return _result("sandbox_error", "", "", error, started, self.name, [])
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 
@@ -129,7 +127,10 @@ class SubprocessExecutor:
         report = workdir / "report.json"
         env = {**_SAFE_ENV, "HOME": str(scratch), "TMPDIR": str(scratch)}
         process = subprocess.Popen(
-            [self.python, "-I", "-X", "utf8", str(_RUNNER), str(scratch), "main.py", str(report)],
+            [
+                *(self.python, "-I", "-X", "utf8", str(_RUNNER)),
+                *(str(scratch), "main.py", str(report), "confine" if self.confine else "none"),
+            ],
             cwd=scratch,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -141,8 +142,10 @@ class SubprocessExecutor:
         stdout, stderr, stopped_for = _collect(process, limits)
         returncode = process.wait()
         _kill_group(process.pid)
-        status, error = _classify(returncode, stopped_for, report, limits)
-        return _result(status, stdout, stderr, error, started, self.name)
+        reported = _read_report(report)
+        status, error = _classify(returncode, stopped_for, reported, limits)
+        confinement = list(reported.get("confinement", [])) if reported else []
+        return _result(status, stdout, stderr, error, started, self.name, confinement)
 
 
 def _apply_limits(limits: Limits) -> None:
@@ -203,8 +206,22 @@ def _collect(process: subprocess.Popen[bytes], limits: Limits) -> tuple[str, str
     return stdout, stderr, stopped_for
 
 
+def _read_report(report: Path) -> dict[str, Any] | None:
+    try:
+        reported = json.loads(report.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return reported if isinstance(reported, dict) else None
+
+
+_POLICY_HINT = (
+    "the sandbox allows no network, no new processes and no files outside the working "
+    "directory: compute the answer in plain Python"
+)
+
+
 def _classify(
-    returncode: int, stopped_for: str | None, report: Path, limits: Limits
+    returncode: int, stopped_for: str | None, reported: dict[str, Any] | None, limits: Limits
 ) -> tuple[ExecutionStatus, ExecutionError | None]:
     if stopped_for == "wall_seconds":
         return "timeout", ExecutionError(
@@ -243,23 +260,25 @@ def _classify(
             traceback="",
             signal=signum,
         )
-    try:
-        reported = json.loads(report.read_text(encoding="utf-8"))["error"]
-    except (OSError, ValueError, KeyError, TypeError):
+    if reported is None or not isinstance(reported.get("error", {}), dict | None):
         return "crashed", ExecutionError(
             type="Crashed",
             message=f"the process exited with status {returncode} before reporting",
             traceback="",
         )
-    if reported is None:
+    raised = reported.get("error")
+    if raised is None:
         return "ok", None
     error = ExecutionError(
-        type=str(reported.get("type", "Error")),
-        message=str(reported.get("message", "")),
-        traceback=str(reported.get("traceback", "")),
+        type=str(raised.get("type", "Error")),
+        message=str(raised.get("message", "")),
+        traceback=str(raised.get("traceback", "")),
     )
-    if "file" in reported:
-        error["file"] = str(reported["file"])
+    if "file" in raised:
+        error["file"] = str(raised["file"])
+    if error["type"] == "PermissionError":
+        error["hint"] = _POLICY_HINT
+        return "policy_violation", error
     if hint := _hint_for(error["type"]):
         error["hint"] = hint
     if error["type"] == "MemoryError":
@@ -275,6 +294,7 @@ def _result(
     error: ExecutionError | None,
     started: float,
     backend: str,
+    confinement: list[str],
 ) -> ExecutionResult:
     return ExecutionResult(
         status=status,
@@ -283,6 +303,7 @@ def _result(
         error=error,
         seconds=round(time.monotonic() - started, 4),
         backend=backend,
+        confinement=confinement,
     )
 
 

@@ -51,6 +51,8 @@ class ExecutionResult(TypedDict):
     error: ExecutionError | None
     seconds: float
     backend: str
+    confinement: list[str]
+    """The confinement layers that were in force, e.g. ``["landlock-v7", "seccomp"]``."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -146,6 +146,7 @@ class BrokenSandbox:
             error={"type": "OSError", "message": "cannot fork", "traceback": ""},
             seconds=0.0,
             backend=self.name,
+            confinement=[],
         )
 
 

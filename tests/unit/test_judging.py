@@ -4,7 +4,9 @@ from sandbox import ExecutionResult
 
 
 def result(status="ok", stdout="", error=None) -> ExecutionResult:
-    return ExecutionResult(status=status, stdout=stdout, stderr="", error=error, seconds=0.1, backend="test")
+    return ExecutionResult(
+        status=status, stdout=stdout, stderr="", error=error, seconds=0.1, backend="test", confinement=[]
+    )
 
 
 def test_last_printed_line_is_the_answer_without_prefix():
