@@ -27,6 +27,7 @@ _SAFE_ENV = {
     "LC_ALL": "C.UTF-8",
 }
 _READ_CHUNK = 65536
+_DISK_CHECK_SECONDS = 0.1
 
 
 class Executor(Protocol):
@@ -139,7 +140,7 @@ class SubprocessExecutor:
             start_new_session=True,
             preexec_fn=lambda: _apply_limits(limits),
         )
-        stdout, stderr, stopped_for = _collect(process, limits)
+        stdout, stderr, stopped_for = _collect(process, limits, scratch)
         returncode = process.wait()
         _kill_group(process.pid)
         reported = _read_report(report)
@@ -168,24 +169,39 @@ def _kill_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
 
 
-def _collect(process: subprocess.Popen[bytes], limits: Limits) -> tuple[str, str, str | None]:
-    """Read both pipes until EOF, the deadline, or the output cap; return why we stopped."""
+def _disk_usage(directory: Path) -> int:
+    total = 0
+    for root, _, files in os.walk(directory):
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(root, name)).st_blocks * 512
+    return total
+
+
+def _collect(process: subprocess.Popen[bytes], limits: Limits, scratch: Path) -> tuple[str, str, str | None]:
+    """Read both pipes until EOF, the deadline, or the output or disk cap; say which stopped it."""
     assert process.stdout is not None and process.stderr is not None
     buffers = {process.stdout.fileno(): bytearray(), process.stderr.fileno(): bytearray()}
     selector = selectors.DefaultSelector()
     for fd in buffers:
         selector.register(fd, selectors.EVENT_READ)
     deadline = time.monotonic() + limits.wall_seconds
+    next_disk_check = time.monotonic() + _DISK_CHECK_SECONDS
     stopped_for: str | None = None
-    while selector.get_map():
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
+    while selector.get_map() and stopped_for is None:
+        now = time.monotonic()
+        if now >= deadline:
             stopped_for = "wall_seconds"
             break
+        if now >= next_disk_check:
+            next_disk_check = now + _DISK_CHECK_SECONDS
+            if _disk_usage(scratch) > limits.disk_mb * 1024 * 1024:
+                stopped_for = "disk_mb"
+                break
         if process.poll() is not None:
             # Leftover children may hold the pipes open: end them so EOF arrives.
             _kill_group(process.pid)
-        for key, _ in selector.select(min(remaining, 0.1)):
+        for key, _ in selector.select(min(deadline - now, _DISK_CHECK_SECONDS)):
             chunk = os.read(key.fd, _READ_CHUNK)
             if not chunk:
                 selector.unregister(key.fd)
@@ -193,8 +209,6 @@ def _collect(process: subprocess.Popen[bytes], limits: Limits) -> tuple[str, str
             buffers[key.fd] += chunk
             if len(buffers[key.fd]) > limits.output_bytes:
                 stopped_for = "output_bytes"
-        if stopped_for:
-            break
     _kill_group(process.pid)
     selector.close()
     stdout, stderr = (
@@ -231,6 +245,15 @@ def _classify(
             limit="wall_seconds",
             limit_value=limits.wall_seconds,
             hint="avoid brute force over large ranges and loops that never end",
+        )
+    if stopped_for == "disk_mb":
+        return "resource_limit", ExecutionError(
+            type="DiskLimit",
+            message=f"the code wrote more than {limits.disk_mb} MB of files",
+            traceback="",
+            limit="disk_mb",
+            limit_value=limits.disk_mb,
+            hint="do not write files: keep data in memory",
         )
     if stopped_for == "output_bytes":
         return "output_limit", ExecutionError(
@@ -281,10 +304,25 @@ def _classify(
         return "policy_violation", error
     if hint := _hint_for(error["type"]):
         error["hint"] = hint
-    if error["type"] == "MemoryError":
-        error["limit"], error["limit_value"] = "memory_mb", limits.memory_mb
+    if limit := _limit_behind(error):
+        error["limit"], error["limit_value"] = limit, getattr(limits, limit)
+        error.setdefault("hint", f"the code hit the sandbox's {limit} limit: use less of it")
         return "resource_limit", error
     return "error", error
+
+
+def _limit_behind(error: ExecutionError) -> str | None:
+    """Which limit an exception comes from, if any (memory, file size, open files, threads)."""
+    message = error["message"]
+    if error["type"] == "MemoryError":
+        return "memory_mb"
+    if "[Errno 27]" in message:  # EFBIG: RLIMIT_FSIZE
+        return "file_size_mb"
+    if "[Errno 24]" in message:  # EMFILE: RLIMIT_NOFILE
+        return "open_files"
+    if error["type"] == "RuntimeError" and "can't start new thread" in message:
+        return "memory_mb"
+    return None
 
 
 def _result(

@@ -66,6 +66,7 @@ class Limits:
         output_bytes: Cap on each of stdout and stderr.
         file_size_mb: Largest file the code may write.
         open_files: Most file descriptors the process may hold.
+        disk_mb: Most disk space all files in the scratch directory may take together.
     """
 
     wall_seconds: float = 5.0
@@ -74,3 +75,4 @@ class Limits:
     output_bytes: int = 64_000
     file_size_mb: int = 16
     open_files: int = 64
+    disk_mb: int = 64
