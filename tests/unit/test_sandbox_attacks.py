@@ -4,6 +4,7 @@ Attacks that only the kernel layers (Landlock, seccomp) stop run on the confined
 executor; those that process limits stop run on the unconfined fallback as well.
 """
 
+import functools
 import os
 import signal
 import socket
@@ -22,16 +23,16 @@ BOTH = pytest.mark.parametrize("executor", [CONFINED, UNCONFINED], ids=["confine
 FAST = Limits(wall_seconds=2, memory_mb=512, output_bytes=20_000, file_size_mb=4, open_files=32, disk_mb=16)
 
 
-@pytest.fixture(autouse=True)
-def _kernel_layers_present():
-    layers = CONFINED.run("pass")["confinement"]
-    if not {"seccomp"} <= {layer.split("-")[0] for layer in layers} or not any(
-        layer.startswith("landlock") for layer in layers
-    ):
-        pytest.fail(f"this machine's kernel should support Landlock and seccomp, got {layers}")
+@functools.cache
+def _kernel_layers() -> frozenset[str]:
+    return frozenset(layer.split("-")[0] for layer in CONFINED.run("pass")["confinement"])
 
 
 def attack(executor, code, **limits):
+    if executor is CONFINED and _kernel_layers() != {"landlock", "seccomp"}:
+        reason = f"Landlock and seccomp are needed for this attack; this kernel gave {set(_kernel_layers())}"
+        # CI's kernel has both: there a missing layer is a regression, not an excuse.
+        pytest.fail(reason) if os.environ.get("CI") else pytest.skip(reason)
     return executor.run(code, limits=Limits(**{**FAST.__dict__, **limits}))
 
 
