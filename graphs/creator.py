@@ -8,8 +8,9 @@ from typing import Literal
 from langgraph.graph import START, StateGraph
 
 from nodes import CreatorContext, CreatorInput, CreatorState, create, decide, execute, rectify
-from sandbox import Executor, default_executor
+from sandbox import Executor, get_executor
 from toolmaker.models import ChatModelFactory, EndpointModels
+from toolmaker.settings import get_settings
 
 
 def route_after_create(state: CreatorState) -> Literal["decide", "execute"]:
@@ -30,7 +31,8 @@ def build_creator_graph(
     Args:
         models: Returns the chat model for a :class:`~toolmaker.models.ModelRequest`;
             defaults to OpenAI-compatible endpoints from settings, or the embedded model.
-        executor: Runs the model's code; defaults to the strongest sandbox available.
+        executor: Runs the model's code; defaults to the sandbox backend named in
+            settings (``TOOLMAKER_SANDBOX``, ``auto`` = the strongest available).
 
     Returns:
         A ``StateGraph`` to compile with your own checkpointer and store.
@@ -41,7 +43,7 @@ def build_creator_graph(
         '115'
     """
     models = models or EndpointModels()
-    executor = executor or default_executor()
+    executor = executor or get_executor(get_settings().sandbox_backend)
     builder = StateGraph(
         CreatorState, context_schema=CreatorContext, input_schema=CreatorInput, output_schema=CreatorState
     )

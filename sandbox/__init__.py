@@ -4,15 +4,18 @@ This package knows nothing of LangChain or LangGraph: it takes code and limits a
 returns an :class:`ExecutionResult`, so it can move behind a remote engine unchanged.
 """
 
-from sandbox.executor import Executor, SubprocessExecutor, default_executor
+from sandbox.backends import BackendUnavailable, backend_names, get_executor
+from sandbox.executor import Executor, SubprocessExecutor
 from sandbox.result import ExecutionError, ExecutionResult, ExecutionStatus, Limits
 
 __all__ = [
+    "BackendUnavailable",
     "ExecutionError",
     "ExecutionResult",
     "ExecutionStatus",
     "Executor",
     "Limits",
     "SubprocessExecutor",
-    "default_executor",
+    "backend_names",
+    "get_executor",
 ]

@@ -343,8 +343,3 @@ def _result(
         backend=backend,
         confinement=confinement,
     )
-
-
-def default_executor() -> Executor:
-    """Return the strongest executor available here (the subprocess one, for now)."""
-    return SubprocessExecutor()

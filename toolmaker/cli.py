@@ -110,6 +110,30 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _exec(args: argparse.Namespace) -> int:
+    from sandbox import BackendUnavailable, Limits, get_executor
+
+    err = Console(stderr=True)
+    try:
+        executor = get_executor(args.backend)
+        source = Path(args.file).read_text(encoding="utf-8")
+    except (BackendUnavailable, OSError) as exc:
+        err.print(f"[red]error:[/] {exc}")
+        return _EXIT_ERROR
+    result = executor.run(source, limits=Limits(wall_seconds=args.timeout, memory_mb=args.memory_mb))
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        sys.stdout.write(result["stdout"])
+        sys.stdout.flush()
+        sys.stderr.write(result["stderr"])
+        if result["error"]:
+            err.print(f"[red]{result['error']['type']}:[/] {result['error']['message']}")
+        layers = ", ".join(result["confinement"]) or "process limits only"
+        err.print(f"[dim]{result['status']} · {result['backend']} ({layers}) · {result['seconds']} s[/]")
+    return 0 if result["status"] == "ok" else _EXIT_FAILED
+
+
 def _graph(args: argparse.Namespace) -> int:
     from graphs.creator import graph
 
@@ -146,6 +170,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve an embedded model on 127.0.0.1 until stopped")
     serve.add_argument("--model", default="qwen2.5-coder-1.5b", help="embedded model name or .gguf path")
     serve.set_defaults(handler=_serve)
+
+    run = commands.add_parser("exec", help="run a Python file in the sandbox and report the result")
+    run.add_argument("file", help="the Python file to run")
+    run.add_argument("--timeout", type=float, default=5.0, help="wall-clock seconds (default 5)")
+    run.add_argument("--memory-mb", type=int, default=1024, help="address-space limit (default 1024)")
+    run.add_argument("--backend", default="auto", help="sandbox backend (default: auto = strongest)")
+    run.add_argument("--json", action="store_true", help="print one JSON object")
+    run.set_defaults(handler=_exec)
 
     graph = commands.add_parser("graph", help="print the CREATOR graph as a mermaid diagram")
     graph.set_defaults(handler=_graph)

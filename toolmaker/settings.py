@@ -43,6 +43,7 @@ class Settings(BaseModel):
     embedded_context_tokens: int = 8192
     embedded_start_timeout_s: float = 300.0
     request_timeout_s: float = 600.0
+    sandbox_backend: str = "auto"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -50,8 +51,9 @@ class Settings(BaseModel):
 
         Recognised variables: ``TOOLMAKER_{MAKER,USER}_{MODEL,BASE_URL,API_KEY}``,
         ``TOOLMAKER_CACHE_DIR``, ``TOOLMAKER_EMBEDDED_THREADS``,
-        ``TOOLMAKER_EMBEDDED_CONTEXT_TOKENS``, ``TOOLMAKER_REQUEST_TIMEOUT_S``, and
-        ``OPENAI_API_KEY`` as the fallback key for both roles.
+        ``TOOLMAKER_EMBEDDED_CONTEXT_TOKENS``, ``TOOLMAKER_REQUEST_TIMEOUT_S``,
+        ``TOOLMAKER_SANDBOX`` (executor backend), and ``OPENAI_API_KEY`` as the fallback
+        key for both roles.
         """
         env = dict(os.environ if environ is None else environ)
         defaults = cls()
@@ -75,6 +77,7 @@ class Settings(BaseModel):
             "EMBEDDED_CONTEXT_TOKENS": "embedded_context_tokens",
             "EMBEDDED_START_TIMEOUT_S": "embedded_start_timeout_s",
             "REQUEST_TIMEOUT_S": "request_timeout_s",
+            "SANDBOX": "sandbox_backend",
         }
         for suffix, field_name in scalar_fields.items():
             if raw := env.get(ENV_PREFIX + suffix):

@@ -66,3 +66,22 @@ def test_human_output_shows_tool_call_answer_and_rounds(capsys):
 def test_graph_command_prints_the_mermaid_topology(capsys):
     assert main(["graph"]) == 0
     assert "execute -.-> rectify;" in capsys.readouterr().out
+
+
+def test_exec_runs_a_file_in_the_sandbox_and_prints_json(capsys, tmp_path):
+    script = tmp_path / "script.py"
+    script.write_text("import os\nprint(6 * 7)\nprint(os.environ.get('HOME'))")
+    assert main(["exec", str(script), "--json", "--timeout", "3", "--memory-mb", "256"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert {"status", "stdout", "stderr", "error", "backend", "seconds", "confinement"} <= set(result)
+    assert result["status"] == "ok" and result["stdout"].splitlines()[0] == "42"
+    assert result["backend"] == "subprocess" and str(tmp_path) not in result["stdout"]
+
+
+def test_exec_reports_limits_and_unknown_backends(capsys, tmp_path):
+    script = tmp_path / "loop.py"
+    script.write_text("while True:\n    pass")
+    assert main(["exec", str(script), "--json", "--timeout", "1"]) == 1
+    assert json.loads(capsys.readouterr().out)["status"] == "timeout"
+    assert main(["exec", str(script), "--backend", "nope"]) == 2
+    assert "no sandbox backend 'nope'; available: auto, subprocess" in capsys.readouterr().err
