@@ -12,6 +12,7 @@ import ctypes
 import errno
 import os
 import sys
+from types import ModuleType
 
 _SYS_CREATE_RULESET, _SYS_ADD_RULE, _SYS_RESTRICT_SELF = 444, 445, 446
 _CREATE_RULESET_VERSION = 1
@@ -91,11 +92,44 @@ def _allow(libc: ctypes.CDLL, ruleset: int, path: str, rights: int) -> None:
         os.close(fd)
 
 
+_SONAMES = {"c": "libc.so.6", "seccomp": "libseccomp.so.2"}
+
+
+def _import_pyseccomp() -> ModuleType:
+    """Import pyseccomp, resolving its two libraries by soname.
+
+    pyseccomp calls ``ctypes.util.find_library``, which runs ``ldconfig`` or a compiler
+    in a subprocess: slow, and impossible inside bubblewrap's empty root. ``dlopen`` of
+    the soname finds the same file through the loader cache.
+    """
+    import ctypes.util
+
+    original = ctypes.util.find_library
+
+    def by_soname(name: str) -> str | None:
+        soname = _SONAMES.get(name)
+        if soname is not None:
+            try:
+                ctypes.CDLL(soname)
+            except OSError:
+                pass
+            else:
+                return soname
+        return original(name)
+
+    ctypes.util.find_library = by_soname
+    try:
+        import pyseccomp  # noqa: F401 - imported for sys.modules
+    finally:
+        ctypes.util.find_library = original
+    return sys.modules["pyseccomp"]
+
+
 def seccomp() -> str | None:
     """Forbid sockets, new processes (threads stay allowed), ptrace and foreign signals."""
     try:
-        import pyseccomp as sc
-    except (ImportError, OSError):
+        sc = _import_pyseccomp()
+    except (ImportError, OSError, RuntimeError):
         return None
     try:
         denied = sc.ERRNO(errno.EPERM)

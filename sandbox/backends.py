@@ -1,9 +1,11 @@
-"""Choosing an executor by name, or the strongest one available."""
+"""Choosing an executor by name, or the strongest one available here."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
+from sandbox.bubblewrap import BubblewrapExecutor, bubblewrap_problem
 from sandbox.executor import Executor, SubprocessExecutor
 
 
@@ -11,30 +13,42 @@ class BackendUnavailable(RuntimeError):
     """The requested sandbox backend does not exist or cannot run on this machine."""
 
 
-_BACKENDS: dict[str, Callable[[], Executor]] = {
-    "subprocess": SubprocessExecutor,
-    "subprocess-unconfined": lambda: SubprocessExecutor(confine=False),
-}
+@dataclass(frozen=True)
+class Backend:
+    """A named way to run code, and how to tell whether it can run here."""
+
+    name: str
+    create: Callable[[], Executor]
+    problem: Callable[[], str | None] = lambda: None
+    """Why the backend cannot run here, or None."""
+
+
+BACKENDS = (
+    Backend("bubblewrap", BubblewrapExecutor, bubblewrap_problem),
+    Backend("subprocess", SubprocessExecutor),
+    Backend("subprocess-unconfined", lambda: SubprocessExecutor(confine=False)),
+)
 """Strongest first. ``subprocess`` adds Landlock and seccomp where the kernel has them;
 ``subprocess-unconfined`` keeps only process limits, for kernels where those layers break."""
 
 
 def backend_names() -> list[str]:
     """Names accepted by :func:`get_executor`, besides ``auto``."""
-    return list(_BACKENDS)
+    return [backend.name for backend in BACKENDS]
 
 
 def get_executor(name: str = "auto") -> Executor:
-    """Return the executor called ``name``, or the strongest available for ``auto``.
+    """Return the executor called ``name``, or the strongest one that runs here for ``auto``.
 
     Raises:
-        BackendUnavailable: No backend has that name.
+        BackendUnavailable: No backend has that name, or it cannot run here (the
+            message says why and what to install).
     """
     if name == "auto":
-        name = next(iter(_BACKENDS))
-    try:
-        return _BACKENDS[name]()
-    except KeyError:
-        raise BackendUnavailable(
-            f"no sandbox backend {name!r}; available: auto, {', '.join(_BACKENDS)}"
-        ) from None
+        return next(backend.create() for backend in BACKENDS if backend.problem() is None)
+    for backend in BACKENDS:
+        if backend.name == name:
+            if problem := backend.problem():
+                raise BackendUnavailable(f"the {name} sandbox backend cannot run here: {problem}")
+            return backend.create()
+    raise BackendUnavailable(f"no sandbox backend {name!r}; available: auto, {', '.join(backend_names())}")

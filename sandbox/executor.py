@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from sandbox.result import ExecutionError, ExecutionResult, ExecutionStatus, Limits
 
-_RUNNER = Path(__file__).with_name("_runner.py")
+RUNNER = Path(__file__).with_name("_runner.py")
 _SAFE_ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
     "LANG": "C.UTF-8",
@@ -111,6 +111,14 @@ class SubprocessExecutor:
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 
+    def _command(self, scratch: Path, report: Path, limits: Limits) -> tuple[list[str], dict[str, str]]:
+        """The command line and environment that start the runner on ``scratch``."""
+        return self._runner_command(str(scratch), str(report)), sandbox_environment(str(scratch))
+
+    def _runner_command(self, scratch: str, report: str) -> list[str]:
+        confine = "confine" if self.confine else "none"
+        return [self.python, "-I", "-X", "utf8", str(RUNNER), scratch, "main.py", report, confine]
+
     def _run_in(
         self,
         workdir: Path,
@@ -126,12 +134,10 @@ class SubprocessExecutor:
                 raise OSError(f"module file name must be a plain *.py name: {filename!r}")
             (scratch / filename).write_text(source, encoding="utf-8")
         report = workdir / "report.json"
-        env = {**_SAFE_ENV, "HOME": str(scratch), "TMPDIR": str(scratch)}
+        report.touch()
+        command, env = self._command(scratch, report, limits)
         process = subprocess.Popen(
-            [
-                *(self.python, "-I", "-X", "utf8", str(_RUNNER)),
-                *(str(scratch), "main.py", str(report), "confine" if self.confine else "none"),
-            ],
+            command,
             cwd=scratch,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -147,6 +153,11 @@ class SubprocessExecutor:
         status, error = _classify(returncode, stopped_for, reported, limits)
         confinement = list(reported.get("confinement", [])) if reported else []
         return _result(status, stdout, stderr, error, started, self.name, confinement)
+
+
+def sandbox_environment(scratch: str) -> dict[str, str]:
+    """The child's whole environment: an allow-list, never the host's variables."""
+    return {**_SAFE_ENV, "HOME": scratch, "TMPDIR": scratch}
 
 
 def _apply_limits(limits: Limits) -> None:
@@ -264,8 +275,9 @@ def _classify(
             limit_value=limits.output_bytes,
             hint="print only the final answer",
         )
-    if returncode < 0:
-        signum = -returncode
+    # bwrap reports a child killed by signal N as exit status 128 + N, as shells do.
+    signum = -returncode if returncode < 0 else returncode - 128 if returncode > 128 and not reported else 0
+    if signum > 0:
         if signum in (signal.SIGXCPU, signal.SIGKILL):
             cpu = limits.cpu_seconds or math.ceil(limits.wall_seconds)
             return "timeout", ExecutionError(
@@ -320,6 +332,8 @@ def _limit_behind(error: ExecutionError) -> str | None:
         return "file_size_mb"
     if "[Errno 24]" in message:  # EMFILE: RLIMIT_NOFILE
         return "open_files"
+    if "[Errno 28]" in message:  # ENOSPC: a size-capped tmpfs is full
+        return "disk_mb"
     if error["type"] == "RuntimeError" and "can't start new thread" in message:
         return "memory_mb"
     return None

@@ -1,6 +1,7 @@
 import json
 import socket
 
+from sandbox import get_executor
 from tests.fakes import FakeOpenAIServer, fenced
 from toolmaker.cli import main
 
@@ -75,7 +76,7 @@ def test_exec_runs_a_file_in_the_sandbox_and_prints_json(capsys, tmp_path):
     result = json.loads(capsys.readouterr().out)
     assert {"status", "stdout", "stderr", "error", "backend", "seconds", "confinement"} <= set(result)
     assert result["status"] == "ok" and result["stdout"].splitlines()[0] == "42"
-    assert result["backend"] == "subprocess" and str(tmp_path) not in result["stdout"]
+    assert result["backend"] == get_executor("auto").name and str(tmp_path) not in result["stdout"]
 
 
 def test_exec_reports_limits_and_unknown_backends(capsys, tmp_path):
@@ -84,4 +85,4 @@ def test_exec_reports_limits_and_unknown_backends(capsys, tmp_path):
     assert main(["exec", str(script), "--json", "--timeout", "1"]) == 1
     assert json.loads(capsys.readouterr().out)["status"] == "timeout"
     assert main(["exec", str(script), "--backend", "nope"]) == 2
-    assert "no sandbox backend 'nope'; available: auto, subprocess" in capsys.readouterr().err
+    assert "no sandbox backend 'nope'; available: auto, bubblewrap, subprocess" in capsys.readouterr().err

@@ -1,0 +1,85 @@
+"""The bubblewrap backend: the subprocess runner inside fresh Linux namespaces.
+
+Every namespace is unshared (no network at all, its own PIDs, IPC and hostname); the
+root is empty but for read-only binds of the system libraries and the Python install;
+the scratch directory, ``/tmp`` and ``/dev/shm`` are tmpfs capped at ``Limits.disk_mb``; the model's files
+are bound read-only into the scratch. Landlock and seccomp still apply inside.
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from sandbox.executor import RUNNER, SubprocessExecutor, sandbox_environment
+from sandbox.result import Limits
+
+SCRATCH = "/sandbox"
+REPORT = "/.report.json"
+_SYSTEM = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc/ld.so.cache", "/etc/localtime")
+
+
+class BubblewrapExecutor(SubprocessExecutor):
+    """Runs each execution under ``bwrap`` (no root needed where user namespaces are allowed)."""
+
+    name = "bubblewrap"
+
+    def __init__(self, bwrap: str = "bwrap", **kwargs: object) -> None:
+        """Create the executor; ``kwargs`` are those of :class:`SubprocessExecutor`."""
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.bwrap = bwrap
+
+    def _command(self, scratch: Path, report: Path, limits: Limits) -> tuple[list[str], dict[str, str]]:
+        read_only = {*_SYSTEM, sys.prefix, sys.base_prefix, sys.exec_prefix, str(RUNNER.parent)}
+        read_only.update(p for p in sys.path if p and Path(p).is_dir())
+        tmpfs_bytes = str(limits.disk_mb * 1024 * 1024)
+        command = [
+            self.bwrap,
+            *("--unshare-all", "--die-with-parent", "--new-session", "--clearenv"),
+            *("--proc", "/proc", "--dev", "/dev"),
+            *("--size", tmpfs_bytes, "--tmpfs", "/tmp"),
+            *("--size", tmpfs_bytes, "--tmpfs", "/dev/shm"),
+        ]
+        for path in sorted(read_only):
+            command += ["--ro-bind-try", path, path]
+        command += ["--size", tmpfs_bytes, "--tmpfs", SCRATCH]
+        for file in sorted(scratch.iterdir()):
+            command += ["--ro-bind", str(file), f"{SCRATCH}/{file.name}"]
+        command += ["--bind", str(report), REPORT, "--chdir", SCRATCH]
+        for key, value in sandbox_environment(SCRATCH).items():
+            command += ["--setenv", key, value]
+        return [*command, "--", *self._runner_command(SCRATCH, REPORT)], {}
+
+
+@functools.cache
+def bubblewrap_problem(bwrap: str = "bwrap") -> str | None:
+    """Why the bubblewrap backend cannot run here, or None when it can.
+
+    Ubuntu 24.04's AppArmor refuses unprivileged user namespaces to unlisted programs;
+    that and a missing ``bwrap`` are reported in words a user can act on.
+    """
+    path = shutil.which(bwrap)
+    if path is None:
+        return "bwrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
+    try:
+        probe = subprocess.run(
+            [path, "--unshare-all", "--ro-bind", "/", "/", "true"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"bwrap could not start: {exc}"
+    if probe.returncode != 0:
+        message = probe.stderr.strip()
+        if "ermission denied" in message or "Operation not permitted" in message:
+            message += (
+                " (user namespaces are refused here; on Ubuntu 24.04 AppArmor restricts them: "
+                "see kernel.apparmor_restrict_unprivileged_userns)"
+            )
+        return f"bwrap cannot create namespaces: {message}"
+    return None
