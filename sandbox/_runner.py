@@ -62,6 +62,7 @@ def main() -> None:
     if confine_flag == "confine":
         layers = _load_confinement().confine(scratch)
     sys.path.insert(0, scratch)
+    owner = os.getpid()
     error: dict[str, str] | None = None
     try:
         runpy.run_path(os.path.join(scratch, entry), run_name="__main__")
@@ -70,6 +71,8 @@ def main() -> None:
             error = {"type": "SystemExit", "message": f"exit status {exc.code}", "traceback": ""}
     except BaseException as exc:  # noqa: BLE001 - everything the code raises is reported
         error = _describe(exc, scratch)
+    if os.getpid() != owner:
+        os._exit(0)  # a child the code forked: only the runner itself reports
     try:
         sys.stdout.flush()
         sys.stderr.flush()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import itertools
 import json
 import math
 import os
@@ -14,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -78,7 +80,12 @@ class SubprocessExecutor:
     name = "subprocess"
 
     def __init__(
-        self, python: str | None = None, default_limits: Limits | None = None, *, confine: bool = True
+        self,
+        python: str | None = None,
+        default_limits: Limits | None = None,
+        *,
+        confine: bool = True,
+        drop_root: bool = True,
     ) -> None:
         """Create an executor.
 
@@ -87,10 +94,13 @@ class SubprocessExecutor:
                 packages (the standard library and sympy) are importable.
             default_limits: Limits used when a run passes none.
             confine: Apply Landlock and seccomp in the child where available.
+            drop_root: When we run as root, run the child as a fresh unprivileged uid
+                (if the interpreter is readable by it), so process limits bind.
         """
         self.python = python or sys.executable
         self.default_limits = default_limits or Limits()
         self.confine = confine
+        self.drop_root = drop_root
 
     def run(
         self,
@@ -115,6 +125,13 @@ class SubprocessExecutor:
         """The command line and environment that start the runner on ``scratch``."""
         return self._runner_command(str(scratch), str(report)), sandbox_environment(str(scratch))
 
+    def _unprivileged_uid(self) -> int | None:
+        """As root, a fresh unprivileged uid for this run, if our Python can run as it."""
+        if os.geteuid() != 0 or not self.drop_root:
+            return None
+        uid = _UID_BASE + next(_uid_counter) % _UID_SPAN
+        return uid if _uid_can_run(self.python, _UID_BASE) else None
+
     def _runner_command(self, scratch: str, report: str) -> list[str]:
         confine = "confine" if self.confine else "none"
         return [self.python, "-I", "-X", "utf8", str(RUNNER), scratch, "main.py", report, confine]
@@ -135,6 +152,11 @@ class SubprocessExecutor:
             (scratch / filename).write_text(source, encoding="utf-8")
         report = workdir / "report.json"
         report.touch()
+        uid = self._unprivileged_uid()
+        if uid is not None:
+            workdir.chmod(0o711)
+            for path in (scratch, report):
+                os.chown(path, uid, uid)
         command, env = self._command(scratch, report, limits)
         process = subprocess.Popen(
             command,
@@ -144,11 +166,17 @@ class SubprocessExecutor:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,
-            preexec_fn=lambda: _apply_limits(limits),
+            preexec_fn=lambda: _apply_limits(limits, uid),
         )
-        stdout, stderr, stopped_for = _collect(process, limits, scratch)
+
+        def reap() -> None:
+            _kill_group(process.pid)
+            if uid is not None:
+                _kill_uid(uid)
+
+        stdout, stderr, stopped_for = _collect(process, limits, scratch, reap)
         returncode = process.wait()
-        _kill_group(process.pid)
+        reap()
         reported = _read_report(report)
         status, error = _classify(returncode, stopped_for, reported, limits)
         confinement = list(reported.get("confinement", [])) if reported else []
@@ -160,7 +188,34 @@ def sandbox_environment(scratch: str) -> dict[str, str]:
     return {**_SAFE_ENV, "HOME": scratch, "TMPDIR": scratch}
 
 
-def _apply_limits(limits: Limits) -> None:
+_UID_BASE, _UID_SPAN = 1_500_000_000, 100_000
+_uid_counter = itertools.count()
+
+
+@functools.cache
+def _uid_can_run(python: str, uid: int) -> bool:
+    """Whether ``python`` starts as ``uid`` (it cannot when installed under a private home)."""
+    try:
+        probe = subprocess.run(
+            [python, "-I", "-c", "pass"],
+            capture_output=True,
+            timeout=30,
+            check=False,
+            cwd="/",
+            preexec_fn=lambda: _drop_privileges(uid),
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return probe.returncode == 0
+
+
+def _drop_privileges(uid: int) -> None:
+    os.setgroups([])
+    os.setgid(uid)
+    os.setuid(uid)
+
+
+def _apply_limits(limits: Limits, uid: int | None = None) -> None:
     cpu = limits.cpu_seconds or math.ceil(limits.wall_seconds)
     memory = limits.memory_mb * 1024 * 1024
     file_size = limits.file_size_mb * 1024 * 1024
@@ -173,6 +228,19 @@ def _apply_limits(limits: Limits) -> None:
     ):
         resource.setrlimit(kind, value)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    if uid is not None:
+        # RLIMIT_NPROC binds every uid but root: hence the drop, with a uid of its own per run.
+        resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
+        _drop_privileges(uid)
+
+
+def _kill_uid(uid: int) -> None:
+    """End every process left running as ``uid``, even those that left the process group."""
+    for status in Path("/proc").glob("[0-9]*/status"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            uids = next(line for line in status.read_text().splitlines() if line.startswith("Uid:"))
+            if int(uids.split()[1]) == uid:
+                os.kill(int(status.parent.name), signal.SIGKILL)
 
 
 def _kill_group(pid: int) -> None:
@@ -189,7 +257,9 @@ def _disk_usage(directory: Path) -> int:
     return total
 
 
-def _collect(process: subprocess.Popen[bytes], limits: Limits, scratch: Path) -> tuple[str, str, str | None]:
+def _collect(
+    process: subprocess.Popen[bytes], limits: Limits, scratch: Path, reap: Callable[[], None]
+) -> tuple[str, str, str | None]:
     """Read both pipes until EOF, the deadline, or the output or disk cap; say which stopped it."""
     assert process.stdout is not None and process.stderr is not None
     buffers = {process.stdout.fileno(): bytearray(), process.stderr.fileno(): bytearray()}
@@ -210,8 +280,7 @@ def _collect(process: subprocess.Popen[bytes], limits: Limits, scratch: Path) ->
                 stopped_for = "disk_mb"
                 break
         if process.poll() is not None:
-            # Leftover children may hold the pipes open: end them so EOF arrives.
-            _kill_group(process.pid)
+            reap()  # leftover children may hold the pipes open: end them so EOF arrives
         for key, _ in selector.select(min(deadline - now, _DISK_CHECK_SECONDS)):
             chunk = os.read(key.fd, _READ_CHUNK)
             if not chunk:
@@ -220,7 +289,7 @@ def _collect(process: subprocess.Popen[bytes], limits: Limits, scratch: Path) ->
             buffers[key.fd] += chunk
             if len(buffers[key.fd]) > limits.output_bytes:
                 stopped_for = "output_bytes"
-    _kill_group(process.pid)
+    reap()
     selector.close()
     stdout, stderr = (
         bytes(buffers[stream.fileno()][: limits.output_bytes]).decode("utf-8", errors="replace")
@@ -334,6 +403,8 @@ def _limit_behind(error: ExecutionError) -> str | None:
         return "open_files"
     if "[Errno 28]" in message:  # ENOSPC: a size-capped tmpfs is full
         return "disk_mb"
+    if "[Errno 11]" in message and error["type"] == "BlockingIOError":  # EAGAIN: RLIMIT_NPROC
+        return "processes"
     if error["type"] == "RuntimeError" and "can't start new thread" in message:
         return "memory_mb"
     return None

@@ -67,6 +67,8 @@ class Limits:
         file_size_mb: Largest file the code may write.
         open_files: Most file descriptors the process may hold.
         disk_mb: Most disk space all files in the scratch directory may take together.
+        processes: Most processes and threads the child's uid may have (applies when the
+            child runs as an unprivileged uid of its own; RLIMIT_NPROC never binds root).
     """
 
     wall_seconds: float = 5.0
@@ -76,3 +78,4 @@ class Limits:
     file_size_mb: int = 16
     open_files: int = 64
     disk_mb: int = 64
+    processes: int = 64

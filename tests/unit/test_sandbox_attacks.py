@@ -321,3 +321,38 @@ def test_raising_its_own_limits(executor):
 def test_signal_scope_leaves_the_runner_able_to_report(executor):
     result = attack(executor, "import os, signal\nos.kill(os.getpid(), signal.SIGTERM)")
     assert result["status"] == "crashed" and result["error"]["signal"] == signal.SIGTERM
+
+
+# --- as root, the child runs as an unprivileged uid of its own -------------------------
+
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+@pytest.fixture
+def dropped():
+    """The unconfined fallback as root, with an interpreter an unprivileged uid can run."""
+    if os.geteuid() != 0 or not os.access(SYSTEM_PYTHON, os.X_OK):
+        pytest.skip("the uid drop applies to root with a system-wide Python")
+    executor = SubprocessExecutor(python=SYSTEM_PYTHON, confine=False)
+    uid = int(executor.run("import os\nprint(os.getuid())")["stdout"])
+    assert uid != 0
+    return executor
+
+
+def test_fork_bomb_as_dropped_uid_hits_the_process_limit(dropped):
+    result = attack(dropped, "import os\nwhile True:\n    os.fork()")
+    assert result["status"] == "resource_limit" and result["error"]["limit"] == "processes"
+
+
+def test_setsid_daemon_as_dropped_uid_is_ended_with_the_run(dropped, tmp_path):
+    marker = tmp_path / "daemon-was-here"
+    tmp_path.chmod(0o777)
+    code = (
+        "import os, time\n"
+        f"if os.fork() == 0:\n    os.setsid()\n    time.sleep(1)\n    open({str(marker)!r}, 'w').write('x')\n"
+        "print('parent done')"
+    )
+    result = attack(dropped, code)
+    time.sleep(1.5)
+    assert result["status"] == "ok" and result["stdout"] == "parent done\n"
+    assert not marker.exists()
