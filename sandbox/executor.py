@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
-import json
 import math
 import os
 import resource
@@ -18,9 +17,10 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from sandbox.result import ExecutionError, ExecutionResult, ExecutionStatus, Limits
+from sandbox.verdicts import classify, read_report
 
 RUNNER = Path(__file__).with_name("_runner.py")
 _SAFE_ENV = {
@@ -55,17 +55,6 @@ class Executor(Protocol):
             The structured result. Never raises for anything the code does.
         """
         ...
-
-
-def _hint_for(error_type: str) -> str | None:
-    hints = {
-        "RecursionError": "the recursion went too deep: use a loop or a closed formula",
-        "MemoryError": "the code ran out of memory: avoid building huge lists or numbers",
-        "ModuleNotFoundError": "only the Python standard library and sympy are available",
-        "SyntaxError": "the code is not valid Python: check brackets, indentation and quotes",
-        "NameError": "a name is used before it is defined or imported",
-    }
-    return hints.get(error_type)
 
 
 class SubprocessExecutor:
@@ -177,8 +166,8 @@ class SubprocessExecutor:
         stdout, stderr, stopped_for = _collect(process, limits, scratch, reap)
         returncode = process.wait()
         reap()
-        reported = _read_report(report)
-        status, error = _classify(returncode, stopped_for, reported, limits)
+        reported = read_report(report)
+        status, error = classify(returncode, stopped_for, reported, limits)
         confinement = list(reported.get("confinement", [])) if reported else []
         return _result(status, stdout, stderr, error, started, self.name, confinement)
 
@@ -298,116 +287,6 @@ def _collect(
     process.stdout.close()
     process.stderr.close()
     return stdout, stderr, stopped_for
-
-
-def _read_report(report: Path) -> dict[str, Any] | None:
-    try:
-        reported = json.loads(report.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return reported if isinstance(reported, dict) else None
-
-
-_POLICY_HINT = (
-    "the sandbox allows no network, no new processes and no files outside the working "
-    "directory: compute the answer in plain Python"
-)
-
-
-def _classify(
-    returncode: int, stopped_for: str | None, reported: dict[str, Any] | None, limits: Limits
-) -> tuple[ExecutionStatus, ExecutionError | None]:
-    if stopped_for == "wall_seconds":
-        return "timeout", ExecutionError(
-            type="Timeout",
-            message=f"the code ran past the {limits.wall_seconds:g} s time limit",
-            traceback="",
-            limit="wall_seconds",
-            limit_value=limits.wall_seconds,
-            hint="avoid brute force over large ranges and loops that never end",
-        )
-    if stopped_for == "disk_mb":
-        return "resource_limit", ExecutionError(
-            type="DiskLimit",
-            message=f"the code wrote more than {limits.disk_mb} MB of files",
-            traceback="",
-            limit="disk_mb",
-            limit_value=limits.disk_mb,
-            hint="do not write files: keep data in memory",
-        )
-    if stopped_for == "output_bytes":
-        return "output_limit", ExecutionError(
-            type="OutputLimit",
-            message=f"the code printed more than {limits.output_bytes} bytes",
-            traceback="",
-            limit="output_bytes",
-            limit_value=limits.output_bytes,
-            hint="print only the final answer",
-        )
-    # bwrap reports a child killed by signal N as exit status 128 + N, as shells do.
-    signum = -returncode if returncode < 0 else returncode - 128 if returncode > 128 and not reported else 0
-    if signum > 0:
-        if signum in (signal.SIGXCPU, signal.SIGKILL):
-            cpu = limits.cpu_seconds or math.ceil(limits.wall_seconds)
-            return "timeout", ExecutionError(
-                type="Timeout",
-                message=f"the code used more than {cpu} s of CPU time",
-                traceback="",
-                limit="cpu_seconds",
-                limit_value=cpu,
-                signal=signum,
-                hint="avoid brute force over large ranges and loops that never end",
-            )
-        return "crashed", ExecutionError(
-            type="Crashed",
-            message=f"the process was ended by signal {signal.Signals(signum).name}",
-            traceback="",
-            signal=signum,
-        )
-    if reported is None or not isinstance(reported.get("error", {}), dict | None):
-        return "crashed", ExecutionError(
-            type="Crashed",
-            message=f"the process exited with status {returncode} before reporting",
-            traceback="",
-        )
-    raised = reported.get("error")
-    if raised is None:
-        return "ok", None
-    error = ExecutionError(
-        type=str(raised.get("type", "Error")),
-        message=str(raised.get("message", "")),
-        traceback=str(raised.get("traceback", "")),
-    )
-    if "file" in raised:
-        error["file"] = str(raised["file"])
-    if error["type"] == "PermissionError":
-        error["hint"] = _POLICY_HINT
-        return "policy_violation", error
-    if hint := _hint_for(error["type"]):
-        error["hint"] = hint
-    if limit := _limit_behind(error):
-        error["limit"], error["limit_value"] = limit, getattr(limits, limit)
-        error.setdefault("hint", f"the code hit the sandbox's {limit} limit: use less of it")
-        return "resource_limit", error
-    return "error", error
-
-
-def _limit_behind(error: ExecutionError) -> str | None:
-    """Which limit an exception comes from, if any (memory, file size, open files, threads)."""
-    message = error["message"]
-    if error["type"] == "MemoryError":
-        return "memory_mb"
-    if "[Errno 27]" in message:  # EFBIG: RLIMIT_FSIZE
-        return "file_size_mb"
-    if "[Errno 24]" in message:  # EMFILE: RLIMIT_NOFILE
-        return "open_files"
-    if "[Errno 28]" in message:  # ENOSPC: a size-capped tmpfs is full
-        return "disk_mb"
-    if "[Errno 11]" in message and error["type"] == "BlockingIOError":  # EAGAIN: RLIMIT_NPROC
-        return "processes"
-    if error["type"] == "RuntimeError" and "can't start new thread" in message:
-        return "memory_mb"
-    return None
 
 
 def _result(
