@@ -45,7 +45,7 @@ class EndpointModels:
     def __init__(self, settings: Settings | None = None) -> None:
         """Create the factory; settings are read from the environment when omitted."""
         self._settings = settings
-        self._cache: dict[ModelRequest, BaseChatModel] = {}
+        self._cache: dict[tuple[ModelRequest, str, str], BaseChatModel] = {}
         self._lock = threading.Lock()
 
     @property
@@ -56,29 +56,33 @@ class EndpointModels:
         return self._settings
 
     def __call__(self, request: ModelRequest) -> BaseChatModel:
-        """Return the chat model for ``request``, creating it on first use."""
-        with self._lock:
-            if request not in self._cache:
-                self._cache[request] = self._create(request)
-            return self._cache[request]
+        """Return the chat model for ``request``, creating it on first use.
 
-    def _create(self, request: ModelRequest) -> BaseChatModel:
+        An embedded server is health-checked on every call and restarted if it died, so a
+        cached client never points at a dead port.
+        """
+        model, base_url, api_key = self._endpoint(request)
+        key = (request, model, base_url)
+        with self._lock:
+            if key not in self._cache:
+                self._cache[key] = ChatOpenAI(
+                    model=model,
+                    base_url=base_url or None,
+                    api_key=api_key or SecretStr("not-set"),
+                    temperature=request.temperature,
+                    seed=request.seed,
+                    max_completion_tokens=request.max_tokens,
+                    timeout=self.settings.request_timeout_s,
+                    max_retries=1,
+                )
+            return self._cache[key]
+
+    def _endpoint(self, request: ModelRequest) -> tuple[str, str, SecretStr | None]:
         endpoint = self.settings.maker if request.role == "maker" else self.settings.user
         model = request.model or endpoint.model
         base_url = request.base_url or endpoint.base_url
-        api_key: SecretStr | None = endpoint.api_key
         if not base_url and is_embedded(model):
             from toolmaker.embedded.server import get_embedded_server
 
-            base_url = get_embedded_server(model, self.settings).base_url
-            api_key = SecretStr("embedded")
-        return ChatOpenAI(
-            model=model,
-            base_url=base_url or None,
-            api_key=api_key or SecretStr("not-set"),
-            temperature=request.temperature,
-            seed=request.seed,
-            max_completion_tokens=request.max_tokens,
-            timeout=self.settings.request_timeout_s,
-            max_retries=1,
-        )
+            return model, get_embedded_server(model, self.settings).base_url, SecretStr("embedded")
+        return model, base_url, endpoint.api_key

@@ -74,7 +74,7 @@ def test_real_model_rectifies_a_broken_tool():
     assert rest[-1]["fixed"] in {"tool", "both"}
 
 
-def test_both_roles_are_served_and_the_server_is_reused():
+def test_both_roles_are_served_and_a_dead_server_is_restarted():
     settings = get_settings()
     models = EndpointModels(settings)
     user = models(ModelRequest(role="user", max_tokens=16))
@@ -85,4 +85,7 @@ def test_both_roles_are_served_and_the_server_is_reused():
     assert get_embedded_server(settings.user.model, settings) is server
     server.stop()
     assert not server.is_healthy()
-    assert get_embedded_server(settings.user.model, settings).is_healthy()
+    again = models(ModelRequest(role="user", max_tokens=16)).invoke("Reply with the single word: ready")
+    assert again.content.strip()
+    restarted = get_embedded_server(settings.user.model, settings)
+    assert restarted is not server and restarted.is_healthy()
