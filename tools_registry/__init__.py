@@ -1,5 +1,20 @@
-"""Created tools: their source analysis now; storage, retrieval and LangChain conversion next."""
+"""Created tools: source analysis, a versioned registry on a LangGraph store, and retrieval."""
 
+from tools_registry.record import Demo, Provenance, ToolRecord, ToolStats, VerifiedExample
+from tools_registry.registry import ToolRegistry
 from tools_registry.source import ToolSourceError, ToolSpec, render_tool_signature, tool_from_source
+from tools_registry.storage import sqlite_registry
 
-__all__ = ["ToolSourceError", "ToolSpec", "render_tool_signature", "tool_from_source"]
+__all__ = [
+    "Demo",
+    "Provenance",
+    "ToolRecord",
+    "ToolRegistry",
+    "ToolSourceError",
+    "ToolSpec",
+    "ToolStats",
+    "VerifiedExample",
+    "render_tool_signature",
+    "sqlite_registry",
+    "tool_from_source",
+]

@@ -1,0 +1,135 @@
+"""The tool registry: created tools on a LangGraph ``BaseStore``, versioned and searchable."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+
+from langgraph.store.base import BaseStore
+from pydantic import ValidationError
+
+from tools_registry.analysis import argument_schema, content_hash
+from tools_registry.record import Demo, Provenance, ToolRecord, ToolStats, VerifiedExample
+from tools_registry.search import ToolIndex
+from tools_registry.source import ToolSpec
+
+TOOLS = ("toolmaker", "tools")
+EVENTS = ("toolmaker", "tool_events")
+_PAGE = 500
+logger = logging.getLogger(__name__)
+
+
+class ToolRegistry:
+    """Created tools, persisted in any LangGraph store.
+
+    The same normalised code is the same tool: adding it again records another creation
+    instead of a duplicate. A changed implementation under a known name becomes the next
+    immutable version, linked to the one before. Counters are separate event rows, so
+    concurrent writers never overwrite each other's counts.
+    """
+
+    def __init__(self, store: BaseStore) -> None:
+        """Use ``store`` (``InMemoryStore`` in tests, SQLite or Postgres otherwise)."""
+        self.store = store
+        self._index: tuple[tuple[str, ...], ToolIndex] | None = None
+
+    def add(
+        self,
+        tool: ToolSpec,
+        *,
+        demos: Iterable[Demo] = (),
+        verification: Iterable[VerifiedExample] = (),
+        provenance: Provenance | None = None,
+        tags: Iterable[str] = (),
+    ) -> ToolRecord:
+        """Store a tool (or count one more creation of a stored one) and return its record."""
+        digest = content_hash(tool["code"])
+        tool_id = f"{tool['name']}@{digest[:12]}"
+        existing = self.get(tool_id)
+        if existing is None:
+            latest = self.get(tool["name"])
+            existing = ToolRecord(
+                id=tool_id,
+                name=tool["name"],
+                version=latest.version + 1 if latest else 1,
+                source=tool["code"],
+                signature=tool["signature"],
+                parameters=argument_schema(tool["code"], tool["name"]),
+                description=tool["docstring"],
+                demos=list(demos),
+                verification=list(verification),
+                provenance=provenance or Provenance(),
+                content_hash=digest,
+                tags=sorted(set(tags)),
+                previous=latest.id if latest else None,
+            )
+            self.store.put(TOOLS, tool_id, existing.model_dump(mode="json"))
+        self._event(tool_id, "created")
+        return existing
+
+    def records(self) -> Iterator[ToolRecord]:
+        """Every readable record; unreadable rows are skipped with a warning."""
+        offset = 0
+        while page := self.store.search(TOOLS, limit=_PAGE, offset=offset):
+            offset += len(page)
+            for item in page:
+                try:
+                    yield ToolRecord.model_validate(item.value, strict=False)
+                except ValidationError as exc:
+                    logger.warning("skipping unreadable tool row %r: %s", item.key, exc.errors()[0]["msg"])
+
+    def tools(self, name: str | None = None) -> list[ToolRecord]:
+        """Records sorted by name and version, optionally of one name only."""
+        found = [record for record in self.records() if name is None or record.name == name]
+        return sorted(found, key=lambda record: (record.name, record.version))
+
+    def get(self, name_or_id: str, version: int | None = None) -> ToolRecord | None:
+        """A record by id (``name@hash``), or by name: the given version, else the latest."""
+        if "@" in name_or_id:
+            try:
+                item = self.store.get(TOOLS, name_or_id)
+                return ToolRecord.model_validate(item.value) if item else None
+            except ValidationError:
+                logger.warning("tool row %r is unreadable", name_or_id)
+                return None
+        versions = [r for r in self.tools(name_or_id) if version is None or r.version == version]
+        return versions[-1] if versions else None
+
+    def remove(self, name_or_id: str, version: int | None = None) -> int:
+        """Delete one version, or every version of a name; return how many were deleted."""
+        if "@" in name_or_id:
+            doomed = [record for record in [self.get(name_or_id)] if record]
+        else:
+            doomed = [r for r in self.tools(name_or_id) if version is None or r.version == version]
+        for record in doomed:
+            self.store.delete(TOOLS, record.id)
+            for event in self.store.search((*EVENTS, record.id), limit=100_000):
+                self.store.delete(event.namespace, event.key)
+        return len(doomed)
+
+    def record_use(self, tool_id: str, ok: bool) -> None:
+        """Count one use of a tool, and whether it failed."""
+        self._event(tool_id, "used" if ok else "failed")
+
+    def stats(self, tool_id: str) -> ToolStats:
+        """Creations, uses and failures of a tool."""
+        kinds = [item.value.get("kind") for item in self.store.search((*EVENTS, tool_id), limit=100_000)]
+        return ToolStats(
+            created=kinds.count("created"),
+            uses=kinds.count("used") + kinds.count("failed"),
+            failures=kinds.count("failed"),
+        )
+
+    def search(self, query: str, k: int = 5) -> list[tuple[ToolRecord, float]]:
+        """The ``k`` records that best match ``query``, with scores in [0, 1]."""
+        records = self.tools()
+        fingerprint = tuple(record.id for record in records)
+        if self._index is None or self._index[0] != fingerprint:
+            self._index = (fingerprint, ToolIndex(records))
+        return self._index[1].search(query, k)
+
+    def _event(self, tool_id: str, kind: str) -> None:
+        value = {"kind": kind, "at": datetime.now(UTC).isoformat()}
+        self.store.put((*EVENTS, tool_id), uuid.uuid4().hex, value)
