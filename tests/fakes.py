@@ -15,9 +15,9 @@ from toolmaker.models import ModelRequest
 
 
 class ScriptedChatModel(BaseChatModel):
-    """Replies with the given texts in order and records every prompt it was sent."""
+    """Replies with the given texts (or messages) in order and records every prompt."""
 
-    replies: list[str]
+    replies: list[str | AIMessage]
     _prompts: list[list[BaseMessage]] = PrivateAttr(default_factory=list)
 
     @property
@@ -42,10 +42,11 @@ class ScriptedChatModel(BaseChatModel):
             raise AssertionError(f"model called {len(self._prompts) + 1} times, scripted {len(self.replies)}")
         reply = self.replies[len(self._prompts)]
         self._prompts.append(list(messages))
-        message = AIMessage(
-            content=reply,
-            usage_metadata={"input_tokens": 100, "output_tokens": 10, "total_tokens": 110},
-        )
+        usage = {"input_tokens": 100, "output_tokens": 10, "total_tokens": 110}
+        if isinstance(reply, AIMessage):
+            message = reply.model_copy(update={"usage_metadata": usage})
+        else:
+            message = AIMessage(content=reply, usage_metadata=usage)
         return ChatResult(generations=[ChatGeneration(message=message)])
 
 
