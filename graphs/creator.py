@@ -1,16 +1,31 @@
-"""The CREATOR graph: create → decide → execute ⇄ rectify, wired in one place."""
+"""The CREATOR graph: (retrieve) → create → decide → execute ⇄ rectify → (register), wired here."""
 
 from __future__ import annotations
 
 from functools import partial
 from typing import Literal
 
-from langgraph.graph import START, StateGraph
+from langgraph.graph import END, START, StateGraph
 
-from nodes import CreatorContext, CreatorInput, CreatorState, create, decide, execute, rectify
+from nodes import (
+    CreatorContext,
+    CreatorInput,
+    CreatorState,
+    create,
+    decide,
+    execute,
+    rectify,
+    register,
+    retrieve,
+)
 from sandbox import Executor, get_executor
 from toolmaker.models import ChatModelFactory, EndpointModels
 from toolmaker.settings import get_settings
+
+
+def route_after_retrieve(state: CreatorState) -> Literal["create", "decide"]:
+    """A reused tool goes straight to decide; otherwise a tool is created."""
+    return "decide" if state.get("tool") else "create"
 
 
 def route_after_create(state: CreatorState) -> Literal["decide", "execute"]:
@@ -18,9 +33,10 @@ def route_after_create(state: CreatorState) -> Literal["decide", "execute"]:
     return "decide" if state.get("tool") is not None else "execute"
 
 
-def route_after_execute(state: CreatorState) -> Literal["rectify", "__end__"]:
-    """Loop to rectify while the run is unresolved; stop when solved or failed."""
-    return "rectify" if state.get("status") == "running" else "__end__"
+def route_after_execute(state: CreatorState) -> Literal["rectify", "register", "__end__"]:
+    """Loop to rectify while unresolved; register a solved run's tool; stop when failed."""
+    status = state.get("status")
+    return "rectify" if status == "running" else "register" if status == "solved" else "__end__"
 
 
 def build_creator_graph(
@@ -35,7 +51,8 @@ def build_creator_graph(
             settings (``TOOLMAKER_SANDBOX``, ``auto`` = the strongest available).
 
     Returns:
-        A ``StateGraph`` to compile with your own checkpointer and store.
+        A ``StateGraph`` to compile with your own checkpointer and store. With a store,
+        solved tools are registered in it, and ``reuse_tools`` searches it first.
 
     Example:
         >>> graph = build_creator_graph().compile()
@@ -47,15 +64,19 @@ def build_creator_graph(
     builder = StateGraph(
         CreatorState, context_schema=CreatorContext, input_schema=CreatorInput, output_schema=CreatorState
     )
+    builder.add_node("retrieve", retrieve)
     builder.add_node("create", partial(create, models=models))
     builder.add_node("decide", partial(decide, models=models))
     builder.add_node("execute", partial(execute, executor=executor))
     builder.add_node("rectify", partial(rectify, models=models))
-    builder.add_edge(START, "create")
+    builder.add_node("register", register)
+    builder.add_edge(START, "retrieve")
+    builder.add_conditional_edges("retrieve", route_after_retrieve)
     builder.add_conditional_edges("create", route_after_create)
     builder.add_edge("decide", "execute")
     builder.add_conditional_edges("execute", route_after_execute)
     builder.add_edge("rectify", "execute")
+    builder.add_edge("register", END)
     return builder
 
 

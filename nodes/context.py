@@ -44,6 +44,18 @@ class CreatorContext:
         default=True,
         metadata={"description": "Run the model's own assert checks of the tool before the call."},
     )
+    register_tools: bool = field(
+        default=True,
+        metadata={"description": "Store each tool whose run succeeded (needs a graph store)."},
+    )
+    reuse_tools: bool = field(
+        default=False,
+        metadata={"description": "Search the store for a matching tool before creating one."},
+    )
+    reuse_threshold: float = field(
+        default=0.35,
+        metadata={"description": "Least retrieval score (0-1) at which a stored tool is reused."},
+    )
     create_prompt: str = field(
         default="default",
         metadata={"description": "Prompt variant of the create node (name or file path)."},

@@ -87,3 +87,9 @@ class CreatorState(CreatorInput, total=False):
     status: Status
     tokens: Annotated[dict[str, TokenUsage], add_usage]
     """Tokens and calls per model role."""
+    reused_tool_id: str | None
+    """The registered tool retrieve chose instead of creating one, if any."""
+    reuse_score: float
+    """Its retrieval score."""
+    tool_id: str | None
+    """The registry id the solved tool was stored under."""

@@ -137,7 +137,7 @@ def _exec(args: argparse.Namespace) -> int:
 def _graph(args: argparse.Namespace) -> int:
     from graphs.creator import graph
 
-    print(graph.get_graph().draw_mermaid())
+    print(graph.get_graph().draw_mermaid(), end="")
     return 0
 
 

@@ -2,12 +2,14 @@ from pathlib import Path
 
 import pytest
 from langgraph.runtime import Runtime
+from langgraph.store.memory import InMemoryStore
 
 from graphs.creator import build_creator_graph
 from nodes import CreatorContext
 from sandbox import ExecutionResult, SubprocessExecutor
 from tests.fakes import ScriptedModels, fenced
 from toolmaker.solving import solve
+from tools_registry import ToolRegistry, tool_from_source
 
 GOLDEN_TOPOLOGY = Path(__file__).parent / "creator_topology.mmd"
 
@@ -198,3 +200,48 @@ def test_unknown_prompt_variant_is_a_clear_error(variant):
 def test_readme_diagram_is_the_graphs_own():
     readme = (Path(__file__).parents[2] / "README.md").read_text()
     assert f"```mermaid\n{GOLDEN_TOPOLOGY.read_text().strip()}\n```" in readme
+
+
+def test_solved_tool_is_registered_with_demo_and_provenance():
+    store = InMemoryStore()
+    models = ScriptedModels(maker=[fenced(TOOL), fenced(CALL)])
+    graph = build_creator_graph(models=models, executor=SubprocessExecutor()).compile(store=store)
+    final = graph.invoke(PROBLEM, context=CreatorContext())
+    record = ToolRegistry(store).get(final["tool_id"])
+    assert record.name == "digit_sum_of_power" and record.demos[0].output == "115"
+    assert record.provenance.problem == PROBLEM["problem"] and record.provenance.prompt_variant == "default"
+    assert record.verification[0].call == "assert digit_sum_of_power(2, 3) == 8"
+
+
+def test_failed_runs_and_storeless_graphs_register_nothing():
+    store = InMemoryStore()
+    models = ScriptedModels(maker=[fenced(BROKEN_TOOL), fenced(CALL), fenced(BROKEN_TOOL)])
+    graph = build_creator_graph(models=models, executor=SubprocessExecutor()).compile(store=store)
+    final = graph.invoke(PROBLEM, context=CreatorContext(max_rectify_rounds=1))
+    assert final["status"] == "failed" and "tool_id" not in final and ToolRegistry(store).tools() == []
+    assert "tool_id" not in run(ScriptedModels(maker=[fenced(TOOL), fenced(CALL)]))
+
+
+def test_reuse_takes_a_matching_registered_tool_and_skips_create():
+    store = InMemoryStore()
+    ToolRegistry(store).add(tool_from_source(TOOL))
+    models = ScriptedModels(maker=[fenced("print(digit_sum_of_power(3, 50))")])
+    graph = build_creator_graph(models=models, executor=SubprocessExecutor()).compile(store=store)
+    final = graph.invoke(
+        {"problem": "What is the sum of the decimal digits of 3 to the power 50?"},
+        context=CreatorContext(reuse_tools=True),
+    )
+    assert final["status"] == "solved" and final["answer"] == str(sum(int(d) for d in str(3**50)))
+    assert final["reused_tool_id"].startswith("digit_sum_of_power@") and final["reuse_score"] >= 0.35
+    assert len(models.maker.prompts) == 1 and "already defined" in models.maker.prompts[0][-1].content
+
+
+def test_reuse_below_the_threshold_creates_a_new_tool():
+    store = InMemoryStore()
+    ToolRegistry(store).add(tool_from_source(TOOL))
+    models = ScriptedModels(maker=[fenced(TOOL), fenced(CALL)])
+    graph = build_creator_graph(models=models, executor=SubprocessExecutor()).compile(store=store)
+    final = graph.invoke(
+        {"problem": "Name a prime between 10 and 15."}, context=CreatorContext(reuse_tools=True)
+    )
+    assert "reused_tool_id" not in final and len(models.maker.prompts) == 2

@@ -1,0 +1,29 @@
+"""retrieve: reuse a registered tool that matches the problem instead of creating one."""
+
+from __future__ import annotations
+
+from langgraph.runtime import Runtime
+
+from nodes.context import CreatorContext
+from nodes.state import CreatorState
+from tools_registry import ToolRegistry, ToolSpec
+
+
+def retrieve(state: CreatorState, runtime: Runtime[CreatorContext]) -> dict[str, object]:
+    """Search the graph's store for a tool that fits; take the best one above the threshold.
+
+    Does nothing unless ``reuse_tools`` is on and the graph was compiled with a store, so
+    the default run stays faithful to the paper: every problem creates its own tool.
+    """
+    context = runtime.context
+    if not context.reuse_tools or runtime.store is None:
+        return {}
+    query = f"{state['problem']}\n{state.get('table', '')}"
+    matches = ToolRegistry(runtime.store).search(query, k=1)
+    if not matches or matches[0][1] < context.reuse_threshold:
+        return {}
+    record, score = matches[0]
+    tool = ToolSpec(
+        name=record.name, code=record.source, docstring=record.description, signature=record.signature
+    )
+    return {"tool": tool, "reused_tool_id": record.id, "reuse_score": score, "status": "running", "rounds": 0}
