@@ -13,10 +13,12 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 
 from toolmaker import __version__
+from toolmaker.cli_tools import add_tools_parser
 from toolmaker.solving import SolveReport
 
 _EXIT_FAILED, _EXIT_ERROR = 1, 2
 _NEXT_STEP = {
+    "retrieve": "creating a tool…",
     "create": "deciding how to call the tool…",
     "decide": "executing in the sandbox…",
     "execute": "rectifying…",
@@ -25,6 +27,13 @@ _NEXT_STEP = {
 
 
 def _describe_update(node: str, update: dict[str, Any]) -> str:
+    if node == "retrieve":
+        reused = update.get("reused_tool_id")
+        return (
+            f"reusing registered tool [bold]{reused}[/] (score {update.get('reuse_score')})" if reused else ""
+        )
+    if node == "register":
+        return f"registered tool [bold]{update['tool_id']}[/]" if update.get("tool_id") else ""
     if node == "create":
         tool = update.get("tool")
         return f"created tool [bold]{tool['name']}[/]" if tool else "create: no usable tool"
@@ -32,19 +41,18 @@ def _describe_update(node: str, update: dict[str, Any]) -> str:
         return "decided the call" if update.get("call") else "decide: no usable call"
     if node == "rectify":
         return f"rectify round {update.get('rounds')}: fixed {update.get('last_fix')}"
-    if node == "execute":
-        attempt = update["attempts"][-1]
-        if attempt["answer"] is not None:
-            return f"executed: answer [bold green]{attempt['answer']}[/]"
-        first_line = (attempt["failure"] or "").splitlines()[0][:100]
-        return f"executed: [yellow]{first_line}[/]"
-    return node
+    attempt = update["attempts"][-1]
+    if attempt["answer"] is not None:
+        return f"executed: answer [bold green]{attempt['answer']}[/]"
+    first_line = (attempt["failure"] or "").splitlines()[0][:100]
+    return f"executed: [yellow]{first_line}[/]"
 
 
 def _solve(args: argparse.Namespace) -> int:
     from graphs.creator import build_creator_graph
     from nodes.context import CreatorContext
-    from toolmaker.solving import solve
+    from toolmaker.settings import get_settings
+    from tools_registry import sqlite_registry
 
     err = Console(stderr=True)
     table = Path(args.table).read_text(encoding="utf-8") if args.table else ""
@@ -54,17 +62,13 @@ def _solve(args: argparse.Namespace) -> int:
         self_checks=args.self_checks,
         maker_model=args.model or "",
         maker_base_url=args.base_url or "",
+        register_tools=args.register,
+        reuse_tools=args.reuse,
     )
-    graph = build_creator_graph().compile(name="creator")
     problem = {"problem": args.question, **({"table": table} if table else {})}
-
-    with err.status("creating a tool (an embedded model first loads for a few seconds)…") as spinner:
-
-        def progress(node: str, update: dict[str, Any]) -> None:
-            err.print(f"[dim]•[/] {_describe_update(node, update)}")
-            spinner.update(_NEXT_STEP.get(node, "working…"))
-
-        report = solve(graph, problem, context, on_progress=progress)  # type: ignore[arg-type]
+    with sqlite_registry(get_settings().registry_path) as registry:
+        graph = build_creator_graph().compile(name="creator", store=registry.store)
+        report = _solve_with_progress(graph, problem, context, err)
     if args.json:
         print(json.dumps(report, indent=2))
     else:
@@ -73,6 +77,19 @@ def _solve(args: argparse.Namespace) -> int:
         err.print(f"[red]error:[/] {report['error']}")
         return _EXIT_ERROR
     return 0 if report["status"] == "solved" else _EXIT_FAILED
+
+
+def _solve_with_progress(graph: Any, problem: Any, context: Any, err: Console) -> SolveReport:
+    from toolmaker.solving import solve
+
+    with err.status("creating a tool (an embedded model first loads for a few seconds)…") as spinner:
+
+        def progress(node: str, update: dict[str, Any]) -> None:
+            if line := _describe_update(node, update):
+                err.print(f"[dim]•[/] {line}")
+            spinner.update(_NEXT_STEP.get(node, "working…"))
+
+        return solve(graph, problem, context, on_progress=progress)
 
 
 def _print_report(report: SolveReport) -> None:
@@ -164,6 +181,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=True,
         help="run the model's own assert checks of its tool (default on)",
     )
+    solve.add_argument(
+        "--register",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="store the tool of a solved run in the registry (default on)",
+    )
+    solve.add_argument(
+        "--reuse", action="store_true", help="reuse a matching registered tool if there is one"
+    )
     solve.add_argument("--json", action="store_true", help="print one JSON object")
     solve.set_defaults(handler=_solve)
 
@@ -178,6 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--backend", default="auto", help="sandbox backend (default: auto = strongest)")
     run.add_argument("--json", action="store_true", help="print one JSON object")
     run.set_defaults(handler=_exec)
+
+    add_tools_parser(commands)
 
     graph = commands.add_parser("graph", help="print the CREATOR graph as a mermaid diagram")
     graph.set_defaults(handler=_graph)

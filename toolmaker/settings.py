@@ -15,6 +15,11 @@ from pydantic import BaseModel, Field, SecretStr
 ENV_PREFIX = "TOOLMAKER_"
 
 
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "langgraph-toolmaker"
+
+
 def _default_cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "langgraph-toolmaker"
@@ -39,18 +44,25 @@ class Settings(BaseModel):
     maker: EndpointSettings = Field(default_factory=lambda: EndpointSettings(model="qwen2.5-coder-1.5b"))
     user: EndpointSettings = Field(default_factory=lambda: EndpointSettings(model="qwen2.5-coder-0.5b"))
     cache_dir: Path = Field(default_factory=_default_cache_dir)
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    """Where the tool registry (``tools.sqlite``) lives."""
     embedded_threads: int = Field(default_factory=lambda: os.cpu_count() or 1)
     embedded_context_tokens: int = 8192
     embedded_start_timeout_s: float = 300.0
     request_timeout_s: float = 600.0
     sandbox_backend: str = "auto"
 
+    @property
+    def registry_path(self) -> Path:
+        """The SQLite file of the tool registry."""
+        return self.data_dir / "tools.sqlite"
+
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         """Build settings from environment variables.
 
         Recognised variables: ``TOOLMAKER_{MAKER,USER}_{MODEL,BASE_URL,API_KEY}``,
-        ``TOOLMAKER_CACHE_DIR``, ``TOOLMAKER_EMBEDDED_THREADS``,
+        ``TOOLMAKER_CACHE_DIR``, ``TOOLMAKER_DATA_DIR``, ``TOOLMAKER_EMBEDDED_THREADS``,
         ``TOOLMAKER_EMBEDDED_CONTEXT_TOKENS``, ``TOOLMAKER_REQUEST_TIMEOUT_S``,
         ``TOOLMAKER_SANDBOX`` (executor backend), and ``OPENAI_API_KEY`` as the fallback
         key for both roles.
@@ -73,6 +85,7 @@ class Settings(BaseModel):
         }
         scalar_fields = {
             "CACHE_DIR": "cache_dir",
+            "DATA_DIR": "data_dir",
             "EMBEDDED_THREADS": "embedded_threads",
             "EMBEDDED_CONTEXT_TOKENS": "embedded_context_tokens",
             "EMBEDDED_START_TIMEOUT_S": "embedded_start_timeout_s",

@@ -38,6 +38,10 @@ class SolveReport(TypedDict):
     seconds: float
     error: str | None
     """Why the run stopped early (endpoint down, bad configuration); None otherwise."""
+    tool_id: str | None
+    """The registry id of the solved tool, when it was registered."""
+    reused_tool_id: str | None
+    """The registered tool that was reused instead of creating one, if any."""
 
 
 def describe_run_error(exc: Exception) -> str:
@@ -86,4 +90,6 @@ def solve(
         tokens=state.get("tokens", {}),
         seconds=round(time.monotonic() - started, 2),
         error=error,
+        tool_id=state.get("tool_id"),
+        reused_tool_id=state.get("reused_tool_id"),
     )

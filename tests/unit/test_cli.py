@@ -86,3 +86,55 @@ def test_exec_reports_limits_and_unknown_backends(capsys, tmp_path):
     assert json.loads(capsys.readouterr().out)["status"] == "timeout"
     assert main(["exec", str(script), "--backend", "nope"]) == 2
     assert "no sandbox backend 'nope'; available: auto, bubblewrap, subprocess" in capsys.readouterr().err
+
+
+def test_solved_tool_is_registered_and_managed_with_the_tools_commands(capsys, tmp_path):
+    with FakeOpenAIServer([fenced(TOOL), fenced("print(digit_sum(2 ** 100))")]) as server:
+        assert (
+            main(["solve", "Digit sum of 2**100?", "--json", "--model", "m", "--base-url", server.base_url])
+            == 0
+        )
+    report = json.loads(capsys.readouterr().out)
+    assert report["tool_id"].startswith("digit_sum@")
+
+    assert main(["tools", "list", "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["id"] == report["tool_id"] and row["provenance"]["problem"] == "Digit sum of 2**100?"
+    assert row["provenance"]["model"] == "m" and row["stats"]["created"] == 1
+
+    assert main(["tools", "search", "sum of digits", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["score"] > 0
+
+    assert main(["tools", "show", "digit_sum", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["demos"][0]["output"] == "115"
+
+    exported = tmp_path / "digit_sum.py"
+    assert main(["tools", "export", "digit_sum", "-o", str(exported)]) == 0
+    assert exported.read_text().startswith("def digit_sum(n: int) -> int:")
+
+    assert main(["tools", "remove", "digit_sum"]) == 0
+    assert main(["tools", "show", "digit_sum"]) == 2
+    assert "no registered tool 'digit_sum'" in capsys.readouterr().err
+
+
+def test_reuse_flag_uses_the_registered_tool(capsys):
+    with FakeOpenAIServer([fenced(TOOL), fenced("print(digit_sum(2 ** 100))")]) as server:
+        main(
+            ["solve", "Sum of the digits of 2**100?", "--json", "--model", "m", "--base-url", server.base_url]
+        )
+    capsys.readouterr()
+    with FakeOpenAIServer([fenced("print(digit_sum(3 ** 50))")]) as server:
+        code = main(
+            [
+                "solve",
+                "Sum of the digits of 3**50?",
+                "--json",
+                "--reuse",
+                "--model",
+                "m",
+                "--base-url",
+                server.base_url,
+            ]
+        )
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0 and report["reused_tool_id"].startswith("digit_sum@") and len(server.requests) == 1

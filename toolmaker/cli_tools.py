@@ -1,0 +1,113 @@
+"""``toolmaker tools ...``: list, show, search, export and remove registered tools."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.syntax import Syntax
+from rich.table import Table
+
+from toolmaker.settings import get_settings
+from tools_registry import ToolRecord, ToolRegistry, sqlite_registry
+
+
+def _summary(registry: ToolRegistry, record: ToolRecord, score: float | None = None) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "id": record.id,
+        "name": record.name,
+        "version": record.version,
+        "signature": record.signature,
+        "description": record.description,
+        "provenance": record.provenance.model_dump(mode="json"),
+        "stats": registry.stats(record.id).model_dump(),
+    }
+    if score is not None:
+        row["score"] = score
+    return row
+
+
+def _print_table(rows: list[dict[str, Any]]) -> None:
+    table = Table("id", "version", "signature", "created", "uses", "failures", "score")
+    for row in rows:
+        stats = row["stats"]
+        score = f"{row['score']:.2f}" if "score" in row else ""
+        table.add_row(
+            row["id"], str(row["version"]), row["signature"], str(stats["created"]),
+            str(stats["uses"]), str(stats["failures"]), score,
+        )  # fmt: skip
+    Console().print(table)
+
+
+def _find(registry: ToolRegistry, args: argparse.Namespace) -> ToolRecord | None:
+    record = registry.get(args.tool, args.version)
+    if record is None:
+        Console(stderr=True).print(f"[red]error:[/] no registered tool {args.tool!r}")
+    return record
+
+
+def run_tools_command(args: argparse.Namespace) -> int:
+    """Dispatch one ``toolmaker tools`` subcommand; return the exit status."""
+    with sqlite_registry(get_settings().registry_path) as registry:
+        if args.tools_command in ("list", "search"):
+            if args.tools_command == "list":
+                rows = [_summary(registry, record) for record in registry.tools()]
+            else:
+                rows = [_summary(registry, r, score) for r, score in registry.search(args.query, args.k)]
+            print(json.dumps(rows, indent=2)) if args.json else _print_table(rows)
+            return 0
+        record = _find(registry, args)
+        if record is None:
+            return 2
+        if args.tools_command == "show":
+            if args.json:
+                print(
+                    json.dumps(
+                        {**record.model_dump(mode="json"), "stats": _summary(registry, record)["stats"]},
+                        indent=2,
+                    )
+                )
+            else:
+                Console().print(
+                    f"[bold]{record.id}[/] (version {record.version}) — {record.provenance.problem}"
+                )
+                Console().print(Syntax(record.source, "python"))
+            return 0
+        if args.tools_command == "export":
+            text = json.dumps(record.model_dump(mode="json"), indent=2) if args.json else record.source
+            if args.output:
+                Path(args.output).write_text(text, encoding="utf-8")
+            else:
+                print(text)
+            return 0
+        removed = registry.remove(args.tool, args.version)
+        Console(stderr=True).print(f"removed {removed} version(s) of {args.tool}")
+        return 0
+
+
+def add_tools_parser(commands: Any) -> None:
+    """Add ``tools`` and its subcommands to the ``toolmaker`` parser."""
+    tools = commands.add_parser("tools", help="list, show, search, export or remove registered tools")
+    sub = tools.add_subparsers(dest="tools_command", required=True)
+    listing = sub.add_parser("list", help="every registered tool version")
+    listing.add_argument("--json", action="store_true")
+    search = sub.add_parser("search", help="tools that match a description, with scores")
+    search.add_argument("query")
+    search.add_argument("-k", type=int, default=5, help="how many (default 5)")
+    search.add_argument("--json", action="store_true")
+    for name, help_text in (
+        ("show", "one tool's record and code"),
+        ("export", "a tool's code (or its record with --json)"),
+        ("remove", "delete a tool version, or all versions of a name"),
+    ):
+        parser = sub.add_parser(name, help=help_text)
+        parser.add_argument("tool", help="name (latest version) or id (name@hash)")
+        parser.add_argument("--version", type=int, help="a version number, with a name")
+        if name != "remove":
+            parser.add_argument("--json", action="store_true")
+        if name == "export":
+            parser.add_argument("--output", "-o", help="write to this file instead of stdout")
+    tools.set_defaults(handler=run_tools_command)
