@@ -21,6 +21,22 @@ BROKEN_TOOL = '''def sum_of_digits(number: int) -> int:
 '''
 
 
+FRESH_PROCESS = """
+import json, sys
+from toolmaker.settings import get_settings
+from tools_registry import sqlite_registry
+from tools_registry.langchain_tools import as_langchain_tools
+
+with sqlite_registry(get_settings().registry_path) as registry:
+    (tool,) = as_langchain_tools(registry)
+    required = tool.args_schema.model_json_schema()["required"]
+    values = json.loads(sys.argv[1])[str(len(required))]
+    print(tool.invoke(dict(zip(required, values))))
+"""
+# The digit sum of 2**100 by however many arguments the model's tool takes.
+ARGUMENTS_BY_ARITY = json.dumps({"1": [2**100], "2": [2, 100]})
+
+
 def test_cli_solves_the_readme_problem_with_json_output():
     completed = subprocess.run(
         [
@@ -43,6 +59,23 @@ def test_cli_solves_the_readme_problem_with_json_output():
     assert "sum_of_digits" in report["call"] or report["tool"]["name"] in report["call"]
     assert report["tokens"]["maker"]["output"] > 0 and report["seconds"] > 0
     assert len(report["attempts"]) == report["rounds"] + 1
+
+    listed = subprocess.run(
+        [sys.executable, "-m", "toolmaker.cli", "tools", "list", "--json"],
+        capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    (row,) = json.loads(listed.stdout)
+    assert row["id"] == report["tool_id"]
+    assert row["provenance"]["problem"] == "What is the sum of the digits of 2**100?"
+    assert row["provenance"]["model"] == "qwen2.5-coder-1.5b"
+
+    # A fresh process loads the stored tool as a LangChain tool and invokes it.
+    fresh = subprocess.run(
+        [sys.executable, "-c", FRESH_PROCESS, ARGUMENTS_BY_ARITY],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert fresh.returncode == 0, fresh.stderr
+    assert fresh.stdout.strip() == "115"
 
 
 def test_real_model_rectifies_a_broken_tool():
