@@ -17,6 +17,8 @@ from tools_registry.source import ToolSpec
 
 TOOLS = ("toolmaker", "tools")
 EVENTS = ("toolmaker", "tool_events")
+META = ("toolmaker", "registry")
+_GENERATION = "generation"
 _PAGE = 500
 logger = logging.getLogger(__name__)
 
@@ -33,7 +35,7 @@ class ToolRegistry:
     def __init__(self, store: BaseStore) -> None:
         """Use ``store`` (``InMemoryStore`` in tests, SQLite or Postgres otherwise)."""
         self.store = store
-        self._index: tuple[tuple[str, ...], ToolIndex] | None = None
+        self._index: tuple[str, ToolIndex] | None = None
 
     def add(
         self,
@@ -66,24 +68,25 @@ class ToolRegistry:
                 previous=latest.id if latest else None,
             )
             self.store.put(TOOLS, tool_id, existing.model_dump(mode="json"))
+            self._touch()
         self._event(tool_id, "created")
         return existing
 
-    def records(self) -> Iterator[ToolRecord]:
-        """Every readable record; unreadable rows are skipped with a warning."""
+    def records(self, name: str | None = None) -> Iterator[ToolRecord]:
+        """Every readable record (of one name); unreadable rows are skipped with a warning."""
         offset = 0
-        while page := self.store.search(TOOLS, limit=_PAGE, offset=offset):
+        where = {"name": name} if name is not None else None
+        while page := self.store.search(TOOLS, filter=where, limit=_PAGE, offset=offset):
             offset += len(page)
             for item in page:
                 try:
-                    yield ToolRecord.model_validate(item.value, strict=False)
+                    yield ToolRecord.model_validate(item.value)
                 except ValidationError as exc:
                     logger.warning("skipping unreadable tool row %r: %s", item.key, exc.errors()[0]["msg"])
 
     def tools(self, name: str | None = None) -> list[ToolRecord]:
         """Records sorted by name and version, optionally of one name only."""
-        found = [record for record in self.records() if name is None or record.name == name]
-        return sorted(found, key=lambda record: (record.name, record.version))
+        return sorted(self.records(name), key=lambda record: (record.name, record.version))
 
     def get(self, name_or_id: str, version: int | None = None) -> ToolRecord | None:
         """A record by id (``name@hash``), or by name: the given version, else the latest."""
@@ -107,6 +110,8 @@ class ToolRegistry:
             self.store.delete(TOOLS, record.id)
             for event in self.store.search((*EVENTS, record.id), limit=100_000):
                 self.store.delete(event.namespace, event.key)
+        if doomed:
+            self._touch()
         return len(doomed)
 
     def record_use(self, tool_id: str, ok: bool) -> None:
@@ -123,12 +128,20 @@ class ToolRegistry:
         )
 
     def search(self, query: str, k: int = 5) -> list[tuple[ToolRecord, float]]:
-        """The ``k`` records that best match ``query``, with scores in [0, 1]."""
-        records = self.tools()
-        fingerprint = tuple(record.id for record in records)
-        if self._index is None or self._index[0] != fingerprint:
-            self._index = (fingerprint, ToolIndex(records))
+        """The ``k`` records that best match ``query``, with scores in [0, 1].
+
+        The index is rebuilt only when the registry changed since it was built (any
+        process's write changes the registry's generation marker).
+        """
+        item = self.store.get(META, _GENERATION)
+        generation = str(item.value.get("id")) if item else ""
+        if self._index is None or self._index[0] != generation or not generation:
+            self._index = (generation, ToolIndex(self.tools()))
         return self._index[1].search(query, k)
+
+    def _touch(self) -> None:
+        """Mark the registry as changed, after the change itself is written."""
+        self.store.put(META, _GENERATION, {"id": uuid.uuid4().hex})
 
     def _event(self, tool_id: str, kind: str) -> None:
         value = {"kind": kind, "at": datetime.now(UTC).isoformat()}
