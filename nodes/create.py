@@ -9,6 +9,7 @@ from nodes.checks import partition_asserts
 from nodes.context import CreatorContext
 from nodes.parsing import split_reply
 from nodes.state import CreatorState
+from prompts import load_fragment
 from toolmaker.models import ChatModelFactory
 from tools_registry.source import ToolSourceError, tool_from_source
 
@@ -22,7 +23,10 @@ def create(
     function leaves ``tool`` empty and a ``pending_failure`` for rectify.
     """
     context = runtime.context
-    text, tokens = ask(models, context, "create", context.create_prompt, **problem_values(state))
+    request = load_fragment("create", "self_check_request") if context.self_checks else ""
+    text, tokens = ask(
+        models, context, "create", context.create_prompt, **problem_values(state), self_check_request=request
+    )
     update: dict[str, object] = {"tokens": tokens, "rounds": 0, "status": "running", "last_fix": "none"}
     try:
         definitions, statements = split_reply(text, "create")

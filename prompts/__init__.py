@@ -1,9 +1,10 @@
 """Prompt files, one folder per node, one file per variant: ``prompts/<node>/<variant>.md``.
 
 A variant is chosen by name through the graph context (``create_prompt="terse"``), or
-by giving the path of a file of one's own. Each file has a ``## system`` and a
-``## user`` section; ``$name`` placeholders are filled with ``string.Template``, so a
-literal dollar sign in a prompt is written ``$$``.
+by giving the path of a file of one's own. Optional pieces that a node inserts only in
+some runs (the request for self-checks) are ``prompts/<node>/<name>.txt`` fragments.
+Each file has a ``## system`` and a ``## user`` section; ``$name`` placeholders are
+filled with ``string.Template``, so a literal dollar sign in a prompt is written ``$$``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ class Prompt:
             return self.system.substitute(values), self.user.substitute(values)
         except KeyError as exc:
             raise PromptError(f"prompt {self.name!r} needs a value for {exc}") from exc
+
+
+def load_fragment(node: str, name: str) -> str:
+    """A piece of prompt text a node inserts only in some runs (``prompts/<node>/<name>.txt``)."""
+    return (PROMPTS_DIR / node / f"{name}.txt").read_text(encoding="utf-8")
 
 
 def variants(node: str) -> list[str]:

@@ -178,8 +178,8 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument(
         "--self-checks",
         action=argparse.BooleanOptionalAction,
-        default=True,
-        help="run the model's own assert checks of its tool (default on)",
+        default=False,
+        help="ask for and run the model's own assert checks of its tool (default off)",
     )
     solve.add_argument(
         "--register",

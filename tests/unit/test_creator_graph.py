@@ -32,7 +32,7 @@ PROBLEM = {"problem": "What is the sum of the digits of 2**100?"}
 
 def run(models, **context):
     graph = build_creator_graph(models=models, executor=SubprocessExecutor()).compile()
-    return solve(graph, PROBLEM, CreatorContext(**context))
+    return solve(graph, PROBLEM, CreatorContext(**{"self_checks": True, **context}))
 
 
 def test_topology_matches_golden_file():
@@ -123,10 +123,19 @@ def test_wrong_self_check_goes_to_rectify_with_the_actual_value():
     assert "the tool returned 8, the check expected 7" in report["attempts"][0]["failure"]
 
 
-def test_self_checks_can_be_switched_off():
+def test_self_checks_are_off_by_default_and_then_neither_asked_for_nor_run():
     wrong_check = TOOL.replace("== 8", "== 7")
-    report = run(ScriptedModels(maker=[fenced(wrong_check), fenced(CALL)]), self_checks=False)
+    models = ScriptedModels(maker=[fenced(wrong_check), fenced(CALL)])
+    graph = build_creator_graph(models=models, executor=SubprocessExecutor()).compile()
+    report = solve(graph, PROBLEM, CreatorContext())
     assert report["status"] == "solved" and report["attempts"][0]["checks"] == ""
+    assert "assert" not in models.maker.prompts[0][-1].content
+
+
+def test_self_checks_are_asked_for_when_on():
+    models = ScriptedModels(maker=[fenced(TOOL), fenced(CALL)])
+    run(models)
+    assert "`assert` lines" in models.maker.prompts[0][-1].content
 
 
 def test_hanging_code_times_out_and_is_rectified():
@@ -206,7 +215,7 @@ def test_solved_tool_is_registered_with_demo_and_provenance():
     store = InMemoryStore()
     models = ScriptedModels(maker=[fenced(TOOL), fenced(CALL)])
     graph = build_creator_graph(models=models, executor=SubprocessExecutor()).compile(store=store)
-    final = graph.invoke(PROBLEM, context=CreatorContext())
+    final = graph.invoke(PROBLEM, context=CreatorContext(self_checks=True))
     record = ToolRegistry(store).get(final["tool_id"])
     assert record.name == "digit_sum_of_power" and record.demos[0].output == "115"
     assert record.provenance.problem == PROBLEM["problem"] and record.provenance.prompt_variant == "default"
@@ -219,7 +228,7 @@ def test_failed_runs_and_storeless_graphs_register_nothing():
     graph = build_creator_graph(models=models, executor=SubprocessExecutor()).compile(store=store)
     final = graph.invoke(PROBLEM, context=CreatorContext(max_rectify_rounds=1))
     assert final["status"] == "failed" and "tool_id" not in final and ToolRegistry(store).tools() == []
-    assert "tool_id" not in run(ScriptedModels(maker=[fenced(TOOL), fenced(CALL)]))
+    assert run(ScriptedModels(maker=[fenced(TOOL), fenced(CALL)]))["tool_id"] is None
 
 
 def test_reuse_takes_a_matching_registered_tool_and_skips_create():
