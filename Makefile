@@ -42,9 +42,12 @@ test: $(STAMP) sandbox-tools
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit
 
-## Seconds, tokens and accuracy per problem on the embedded models (resumable).
+## Seconds, tokens and accuracy per problem on the embedded models (resumable), then the
+## sandbox's latency and the registry's search; each writes its table under results/.
 benchmark: $(STAMP)
 	$(BIN)/python -m benchmarks.creator_embedded
+	$(BIN)/python -m benchmarks.sandbox_latency
+	$(BIN)/python -m benchmarks.registry_search
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache

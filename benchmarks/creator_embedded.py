@@ -20,10 +20,10 @@ from nodes.context import CreatorContext
 from toolmaker.solving import solve
 
 CONFIGS: dict[str, CreatorContext] = {
-    "1.5b-checks": CreatorContext(creator_role="maker", self_checks=True),
-    "1.5b-no-checks": CreatorContext(creator_role="maker", self_checks=False),
-    "0.5b-checks": CreatorContext(creator_role="user", self_checks=True),
-    "0.5b-no-checks": CreatorContext(creator_role="user", self_checks=False),
+    "1.5b": CreatorContext(creator_role="maker"),
+    "1.5b-self-checks": CreatorContext(creator_role="maker", self_checks=True),
+    "0.5b": CreatorContext(creator_role="user"),
+    "0.5b-self-checks": CreatorContext(creator_role="user", self_checks=True),
 }
 
 
@@ -89,7 +89,9 @@ def summarise(rows: list[dict[str, Any]]) -> str:
 def main() -> None:
     """Parse arguments, run, and write the JSONL rows and the markdown summary."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
+    parser.add_argument(
+        "--configs", nargs="+", default=["1.5b", "1.5b-self-checks", "0.5b"], choices=list(CONFIGS)
+    )
     parser.add_argument("--out", type=Path, default=Path("results/creator_embedded.jsonl"))
     args = parser.parse_args()
     args.out.parent.mkdir(parents=True, exist_ok=True)
