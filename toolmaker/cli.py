@@ -55,7 +55,11 @@ def _solve(args: argparse.Namespace) -> int:
     from tools_registry import sqlite_registry
 
     err = Console(stderr=True)
-    table = Path(args.table).read_text(encoding="utf-8") if args.table else ""
+    try:
+        table = Path(args.table).read_text(encoding="utf-8") if args.table else ""
+    except OSError as exc:
+        err.print(f"[red]error:[/] cannot read the table file: {exc}")
+        return _EXIT_ERROR
     context = CreatorContext(
         max_rectify_rounds=args.max_rounds,
         execution_timeout_s=args.timeout,

@@ -138,3 +138,22 @@ def test_reuse_flag_uses_the_registered_tool(capsys):
         )
     report = json.loads(capsys.readouterr().out)
     assert code == 0 and report["reused_tool_id"].startswith("digit_sum@") and len(server.requests) == 1
+
+
+def test_unreadable_table_file_is_a_clear_error(capsys, tmp_path):
+    assert (
+        main(
+            [
+                "solve",
+                "q",
+                "--table",
+                str(tmp_path / "missing.txt"),
+                "--model",
+                "m",
+                "--base-url",
+                "http://x/v1",
+            ]
+        )
+        == 2
+    )
+    assert "cannot read the table file" in capsys.readouterr().err
