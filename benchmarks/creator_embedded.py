@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import platform
 import statistics
 from pathlib import Path
 from typing import Any
@@ -65,8 +67,13 @@ def run(configs: list[str], out: Path) -> list[dict[str, Any]]:
 
 
 def summarise(rows: list[dict[str, Any]]) -> str:
-    """A markdown table per configuration."""
+    """A markdown table per configuration, with how it was made."""
     lines = [
+        f"`python -m benchmarks.creator_embedded` on {platform.machine()}, {os.cpu_count()} cores, "
+        f"{len(PROBLEMS)} problems from `benchmarks/problems.py`; greedy decoding; rows in "
+        "`creator_embedded.jsonl`. 1.5b = Qwen2.5-Coder-1.5B-Instruct (maker role), 0.5b = "
+        "Qwen2.5-Coder-0.5B-Instruct (user role), both Q4_K_M on llama.cpp.",
+        "",
         "| config | problems | correct | solved (any answer) | mean rounds | median s | mean s "
         "| mean input tokens | mean output tokens |",
         "|---|---|---|---|---|---|---|---|---|",

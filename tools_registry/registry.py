@@ -18,6 +18,7 @@ from tools_registry.source import ToolSpec
 TOOLS = ("toolmaker", "tools")
 EVENTS = ("toolmaker", "tool_events")
 META = ("toolmaker", "registry")
+HEADS = ("toolmaker", "tool_heads")
 _GENERATION = "generation"
 _PAGE = 500
 logger = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ class ToolRegistry:
         tool_id = f"{tool['name']}@{digest[:12]}"
         existing = self.get(tool_id)
         if existing is None:
-            latest = self.get(tool["name"])
+            latest = self._head(tool["name"])
             existing = ToolRecord(
                 id=tool_id,
                 name=tool["name"],
@@ -68,6 +69,7 @@ class ToolRegistry:
                 previous=latest.id if latest else None,
             )
             self.store.put(TOOLS, tool_id, existing.model_dump(mode="json"))
+            self.store.put(HEADS, tool["name"], {"id": tool_id, "version": existing.version})
             self._touch()
         self._event(tool_id, "created")
         return existing
@@ -97,8 +99,15 @@ class ToolRegistry:
             except ValidationError:
                 logger.warning("tool row %r is unreadable", name_or_id)
                 return None
+        if version is None and (head := self._head(name_or_id)) is not None:
+            return head
         versions = [r for r in self.tools(name_or_id) if version is None or r.version == version]
         return versions[-1] if versions else None
+
+    def _head(self, name: str) -> ToolRecord | None:
+        """The latest version of ``name``, through its head row (no scan of the registry)."""
+        head = self.store.get(HEADS, name)
+        return self.get(str(head.value.get("id"))) if head else None
 
     def remove(self, name_or_id: str, version: int | None = None) -> int:
         """Delete one version, or every version of a name; return how many were deleted."""
@@ -108,8 +117,12 @@ class ToolRegistry:
             doomed = [r for r in self.tools(name_or_id) if version is None or r.version == version]
         for record in doomed:
             self.store.delete(TOOLS, record.id)
+            self.store.delete(HEADS, record.name)
             for event in self.store.search((*EVENTS, record.id), limit=100_000):
                 self.store.delete(event.namespace, event.key)
+        for name in {record.name for record in doomed}:
+            if remaining := self.tools(name):
+                self.store.put(HEADS, name, {"id": remaining[-1].id, "version": remaining[-1].version})
         if doomed:
             self._touch()
         return len(doomed)
