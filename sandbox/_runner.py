@@ -1,19 +1,26 @@
 """Runs inside the child process: execute the entry file, report an exception as JSON.
 
-Invoked as ``python -I _runner.py SCRATCH ENTRY REPORT confine|none``. Only the standard library is
-used, and nothing of the parent is imported, so the child starts from a clean slate.
+Invoked as ``python -I _runner.py SCRATCH ENTRY REPORT confine|none``. Only the standard
+library is used, and nothing of the parent is imported, so the child starts from a clean
+slate. Imports are kept few (``traceback`` only when something failed): they are paid on
+every run.
 """
 
-import importlib.util
+from __future__ import annotations
+
 import json
 import os
-import runpy
 import sys
-import traceback
 from types import ModuleType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import traceback
 
 
 def _user_frames(exc: BaseException, scratch: str) -> list[traceback.FrameSummary]:
+    import traceback
+
     frames = [
         frame
         for frame in traceback.extract_tb(exc.__traceback__)
@@ -25,6 +32,8 @@ def _user_frames(exc: BaseException, scratch: str) -> list[traceback.FrameSummar
 
 
 def _describe(exc: BaseException, scratch: str) -> dict[str, str]:
+    import traceback
+
     frames = _user_frames(exc, scratch)
     lines = ["Traceback (most recent call last):\n"] if frames else []
     lines += traceback.format_list(frames)
@@ -43,13 +52,18 @@ def _describe(exc: BaseException, scratch: str) -> dict[str, str]:
     return report
 
 
+def _run_file(path: str, module: ModuleType) -> None:
+    """Execute a file as ``module``'s code (what ``runpy`` does, without importing it)."""
+    with open(path, "rb") as handle:
+        code = compile(handle.read(), path, "exec")
+    module.__file__ = path
+    exec(code, module.__dict__)  # noqa: S102 - this is the sandboxed child, not our process
+
+
 def _load_confinement() -> ModuleType:
     """Load ``_confine.py`` from beside this file without putting its folder on sys.path."""
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_confine.py")
-    spec = importlib.util.spec_from_file_location("_confine", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = ModuleType("_confine")
+    _run_file(os.path.join(os.path.dirname(os.path.abspath(__file__)), "_confine.py"), module)
     return module
 
 
@@ -65,7 +79,9 @@ def main() -> None:
     owner = os.getpid()
     error: dict[str, str] | None = None
     try:
-        runpy.run_path(os.path.join(scratch, entry), run_name="__main__")
+        main_module = ModuleType("__main__")
+        sys.modules["__main__"] = main_module
+        _run_file(os.path.join(scratch, entry), main_module)
     except SystemExit as exc:
         if exc.code not in (None, 0):
             error = {"type": "SystemExit", "message": f"exit status {exc.code}", "traceback": ""}
