@@ -69,7 +69,7 @@ def build_creator_graph(
     builder.add_node("decide", partial(decide, models=models))
     builder.add_node("execute", partial(execute, executor=executor))
     builder.add_node("rectify", partial(rectify, models=models))
-    builder.add_node("register", register)
+    builder.add_node("register", partial(register, models=models))
     builder.add_edge(START, "retrieve")
     builder.add_conditional_edges("retrieve", route_after_retrieve)
     builder.add_conditional_edges("create", route_after_create)

@@ -6,10 +6,13 @@ from langgraph.runtime import Runtime
 
 from nodes.context import CreatorContext
 from nodes.state import CreatorState
+from toolmaker.models import ChatModelFactory
 from tools_registry import Demo, Provenance, ToolRegistry, VerifiedExample
 
 
-def register(state: CreatorState, runtime: Runtime[CreatorContext]) -> dict[str, object]:
+def register(
+    state: CreatorState, runtime: Runtime[CreatorContext], *, models: ChatModelFactory
+) -> dict[str, object]:
     """Add the solved run's tool to the registry with its demo, checks and provenance.
 
     Skipped when ``register_tools`` is off or the graph has no store. The call and its
@@ -22,6 +25,7 @@ def register(state: CreatorState, runtime: Runtime[CreatorContext]) -> dict[str,
     last = state["attempts"][-1]
     checks = [line for line in state.get("checks", "").splitlines() if line.startswith("assert ")]
     request = context.model_request()
+    model_name = str(getattr(models(request), "model_name", "") or request.model or request.role)
     record = ToolRegistry(runtime.store).add(
         tool,
         demos=[Demo(call=state.get("call", ""), output=last["answer"] or "")],
@@ -29,7 +33,7 @@ def register(state: CreatorState, runtime: Runtime[CreatorContext]) -> dict[str,
         provenance=Provenance(
             problem=state["problem"],
             method="creator",
-            model=request.model or request.role,
+            model=model_name,
             prompt_variant=context.create_prompt,
         ),
     )
