@@ -1,0 +1,1 @@
+"""The evaluation harness: the papers' datasets, graders, methods and reports."""

@@ -1,0 +1,119 @@
+"""Loaders and graders on the real dataset records (CI has ../shared/datasets)."""
+
+import pytest
+
+from evaluation.datasets import (
+    BBH_TASKS,
+    load_bbh,
+    load_creation_challenge,
+    load_math,
+    load_tabmwp,
+    load_tool_transfer,
+    sample,
+)
+from evaluation.graders import extract_number, grade_bbh, grade_choice, grade_math, grade_numeric
+from toolmaker.datasets import DatasetError, dataset_file
+from tools_registry import tool_from_source
+
+
+@pytest.fixture(scope="module")
+def math_sets():
+    return load_math("numeric"), {item["question"]: item["answer"] for item in load_math("full")}
+
+
+def test_sizes_match_the_provenance_notes(math_sets):
+    numeric, full = math_sets
+    assert len(numeric) == 3201 and len(full) == 5000
+    assert len(load_tabmwp("creator")) == 5376 and len(load_tabmwp("1000")) == 1000
+    assert len(load_creation_challenge()) == 2047
+    groups = load_tool_transfer()
+    assert len(groups) == 100 and all(len(group["scenarios"]) == 3 for group in groups)
+    for task in BBH_TASKS:
+        assert (len(load_bbh(task, "train")), len(load_bbh(task, "valid")), len(load_bbh(task))) == (
+            5,
+            5,
+            240,
+        )
+
+
+def test_every_numeric_math_answer_equals_its_latex_answer_in_the_full_set(math_sets):
+    numeric, full = math_sets
+    assert all(grade_math(item["answer"], full[item["question"]]) for item in numeric)
+
+
+def test_the_math_grader_is_not_lenient_on_other_problems_answers(math_sets):
+    numeric, full = math_sets
+    pairs = list(zip(numeric, numeric[1:], strict=False))
+    accepted = [grade_math(a["answer"], full[b["question"]]) for a, b in pairs]
+    literally_equal = [a["answer"] == b["answer"] for a, b in pairs]
+    assert accepted == literally_equal
+
+
+@pytest.mark.parametrize(
+    ("prediction", "gold", "expected"),
+    [
+        ("\\frac{1}{2}", "\\frac12", True),
+        ("0.5", "\\dfrac{1}{2}", True),
+        ("2\\sqrt{2}", "\\sqrt{8}", True),
+        ("k = 15", "15", True),
+        ("30^\\circ", "30", True),
+        ("\\pi", "3.14", False),
+        ("7", "8", False),
+        (None, "8", False),
+    ],
+)
+def test_latex_equivalence(prediction, gold, expected):
+    assert grade_math(prediction, gold) is expected
+
+
+def test_numeric_grading_tolerates_rounding_not_wrong_answers():
+    assert extract_number("$1,157.63") == 1157.63 and extract_number("3/4") == 0.75
+    assert grade_numeric("1157.6250000000002", "1157.63")
+    assert not grade_numeric("36", "180") and not grade_numeric("no idea", "1")
+
+
+def test_tabmwp_items_carry_their_tables():
+    item = load_tabmwp("1000")[0]
+    assert item["table"].startswith("Name:") and item["answer"] == "2" and item["level"].startswith("grade")
+
+
+def test_creation_challenge_hint_levels_add_text():
+    none, utility, full = (load_creation_challenge(h)[0]["question"] for h in ("none", "utility", "all"))
+    assert len(none) < len(utility) < len(full) and "Hint" not in none
+
+
+def test_tool_transfer_reference_tools_are_tools():
+    group = load_tool_transfer()[0]
+    assert tool_from_source(group["reference_tool"])["name"] == "calculate_optimal_units"
+
+
+def test_bbh_targets_and_normalisation():
+    dyck = load_bbh("dyck_languages")[0]
+    assert " " not in dyck["question"] and " " not in dyck["answer"]
+    assert grade_bbh("] ]", "]]", "dyck_languages")
+    assert grade_bbh("apple  Banana.", "apple banana", "word_sorting")
+    assert grade_choice("The answer is (B).", "(B)") and not grade_choice("(A)", "(B)")
+    assert grade_bbh("B", "(B)", "logical_deduction_five_objects")
+    meetings = load_bbh("schedule_meeting")
+    constant = sum(grade_bbh("No time slot works.", item["answer"], "schedule_meeting") for item in meetings)
+    assert 0.35 < constant / len(meetings) < 0.5  # the constant baseline LATM's numbers hide
+
+
+def test_sampling_is_deterministic_and_keeps_file_order():
+    items = load_tabmwp("1000")
+    first, again, other = sample(items, 30, seed=1), sample(items, 30, seed=1), sample(items, 30, seed=2)
+    assert first == again and first != other and len(first) == 30
+    positions = [items.index(item) for item in first]
+    assert positions == sorted(positions)
+
+
+def test_altered_or_missing_data_is_a_clear_error(tmp_path, monkeypatch):
+    (tmp_path / "tool_transfer").mkdir()
+    (tmp_path / "tool_transfer" / "transfer_300.jsonl").write_text("{}\n")
+    original = dataset_file("tool_transfer/transfer_300.jsonl").parents[1] / "SHA256SUMS"
+    (tmp_path / "SHA256SUMS").write_text(original.read_text())
+    monkeypatch.setenv("TOOLMAKER_DATASETS_DIR", str(tmp_path))
+    with pytest.raises(DatasetError, match="expected 3e3461"):
+        dataset_file("tool_transfer/transfer_300.jsonl")
+    with pytest.raises(DatasetError, match="TOOLMAKER_DATASETS_DIR"):
+        dataset_file("math/algebra.jsonl")
