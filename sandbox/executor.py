@@ -63,7 +63,10 @@ class SubprocessExecutor:
     The child gets an allow-listed environment (no host variables, so no secrets), a
     private scratch directory removed afterwards, closed stdin, rlimits on CPU time,
     address space, file size, open files and core dumps, and is killed with its whole
-    process group on wall-clock timeout or when its output passes the cap.
+    process group on wall-clock timeout or when its output or disk use passes its cap.
+    Before running the code it confines itself with Landlock and seccomp where the
+    kernel allows (``confine``); as root it runs as a fresh unprivileged uid when the
+    interpreter is readable by one (``drop_root``).
     """
 
     name = "subprocess"

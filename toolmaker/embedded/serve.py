@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
@@ -47,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     server = xllamacpp.Server(params)
     sys.stdout.write(json.dumps({"address": server.listening_address}) + "\n")
     sys.stdout.flush()
+    # Nobody reads stdout after this line: anything llama.cpp prints goes to the log instead.
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     stop.wait()
     return 0
 
