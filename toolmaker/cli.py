@@ -155,6 +155,42 @@ def _exec(args: argparse.Namespace) -> int:
     return 0 if result["status"] == "ok" else _EXIT_FAILED
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from evaluation.runner import run_bench
+    from graphs.creator import build_creator_graph
+    from toolmaker.datasets import DatasetError
+
+    out = Path(args.out or f"results/{args.method}-{args.dataset}.jsonl")
+    overrides: dict[str, Any] = {}
+    if args.model:
+        overrides["maker_model"] = args.model
+    if args.base_url:
+        overrides["maker_base_url"] = args.base_url
+    if args.prompt_variant:
+        overrides["create_prompt"] = args.prompt_variant
+    try:
+        rows = run_bench(
+            build_creator_graph().compile(), args.dataset, args.method, out,
+            n=args.n, seed=args.seed, context_overrides=overrides,
+        )  # fmt: skip
+    except DatasetError as exc:
+        Console(stderr=True).print(f"[red]error:[/] {exc}")
+        return _EXIT_ERROR
+    correct = sum(row["correct"] for row in rows)
+    Console(stderr=True).print(f"{correct}/{len(rows)} new items correct; all rows in {out}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from evaluation.report import load_rows, markdown_report
+
+    text = markdown_report(load_rows([Path(path) for path in args.results]))
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    print(text, end="")
+    return 0
+
+
 def _graph(args: argparse.Namespace) -> int:
     from graphs.creator import graph
 
@@ -210,6 +246,24 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=_exec)
 
     add_tools_parser(commands)
+
+    from evaluation.runner import DATASETS, METHODS
+
+    bench = commands.add_parser("bench", help="run a method on a dataset (resumable JSONL rows)")
+    bench.add_argument("--dataset", required=True, choices=list(DATASETS))
+    bench.add_argument("--method", default="creator", choices=list(METHODS))
+    bench.add_argument("--n", type=int, help="items to sample (default: all)")
+    bench.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
+    bench.add_argument("--out", help="results file (default results/METHOD-DATASET.jsonl)")
+    bench.add_argument("--model", help="model of the maker role")
+    bench.add_argument("--base-url", help="OpenAI-compatible base URL of the maker role")
+    bench.add_argument("--prompt-variant", help="create prompt variant (name or .md path)")
+    bench.set_defaults(handler=_bench)
+
+    report = commands.add_parser("report", help="markdown tables from benchmark results")
+    report.add_argument("results", nargs="+", help="JSONL files written by 'toolmaker bench'")
+    report.add_argument("--out", help="also write the markdown to this file")
+    report.set_defaults(handler=_report)
 
     graph = commands.add_parser("graph", help="print the CREATOR graph as a mermaid diagram")
     graph.set_defaults(handler=_graph)

@@ -122,3 +122,33 @@ def test_both_roles_are_served_and_a_dead_server_is_restarted():
     assert again.content.strip()
     restarted = get_embedded_server(settings.user.model, settings)
     assert restarted is not server and restarted.is_healthy()
+
+
+def test_smoke_bench_on_two_tabmwp_items_and_its_report(tmp_path):
+    out = tmp_path / "smoke.jsonl"
+    command = [
+        sys.executable,
+        "-m",
+        "toolmaker.cli",
+        "bench",
+        "--dataset",
+        "tabmwp",
+        "--n",
+        "2",
+        "--out",
+        str(out),
+    ]
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
+    assert completed.returncode == 0, completed.stderr
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == 2 and all(row["status"] in {"solved", "failed"} for row in rows)
+    assert all(isinstance(row["correct"], bool) and row["tokens"]["maker"]["calls"] >= 2 for row in rows)
+    rerun = subprocess.run(command, capture_output=True, text=True, timeout=120, check=True)
+    assert "0/0 new items" in rerun.stderr and len(out.read_text().splitlines()) == 2
+    report = subprocess.run(
+        [sys.executable, "-m", "toolmaker.cli", "report", str(out)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "| creator |" in report.stdout and "(2)" in report.stdout

@@ -1,0 +1,50 @@
+"""Summarise benchmark JSONL files as markdown tables."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+
+def load_rows(paths: list[Path]) -> list[dict[str, Any]]:
+    """Every row of every results file."""
+    return [json.loads(line) for path in paths for line in path.read_text().splitlines() if line.strip()]
+
+
+def _accuracy(rows: list[dict[str, Any]], key: str = "correct") -> str:
+    return f"{sum(bool(row[key]) for row in rows) / len(rows):.1%} ({len(rows)})" if rows else "—"
+
+
+def markdown_report(rows: list[dict[str, Any]]) -> str:
+    """Accuracy per method × dataset, the rectification-rounds curve, and accuracy by level."""
+    methods = sorted({row["method"] for row in rows})
+    datasets = sorted({row["dataset"] for row in rows})
+    cells: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        cells[(row["method"], row["dataset"])].append(row)
+    lines = ["## Accuracy (items in parentheses)", "", "| method | " + " | ".join(datasets) + " |"]
+    lines.append("|---" * (len(datasets) + 1) + "|")
+    for method in methods:
+        lines.append(f"| {method} | " + " | ".join(_accuracy(cells[(method, d)]) for d in datasets) + " |")
+    lines += [
+        "",
+        "## Accuracy after 0, 1, 2 and 3 rectification rounds",
+        "",
+        "| method | dataset | 0 | 1 | 2 | 3 |",
+    ]
+    lines.append("|---|---|---|---|---|---|")
+    for (method, dataset), group in sorted(cells.items()):
+        curve = [
+            f"{sum(row['correct_after_round'][str(r)] for row in group) / len(group):.1%}" for r in range(4)
+        ]
+        lines.append(f"| {method} | {dataset} | " + " | ".join(curve) + " |")
+    lines += ["", "## Accuracy by level", "", "| method | dataset | level | accuracy |", "|---|---|---|---|"]
+    for (method, dataset), group in sorted(cells.items()):
+        levels: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for row in group:
+            levels[row["level"] or "—"].append(row)
+        for level, members in sorted(levels.items()):
+            lines.append(f"| {method} | {dataset} | {level} | {_accuracy(members)} |")
+    return "\n".join(lines) + "\n"

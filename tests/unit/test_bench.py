@@ -1,0 +1,66 @@
+import json
+
+import pytest
+
+from evaluation import runner
+from evaluation.datasets import Item
+from evaluation.graders import grade_numeric
+from evaluation.report import load_rows, markdown_report
+from evaluation.runner import run_bench
+from graphs.creator import build_creator_graph
+from sandbox import SubprocessExecutor
+from tests.fakes import ScriptedModels, fenced
+
+TOOL = '''
+def difference(a: float, b: float) -> float:
+    """How much larger a is than b."""
+    return a - b
+'''
+ITEMS = [
+    Item(id="tiny/0", question="How much more is 17 than 15?", answer="2", table="", level="L1", meta={}),
+    Item(id="tiny/1", question="How much more is 10 than 4?", answer="6", table="", level="L2", meta={}),
+]
+
+
+@pytest.fixture(autouse=True)
+def tiny_dataset(monkeypatch):
+    monkeypatch.setitem(runner.DATASETS, "tiny", (lambda: ITEMS, grade_numeric))
+
+
+def graph_for(replies):
+    return build_creator_graph(models=ScriptedModels(maker=replies), executor=SubprocessExecutor()).compile()
+
+
+def test_rows_are_graded_per_round_and_a_rerun_resumes(tmp_path):
+    out = tmp_path / "run.jsonl"
+    right_at_once = [fenced(TOOL), fenced("print(difference(17, 15))")]
+    after_a_fix = [fenced(TOOL), fenced("print(difference(10))"), fenced("print(difference(10, 4))")]
+    replies = right_at_once + after_a_fix
+    first, second = run_bench(graph_for(replies), "tiny", "creator", out)
+    assert (first["prediction"], first["correct"], first["correct_after_round"]["0"]) == ("2", True, True)
+    assert (second["prediction"], second["correct"], second["rounds"]) == ("6", True, 1)
+    assert second["correct_after_round"] == {"0": False, "1": True, "2": True, "3": True}
+    assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == ["tiny/0", "tiny/1"]
+    assert run_bench(graph_for([]), "tiny", "creator", out) == []
+
+
+def test_an_interrupted_run_finishes_only_the_missing_items(tmp_path):
+    out = tmp_path / "run.jsonl"
+    out.write_text(json.dumps({"id": "tiny/0"}) + "\n")
+    (row,) = run_bench(graph_for([fenced(TOOL), fenced("print(difference(10, 4))")]), "tiny", "creator", out)
+    assert row["id"] == "tiny/1" and row["correct"]
+
+
+def test_report_tables_from_rows(tmp_path):
+    rows = [
+        {"method": "creator", "dataset": "math", "level": "Level 1", "correct": True,
+         "correct_after_round": {"0": False, "1": True, "2": True, "3": True}},
+        {"method": "creator", "dataset": "math", "level": "Level 2", "correct": False,
+         "correct_after_round": {"0": False, "1": False, "2": False, "3": False}},
+    ]  # fmt: skip
+    path = tmp_path / "r.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    report = markdown_report(load_rows([path]))
+    assert "| creator | 50.0% (2) |" in report
+    assert "| creator | math | 0.0% | 50.0% | 50.0% | 50.0% |" in report
+    assert "| creator | math | Level 1 | 100.0% (1) |" in report
