@@ -8,11 +8,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from langgraph.graph import StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from rich.progress import Progress
 
 from evaluation.datasets import Item, load_creation_challenge, load_math, load_tabmwp, sample
 from evaluation.graders import grade_math, grade_numeric
+from graphs.baselines import build_cot_graph, build_entangled_graph, build_pot_graph
+from graphs.creator import build_creator_graph
 from nodes.context import CreatorContext
 from nodes.state import Attempt
 from toolmaker.solving import solve
@@ -30,11 +33,16 @@ DATASETS: dict[str, tuple[Callable[[], list[Item]], Grader]] = {
 }
 """Dataset name → (loader, grader)."""
 
-METHODS: dict[str, CreatorContext] = {
-    "creator": CreatorContext(register_tools=False),
-    "creator-self-checks": CreatorContext(register_tools=False, self_checks=True),
+Build = Callable[[], StateGraph[Any, Any, Any, Any]]
+METHODS: dict[str, tuple[Build, CreatorContext]] = {
+    "cot": (build_cot_graph, CreatorContext()),
+    "pot": (build_pot_graph, CreatorContext(max_rectify_rounds=0)),
+    "pot-rectify": (build_pot_graph, CreatorContext()),
+    "entangled": (build_entangled_graph, CreatorContext(register_tools=False)),
+    "creator": (build_creator_graph, CreatorContext(register_tools=False)),
+    "creator-self-checks": (build_creator_graph, CreatorContext(register_tools=False, self_checks=True)),
 }
-"""Method name → configuration of the CREATOR graph (baselines come as their own graphs)."""
+"""Method name → (graph builder, its configuration); all use the same models and sandbox."""
 
 
 def _done_ids(out: Path) -> set[str]:
@@ -50,23 +58,26 @@ def _answer_after_round(attempts: list[Attempt], rounds: int) -> str | None:
 
 
 def run_bench(
-    graph: CompiledStateGraph[Any, Any, Any, Any],
     dataset: str,
     method: str,
     out: Path,
     *,
+    graph: CompiledStateGraph[Any, Any, Any, Any] | None = None,
     n: int | None = None,
     seed: int = 0,
     context_overrides: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Solve the sampled items not yet in ``out`` and append one row per item.
 
+    ``graph`` replaces the method's own graph (tests pass one with scripted models).
     Rows: id, dataset, method, level, prediction, gold, correct, the answer and its
     correctness after 0..3 rectification rounds, status, rounds, tokens per role,
     seconds, tool id and error. Interrupted runs resume without redoing finished items.
     """
     load, grade = DATASETS[dataset]
-    context = replace(METHODS[method], **(context_overrides or {}))
+    build, configuration = METHODS[method]
+    context = replace(configuration, **(context_overrides or {}))
+    graph = graph or build().compile(name=method)
     items = sample(load(), n, seed)
     done = _done_ids(out)
     todo = [item for item in items if item["id"] not in done]

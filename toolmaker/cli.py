@@ -157,7 +157,6 @@ def _exec(args: argparse.Namespace) -> int:
 
 def _bench(args: argparse.Namespace) -> int:
     from evaluation.runner import run_bench
-    from graphs.creator import build_creator_graph
     from toolmaker.datasets import DatasetError
 
     out = Path(args.out or f"results/{args.method}-{args.dataset}.jsonl")
@@ -170,9 +169,8 @@ def _bench(args: argparse.Namespace) -> int:
         overrides["create_prompt"] = args.prompt_variant
     try:
         rows = run_bench(
-            build_creator_graph().compile(), args.dataset, args.method, out,
-            n=args.n, seed=args.seed, context_overrides=overrides,
-        )  # fmt: skip
+            args.dataset, args.method, out, n=args.n, seed=args.seed, context_overrides=overrides
+        )
     except DatasetError as exc:
         Console(stderr=True).print(f"[red]error:[/] {exc}")
         return _EXIT_ERROR

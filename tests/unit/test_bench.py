@@ -36,18 +36,20 @@ def test_rows_are_graded_per_round_and_a_rerun_resumes(tmp_path):
     right_at_once = [fenced(TOOL), fenced("print(difference(17, 15))")]
     after_a_fix = [fenced(TOOL), fenced("print(difference(10))"), fenced("print(difference(10, 4))")]
     replies = right_at_once + after_a_fix
-    first, second = run_bench(graph_for(replies), "tiny", "creator", out)
+    first, second = run_bench("tiny", "creator", out, graph=graph_for(replies))
     assert (first["prediction"], first["correct"], first["correct_after_round"]["0"]) == ("2", True, True)
     assert (second["prediction"], second["correct"], second["rounds"]) == ("6", True, 1)
     assert second["correct_after_round"] == {"0": False, "1": True, "2": True, "3": True}
     assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == ["tiny/0", "tiny/1"]
-    assert run_bench(graph_for([]), "tiny", "creator", out) == []
+    assert run_bench("tiny", "creator", out, graph=graph_for([])) == []
 
 
 def test_an_interrupted_run_finishes_only_the_missing_items(tmp_path):
     out = tmp_path / "run.jsonl"
     out.write_text(json.dumps({"id": "tiny/0"}) + "\n")
-    (row,) = run_bench(graph_for([fenced(TOOL), fenced("print(difference(10, 4))")]), "tiny", "creator", out)
+    (row,) = run_bench(
+        "tiny", "creator", out, graph=graph_for([fenced(TOOL), fenced("print(difference(10, 4))")])
+    )
     assert row["id"] == "tiny/1" and row["correct"]
 
 

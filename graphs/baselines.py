@@ -1,0 +1,85 @@
+"""The baselines CREATOR is compared with, each its own small graph on the same state.
+
+- chain-of-thought: ``reason`` answers in words;
+- program-of-thought: ``program`` writes one program, ``execute`` runs it, and with
+  ``max_rectify_rounds > 0`` ``fix_program`` repairs it from the failure;
+- entangled: ``create_and_decide`` writes tool and call at once, then CREATOR's loop.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from langgraph.graph import END, START, StateGraph
+
+from graphs.creator import route_after_create, route_after_execute
+from nodes import CreatorContext, CreatorInput, CreatorState, execute, rectify, register
+from nodes.create_and_decide import create_and_decide
+from nodes.program import fix_program, program
+from nodes.reason import reason
+from sandbox import Executor, get_executor
+from toolmaker.models import ChatModelFactory, EndpointModels
+from toolmaker.settings import get_settings
+
+Builder = StateGraph[CreatorState, CreatorContext, CreatorInput, CreatorState]
+
+
+def _builder() -> Builder:
+    return StateGraph(
+        CreatorState, context_schema=CreatorContext, input_schema=CreatorInput, output_schema=CreatorState
+    )
+
+
+def build_cot_graph(*, models: ChatModelFactory | None = None) -> Builder:
+    """Chain-of-thought: one reply, its ``Answer:`` line is the answer."""
+    builder = _builder()
+    builder.add_node("reason", partial(reason, models=models or EndpointModels()))
+    builder.add_edge(START, "reason")
+    builder.add_edge("reason", END)
+    return builder
+
+
+def build_pot_graph(*, models: ChatModelFactory | None = None, executor: Executor | None = None) -> Builder:
+    """Program-of-thought, with rectification up to ``max_rectify_rounds`` (0 = none)."""
+    models = models or EndpointModels()
+    builder = _builder()
+    builder.add_node("program", partial(program, models=models))
+    builder.add_node(
+        "execute", partial(execute, executor=executor or get_executor(get_settings().sandbox_backend))
+    )
+    builder.add_node("fix_program", partial(fix_program, models=models))
+    builder.add_edge(START, "program")
+    builder.add_edge("program", "execute")
+    builder.add_conditional_edges(
+        "execute", route_after_execute, {"rectify": "fix_program", "register": END, "__end__": END}
+    )
+    builder.add_edge("fix_program", "execute")
+    return builder
+
+
+def build_entangled_graph(
+    *, models: ChatModelFactory | None = None, executor: Executor | None = None
+) -> Builder:
+    """CREATOR with create and decide in one step (the paper's "entangled" ablation)."""
+    models = models or EndpointModels()
+    builder = _builder()
+    builder.add_node("create_and_decide", partial(create_and_decide, models=models))
+    builder.add_node(
+        "execute", partial(execute, executor=executor or get_executor(get_settings().sandbox_backend))
+    )
+    builder.add_node("rectify", partial(rectify, models=models))
+    builder.add_node("register", partial(register, models=models))
+    builder.add_edge(START, "create_and_decide")
+    builder.add_conditional_edges(
+        "create_and_decide", route_after_create, {"decide": "execute", "execute": "execute"}
+    )
+    builder.add_conditional_edges("execute", route_after_execute)
+    builder.add_edge("rectify", "execute")
+    builder.add_edge("register", END)
+    return builder
+
+
+cot_graph = build_cot_graph().compile(name="chain-of-thought")
+pot_graph = build_pot_graph().compile(name="program-of-thought")
+entangled_graph = build_entangled_graph().compile(name="creator-entangled")
+"""Compiled baselines for LangGraph Studio (see ``langgraph.json``)."""

@@ -1,0 +1,35 @@
+"""create_and_decide: the entangled ablation writes the tool and its call in one reply."""
+
+from __future__ import annotations
+
+from langgraph.runtime import Runtime
+
+from nodes.asking import ask, problem_values, reply_excerpt
+from nodes.checks import partition_asserts
+from nodes.context import CreatorContext
+from nodes.parsing import call_from_code, split_reply
+from nodes.state import CreatorState
+from toolmaker.models import ChatModelFactory
+from tools_registry.source import ToolSourceError, tool_from_source
+
+
+def create_and_decide(
+    state: CreatorState, runtime: Runtime[CreatorContext], *, models: ChatModelFactory
+) -> dict[str, object]:
+    """Ask for a tool and its call together; split them by AST as create and decide would."""
+    text, tokens = ask(models, runtime.context, "create_and_decide", "default", **problem_values(state))
+    update: dict[str, object] = {
+        "tokens": tokens,
+        "rounds": 0,
+        "status": "running",
+        "last_fix": "none",
+        "checks": "",
+    }
+    try:
+        definitions, statements = split_reply(text, "create_and_decide")
+        tool = tool_from_source(definitions)
+        call = call_from_code(partition_asserts(statements)[1], tool["name"], tool["code"])
+    except ToolSourceError as exc:
+        failure = f"The reply held no usable tool and call: {exc}.\nThe reply was:\n{reply_excerpt(text)}"
+        return {**update, "tool": None, "call": "", "pending_failure": failure}
+    return {**update, "tool": tool, "call": call, "pending_failure": None}

@@ -1,0 +1,62 @@
+from graphs.baselines import build_cot_graph, build_entangled_graph, build_pot_graph
+from nodes import CreatorContext
+from nodes.reason import final_answer
+from sandbox import SubprocessExecutor
+from tests.fakes import ScriptedModels, fenced
+from toolmaker.solving import solve
+
+PROBLEM = {"problem": "What is the sum of the digits of 2**100?"}
+EXECUTOR = SubprocessExecutor()
+
+
+def test_chain_of_thought_takes_the_last_answer_line():
+    assert final_answer("2**100 = 1267...\nSo the answer is: 115.") == "115"
+    graph = build_cot_graph(models=ScriptedModels(maker=["Step 1 ...\nAnswer: 115"])).compile()
+    report = solve(graph, PROBLEM, CreatorContext())
+    assert (report["answer"], report["status"], report["tokens"]["maker"]["calls"]) == ("115", "solved", 1)
+    silent = solve(
+        build_cot_graph(models=ScriptedModels(maker=["I am not sure."])).compile(), PROBLEM, CreatorContext()
+    )
+    assert silent["answer"] is None and silent["status"] == "failed"
+
+
+def test_program_of_thought_runs_one_program_in_the_sandbox():
+    models = ScriptedModels(maker=[fenced("print(sum(int(d) for d in str(2 ** 100)))")])
+    report = solve(build_pot_graph(models=models, executor=EXECUTOR).compile(), PROBLEM, CreatorContext())
+    assert report["answer"] == "115" and report["tool"] is None and len(report["attempts"]) == 1
+
+
+def test_program_of_thought_with_rectification_fixes_the_program():
+    broken, fixed = fenced("print(sum(str(2 ** 100)))"), fenced("print(sum(int(d) for d in str(2 ** 100)))")
+    models = ScriptedModels(maker=[broken, fixed])
+    report = solve(build_pot_graph(models=models, executor=EXECUTOR).compile(), PROBLEM, CreatorContext())
+    assert report["status"] == "solved" and report["rounds"] == 1
+    assert report["attempts"][-1]["fixed"] == "call"
+    assert "TypeError" in models.maker.prompts[1][-1].content
+
+
+def test_program_of_thought_without_rectification_stops_at_the_first_failure():
+    models = ScriptedModels(maker=[fenced("print(sum(str(2 ** 100)))")])
+    graph = build_pot_graph(models=models, executor=EXECUTOR).compile()
+    report = solve(graph, PROBLEM, CreatorContext(max_rectify_rounds=0))
+    assert report["status"] == "failed" and len(report["attempts"]) == 1 and len(models.maker.prompts) == 1
+
+
+def test_entangled_creator_writes_tool_and_call_in_one_reply():
+    reply = fenced(
+        'def digit_sum(n: int) -> int:\n    """Digit sum."""\n    return sum(int(d) for d in str(n))\n\n'
+        "print(digit_sum(2 ** 100))"
+    )
+    models = ScriptedModels(maker=[reply])
+    report = solve(
+        build_entangled_graph(models=models, executor=EXECUTOR).compile(), PROBLEM, CreatorContext()
+    )
+    assert report["answer"] == "115" and report["tool"]["name"] == "digit_sum"
+    assert report["call"] == "print(digit_sum(2 ** 100))" and len(models.maker.prompts) == 1
+
+
+def test_baseline_topologies():
+    pot = build_pot_graph(models=ScriptedModels(), executor=EXECUTOR).compile().get_graph().draw_mermaid()
+    assert "execute -. &nbsp;rectify&nbsp; .-> fix_program;" in pot and "fix_program --> execute;" in pot
+    entangled = build_entangled_graph(models=ScriptedModels(), executor=EXECUTOR).compile().get_graph()
+    assert {"create_and_decide", "execute", "rectify", "register"} <= set(entangled.nodes)
