@@ -182,10 +182,16 @@ def _bench(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from evaluation.report import load_rows, markdown_report
 
-    text = markdown_report(load_rows([Path(path) for path in args.results]))
+    rows = load_rows([Path(path) for path in args.results])
+    text = markdown_report(rows)
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
     print(text, end="")
+    if args.plots:
+        from evaluation.plots import write_plots
+
+        for path in write_plots(rows, Path(args.plots)):
+            Console(stderr=True).print(f"wrote {path}")
     return 0
 
 
@@ -261,6 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="markdown tables from benchmark results")
     report.add_argument("results", nargs="+", help="JSONL files written by 'toolmaker bench'")
     report.add_argument("--out", help="also write the markdown to this file")
+    report.add_argument("--plots", help="also write PNG plots into this folder")
     report.set_defaults(handler=_report)
 
     graph = commands.add_parser("graph", help="print the CREATOR graph as a mermaid diagram")

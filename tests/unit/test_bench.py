@@ -66,3 +66,17 @@ def test_report_tables_from_rows(tmp_path):
     assert "| creator | 50.0% (2) |" in report
     assert "| creator | math | 0.0% | 50.0% | 50.0% | 50.0% |" in report
     assert "| creator | math | Level 1 | 100.0% (1) |" in report
+
+
+def test_report_writes_the_four_plots(tmp_path):
+    from evaluation.plots import write_plots
+
+    rows = [
+        {"method": m, "dataset": "math", "level": f"Level {i % 2}", "correct": i % 2 == 0,
+         "correct_after_round": {"0": False, "1": i % 2 == 0, "2": i % 2 == 0, "3": i % 2 == 0},
+         "tokens": {"maker": {"input": 100 * i, "output": 10, "calls": 2}}}
+        for m in ("creator", "pot") for i in range(4)
+    ]  # fmt: skip
+    paths = write_plots(rows, tmp_path / "plots")
+    assert [p.name for p in paths] == ["accuracy.png", "rounds.png", "levels.png", "tokens.png"]
+    assert all(p.read_bytes().startswith(b"\x89PNG") and p.stat().st_size > 5000 for p in paths)

@@ -1,0 +1,96 @@
+"""Plots of benchmark rows (matplotlib, written as PNG files)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: no display is needed or wanted
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def _groups(rows: list[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        groups[(row["method"], row["dataset"])].append(row)
+    return groups
+
+
+def _accuracy(rows: list[dict[str, Any]], key: str = "correct") -> float:
+    return 100 * sum(bool(row[key]) for row in rows) / len(rows)
+
+
+def _tokens(row: dict[str, Any]) -> int:
+    return sum(usage["input"] + usage["output"] for usage in row.get("tokens", {}).values())
+
+
+def write_plots(rows: list[dict[str, Any]], folder: Path) -> list[Path]:
+    """Accuracy per method × dataset, vs rectification rounds, by level, and vs tokens."""
+    folder.mkdir(parents=True, exist_ok=True)
+    groups = _groups(rows)
+    methods = sorted({method for method, _ in groups})
+    datasets = sorted({dataset for _, dataset in groups})
+    written = []
+
+    figure, axes = plt.subplots(figsize=(8, 4))
+    width = 0.8 / max(len(methods), 1)
+    for offset, method in enumerate(methods):
+        values = [_accuracy(groups[(method, d)]) if (method, d) in groups else 0 for d in datasets]
+        axes.bar([i + offset * width for i in range(len(datasets))], values, width, label=method)
+    axes.set_xticks([i + width * (len(methods) - 1) / 2 for i in range(len(datasets))], datasets)
+    axes.set_ylabel("accuracy (%)")
+    axes.set_title("Accuracy per method and dataset")
+    axes.legend()
+    written.append(_save(figure, folder / "accuracy.png"))
+
+    figure, axes = plt.subplots(figsize=(6, 4))
+    for (method, dataset), group in sorted(groups.items()):
+        if all("correct_after_round" in row for row in group):
+            curve = [
+                100 * sum(r["correct_after_round"][str(k)] for r in group) / len(group) for k in range(4)
+            ]
+            axes.plot(range(4), curve, marker="o", label=f"{method} / {dataset}")
+    axes.set_xticks(range(4))
+    axes.set_xlabel("rectification rounds allowed")
+    axes.set_ylabel("accuracy (%)")
+    axes.set_title("Accuracy vs rectification rounds")
+    axes.legend(fontsize="small")
+    written.append(_save(figure, folder / "rounds.png"))
+
+    figure, axes = plt.subplots(figsize=(8, 4))
+    for (method, dataset), group in sorted(groups.items()):
+        levels: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for row in group:
+            levels[row.get("level") or "—"].append(row)
+        names = sorted(levels)
+        axes.plot(
+            names, [_accuracy(levels[name]) for name in names], marker="o", label=f"{method} / {dataset}"
+        )
+    axes.set_ylabel("accuracy (%)")
+    axes.set_title("Accuracy by difficulty level")
+    axes.tick_params(axis="x", rotation=30)
+    axes.legend(fontsize="small")
+    written.append(_save(figure, folder / "levels.png"))
+
+    figure, axes = plt.subplots(figsize=(6, 4))
+    for (method, dataset), group in sorted(groups.items()):
+        mean_tokens = sum(_tokens(row) for row in group) / len(group)
+        axes.scatter(mean_tokens, _accuracy(group), label=f"{method} / {dataset}")
+    axes.set_xlabel("mean tokens per problem")
+    axes.set_ylabel("accuracy (%)")
+    axes.set_title("Accuracy vs tokens")
+    axes.legend(fontsize="small")
+    written.append(_save(figure, folder / "tokens.png"))
+    return written
+
+
+def _save(figure: Any, path: Path) -> Path:
+    for axes in figure.axes:
+        axes.set_ylim(0, 100)  # accuracy axes always show the whole scale
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    return path
