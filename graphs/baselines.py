@@ -13,13 +13,13 @@ from functools import partial
 from langgraph.graph import END, START, StateGraph
 
 from graphs.creator import route_after_create, route_after_execute
+from graphs.defaults import default_executor, default_models
 from nodes import CreatorContext, CreatorInput, CreatorState, execute, rectify, register
 from nodes.create_and_decide import create_and_decide
 from nodes.program import fix_program, program
 from nodes.reason import reason
-from sandbox import Executor, get_executor
-from toolmaker.models import ChatModelFactory, EndpointModels
-from toolmaker.settings import get_settings
+from sandbox import Executor
+from toolmaker.models import ChatModelFactory
 
 Builder = StateGraph[CreatorState, CreatorContext, CreatorInput, CreatorState]
 
@@ -33,7 +33,7 @@ def _builder() -> Builder:
 def build_cot_graph(*, models: ChatModelFactory | None = None) -> Builder:
     """Chain-of-thought: one reply, its ``Answer:`` line is the answer."""
     builder = _builder()
-    builder.add_node("reason", partial(reason, models=models or EndpointModels()))
+    builder.add_node("reason", partial(reason, models=default_models(models)))
     builder.add_edge(START, "reason")
     builder.add_edge("reason", END)
     return builder
@@ -41,12 +41,10 @@ def build_cot_graph(*, models: ChatModelFactory | None = None) -> Builder:
 
 def build_pot_graph(*, models: ChatModelFactory | None = None, executor: Executor | None = None) -> Builder:
     """Program-of-thought, with rectification up to ``max_rectify_rounds`` (0 = none)."""
-    models = models or EndpointModels()
+    models = default_models(models)
     builder = _builder()
     builder.add_node("program", partial(program, models=models))
-    builder.add_node(
-        "execute", partial(execute, executor=executor or get_executor(get_settings().sandbox_backend))
-    )
+    builder.add_node("execute", partial(execute, executor=default_executor(executor)))
     builder.add_node("fix_program", partial(fix_program, models=models))
     builder.add_edge(START, "program")
     builder.add_edge("program", "execute")
@@ -61,12 +59,10 @@ def build_entangled_graph(
     *, models: ChatModelFactory | None = None, executor: Executor | None = None
 ) -> Builder:
     """CREATOR with create and decide in one step (the paper's "entangled" ablation)."""
-    models = models or EndpointModels()
+    models = default_models(models)
     builder = _builder()
     builder.add_node("create_and_decide", partial(create_and_decide, models=models))
-    builder.add_node(
-        "execute", partial(execute, executor=executor or get_executor(get_settings().sandbox_backend))
-    )
+    builder.add_node("execute", partial(execute, executor=default_executor(executor)))
     builder.add_node("rectify", partial(rectify, models=models))
     builder.add_node("register", partial(register, models=models))
     builder.add_edge(START, "create_and_decide")

@@ -7,6 +7,7 @@ from typing import Literal
 
 from langgraph.graph import END, START, StateGraph
 
+from graphs.defaults import default_executor, default_models
 from nodes import (
     CreatorContext,
     CreatorInput,
@@ -18,9 +19,8 @@ from nodes import (
     register,
     retrieve,
 )
-from sandbox import Executor, get_executor
-from toolmaker.models import ChatModelFactory, EndpointModels
-from toolmaker.settings import get_settings
+from sandbox import Executor
+from toolmaker.models import ChatModelFactory
 
 
 def route_after_retrieve(state: CreatorState) -> Literal["create", "decide"]:
@@ -59,8 +59,8 @@ def build_creator_graph(
         >>> graph.invoke({"problem": "What is the sum of the digits of 2**100?"})["answer"]
         '115'
     """
-    models = models or EndpointModels()
-    executor = executor or get_executor(get_settings().sandbox_backend)
+    models = default_models(models)
+    executor = default_executor(executor)
     builder = StateGraph(
         CreatorState, context_schema=CreatorContext, input_schema=CreatorInput, output_schema=CreatorState
     )

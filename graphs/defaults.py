@@ -1,0 +1,17 @@
+"""What every graph builder uses when the caller passes no models or executor."""
+
+from __future__ import annotations
+
+from sandbox import Executor, get_executor
+from toolmaker.models import ChatModelFactory, EndpointModels
+from toolmaker.settings import get_settings
+
+
+def default_models(models: ChatModelFactory | None) -> ChatModelFactory:
+    """``models``, or OpenAI-compatible endpoints from settings (the embedded model if none)."""
+    return models or EndpointModels()
+
+
+def default_executor(executor: Executor | None) -> Executor:
+    """``executor``, or the sandbox backend named in settings (``auto``: the strongest)."""
+    return executor or get_executor(get_settings().sandbox_backend)
