@@ -14,7 +14,7 @@ from rich.progress import Progress
 
 from evaluation.datasets import Item, load_creation_challenge, load_math, load_tabmwp, sample
 from evaluation.graders import grade_math, grade_numeric
-from graphs.baselines import build_cot_graph, build_entangled_graph, build_pot_graph
+from graphs.baselines import build_cot_graph, build_entangled_graph, build_pot_graph, build_pot_vote_graph
 from graphs.creator import build_creator_graph
 from nodes.context import CreatorContext
 from nodes.state import Attempt
@@ -38,6 +38,7 @@ METHODS: dict[str, tuple[Build, CreatorContext]] = {
     "cot": (build_cot_graph, CreatorContext()),
     "pot": (build_pot_graph, CreatorContext(max_rectify_rounds=0)),
     "pot-rectify": (build_pot_graph, CreatorContext()),
+    "pot-vote": (build_pot_vote_graph, CreatorContext()),
     "entangled": (build_entangled_graph, CreatorContext(register_tools=False)),
     "creator": (build_creator_graph, CreatorContext(register_tools=False)),
     "creator-self-checks": (build_creator_graph, CreatorContext(register_tools=False, self_checks=True)),

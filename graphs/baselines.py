@@ -3,6 +3,7 @@
 - chain-of-thought: ``reason`` answers in words;
 - program-of-thought: ``program`` writes one program, ``execute`` runs it, and with
   ``max_rectify_rounds > 0`` ``fix_program`` repairs it from the failure;
+- program-of-thought majority vote: ``vote`` samples several programs (compute-matched);
 - entangled: ``create_and_decide`` writes tool and call at once, then CREATOR's loop.
 """
 
@@ -18,6 +19,7 @@ from nodes import CreatorContext, CreatorInput, CreatorState, execute, rectify, 
 from nodes.create_and_decide import create_and_decide
 from nodes.program import fix_program, program
 from nodes.reason import reason
+from nodes.vote import vote
 from sandbox import Executor
 from toolmaker.models import ChatModelFactory
 
@@ -52,6 +54,19 @@ def build_pot_graph(*, models: ChatModelFactory | None = None, executor: Executo
         "execute", route_after_execute, {"rectify": "fix_program", "register": END, "__end__": END}
     )
     builder.add_edge("fix_program", "execute")
+    return builder
+
+
+def build_pot_vote_graph(
+    *, models: ChatModelFactory | None = None, executor: Executor | None = None
+) -> Builder:
+    """Program-of-thought sampled ``vote_samples`` times with a majority vote (compute-matched)."""
+    builder = _builder()
+    builder.add_node(
+        "vote", partial(vote, models=default_models(models), executor=default_executor(executor))
+    )
+    builder.add_edge(START, "vote")
+    builder.add_edge("vote", END)
     return builder
 
 

@@ -47,6 +47,10 @@ class CreatorContext:
             "(off by default: on the embedded 1.5B they cost more rounds than they saved)."
         },
     )
+    vote_samples: int = field(
+        default=4,
+        metadata={"description": "Programs the majority-vote baseline samples (match CREATOR's calls)."},
+    )
     register_tools: bool = field(
         default=True,
         metadata={"description": "Store each tool whose run succeeded (needs a graph store)."},

@@ -1,4 +1,4 @@
-from graphs.baselines import build_cot_graph, build_entangled_graph, build_pot_graph
+from graphs.baselines import build_cot_graph, build_entangled_graph, build_pot_graph, build_pot_vote_graph
 from nodes import CreatorContext
 from nodes.reason import final_answer
 from sandbox import SubprocessExecutor
@@ -60,3 +60,16 @@ def test_baseline_topologies():
     assert "execute -. &nbsp;rectify&nbsp; .-> fix_program;" in pot and "fix_program --> execute;" in pot
     entangled = build_entangled_graph(models=ScriptedModels(), executor=EXECUTOR).compile().get_graph()
     assert {"create_and_decide", "execute", "rectify", "register"} <= set(entangled.nodes)
+
+
+def test_majority_vote_samples_programs_with_distinct_seeds_and_takes_the_majority():
+    right, wrong = fenced("print(sum(int(d) for d in str(2 ** 100)))"), fenced("print(116)")
+    models = ScriptedModels(maker=[wrong, right, "no code at all", right])
+    graph = build_pot_vote_graph(models=models, executor=EXECUTOR).compile()
+    report = solve(graph, PROBLEM, CreatorContext(vote_samples=4))
+    assert report["answer"] == "115" and report["status"] == "solved"
+    assert [a["answer"] for a in report["attempts"]] == ["116", "115", None, "115"]
+    assert report["tokens"]["maker"]["calls"] == 4
+    assert [r.seed for r in models.requests] == [0, 1, 2, 3] and {r.temperature for r in models.requests} == {
+        0.7
+    }

@@ -1,0 +1,61 @@
+"""vote: the compute-matched baseline samples several programs and takes the majority answer."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+
+from langgraph.runtime import Runtime
+
+from nodes.asking import ask, problem_values
+from nodes.context import CreatorContext
+from nodes.judging import judge, program_files
+from nodes.parsing import require_code
+from nodes.state import Attempt, CreatorState, TokenUsage, add_usage
+from sandbox import Executor, Limits
+from toolmaker.models import ChatModelFactory
+from tools_registry.source import ToolSourceError
+
+_SAMPLING_TEMPERATURE = 0.7
+
+
+def _key(answer: str) -> str:
+    """Answers that are the same number vote together ("2", "2.0")."""
+    try:
+        return repr(round(float(answer.replace(",", "")), 6))
+    except ValueError:
+        return answer.strip().lower()
+
+
+def vote(
+    state: CreatorState, runtime: Runtime[CreatorContext], *, models: ChatModelFactory, executor: Executor
+) -> dict[str, object]:
+    """Sample ``vote_samples`` programs (temperature 0.7, seeds seed..seed+n-1), run each, vote.
+
+    Give it as many samples as CREATOR spends model calls and the two use the same compute.
+    """
+    context = runtime.context
+    temperature = context.temperature or _SAMPLING_TEMPERATURE
+    tokens: dict[str, TokenUsage] = {}
+    attempts: list[Attempt] = []
+    for index in range(context.vote_samples):
+        sample_context = replace(context, temperature=temperature, seed=context.seed + index)
+        text, used = ask(models, sample_context, "program", "default", **problem_values(state))
+        tokens = add_usage(tokens, used)
+        try:
+            program = require_code(text, "program")
+        except ToolSourceError as exc:
+            attempts.append(Attempt(round=index, tool_code="", checks="", call="", result=None, answer=None,
+                                    failure=str(exc), fixed="none"))  # fmt: skip
+            continue
+        main, modules = program_files("", "", program)
+        result = executor.run(main, modules=modules, limits=Limits(wall_seconds=context.execution_timeout_s))
+        verdict = judge(result)
+        attempts.append(Attempt(round=index, tool_code="", checks="", call=program, result=result,
+                                answer=verdict.answer, failure=verdict.failure, fixed="none"))  # fmt: skip
+    answers = [attempt["answer"] for attempt in attempts if attempt["answer"] is not None]
+    if not answers:
+        return {"tokens": tokens, "attempts": attempts, "answer": None, "status": "failed", "rounds": 0}
+    winner, _ = Counter(_key(answer) for answer in answers).most_common(1)[0]
+    answer = next(answer for answer in answers if _key(answer) == winner)
+    return {"tokens": tokens, "attempts": attempts, "answer": answer, "status": "solved", "rounds": 0}
