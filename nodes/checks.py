@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 
+from tools_registry.source import top_level_statements
+
 
 def partition_asserts(statements: str) -> tuple[str, str]:
     """Split top-level statements into ``(asserts, others)``, each as source text.
@@ -13,12 +15,9 @@ def partition_asserts(statements: str) -> tuple[str, str]:
     """
     if not statements.strip():
         return "", ""
-    module = ast.parse(statements)
-    lines = statements.splitlines()
     asserts: list[str] = []
     others: list[str] = []
-    for node in module.body:
-        segment = "\n".join(lines[node.lineno - 1 : node.end_lineno])
+    for node, segment in top_level_statements(statements):
         (asserts if isinstance(node, ast.Assert) else others).append(segment)
     return "\n".join(asserts), "\n".join(others)
 

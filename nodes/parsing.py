@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import re
 
-from tools_registry.source import ToolSourceError, parse_python, split_definitions
+from tools_registry.source import ToolSourceError, parse_python, split_definitions, top_level_statements
 
 _FENCE = re.compile(r"^[ \t]*(```|~~~)[ \t]*([\w+-]*)[^\n]*\n(.*?)(?:^[ \t]*\1[ \t]*$|\Z)", re.M | re.S)
 _NOT_PYTHON = {"text", "json", "bash", "sh", "shell", "console", "output", "plaintext", "markdown"}
@@ -61,14 +61,13 @@ def call_from_code(code: str, tool_name: str, tool_code: str) -> str:
         for node in tool_module.body
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
     }
-    module = parse_python(code, "call")
-    lines = code.splitlines()
-    kept: list[str] = []
-    for node in module.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and (node.name in known):
-            continue
-        kept.append("\n".join(lines[node.lineno - 1 : node.end_lineno]))
-    call = "\n".join(kept).strip()
+    call = "\n".join(
+        segment
+        for node, segment in top_level_statements(code, "call")
+        if not (
+            isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.name in known
+        )
+    ).strip()
     kept_module = ast.parse(call)
     if tool_name not in {
         node.func.id

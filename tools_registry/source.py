@@ -48,6 +48,20 @@ def parse_python(code: str, what: str) -> ast.Module:
         ) from exc
 
 
+def top_level_statements(code: str, what: str = "code") -> list[tuple[ast.stmt, str]]:
+    """Each top-level statement of ``code`` with its source text (decorators included).
+
+    Raises:
+        ToolSourceError: The code does not parse.
+    """
+    lines = code.splitlines()
+    statements = []
+    for node in parse_python(code, what).body:
+        start = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+        statements.append((node, "\n".join(lines[start - 1 : node.end_lineno])))
+    return statements
+
+
 def split_definitions(code: str, what: str = "code") -> tuple[str, str]:
     """Split code into its definitions and the statements that use them.
 
@@ -57,13 +71,9 @@ def split_definitions(code: str, what: str = "code") -> tuple[str, str]:
     Returns:
         ``(definitions, statements)``, each as source text (possibly empty).
     """
-    module = parse_python(code, what)
-    lines = code.splitlines()
     definitions: list[str] = []
     statements: list[str] = []
-    for node in module.body:
-        start = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
-        segment = "\n".join(lines[start - 1 : node.end_lineno])
+    for node, segment in top_level_statements(code, what):
         (definitions if _is_definition(node) else statements).append(segment)
     return "\n\n".join(definitions), "\n".join(statements)
 
