@@ -41,6 +41,7 @@ def ask(
     return text, {request.role: tokens}
 
 
-def reply_excerpt(text: str, limit: int = 1200) -> str:
-    """The start of a model reply, for failure messages that quote it."""
-    return text if len(text) <= limit else text[:limit] + "\n[... cut ...]"
+def unusable_reply(step: str, wanted: str, problem: Exception, text: str, limit: int = 1200) -> str:
+    """The failure shown to rectify when a reply held no usable ``wanted``, quoting its start."""
+    excerpt = text if len(text) <= limit else text[:limit] + "\n[... cut ...]"
+    return f"The {step} step's reply held no usable {wanted}: {problem}.\nThe reply was:\n{excerpt}"

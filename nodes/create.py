@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
-from nodes.asking import ask, problem_values, reply_excerpt
+from nodes.asking import ask, problem_values, unusable_reply
 from nodes.checks import partition_asserts
 from nodes.context import CreatorContext
 from nodes.parsing import split_reply
@@ -32,9 +32,7 @@ def create(
         definitions, statements = split_reply(text, "create")
         tool = tool_from_source(definitions)
     except ToolSourceError as exc:
-        failure = (
-            f"The create step's reply held no usable tool: {exc}.\nThe reply was:\n{reply_excerpt(text)}"
-        )
+        failure = unusable_reply("create", "tool", exc, text)
         return {**update, "tool": None, "checks": "", "call": "", "pending_failure": failure}
     checks = partition_asserts(statements)[0] if context.self_checks else ""
     return {**update, "tool": tool, "checks": checks, "call": "", "pending_failure": None}

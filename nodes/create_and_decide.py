@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
-from nodes.asking import ask, problem_values, reply_excerpt
+from nodes.asking import ask, problem_values, unusable_reply
 from nodes.checks import partition_asserts
 from nodes.context import CreatorContext
 from nodes.parsing import call_from_code, split_reply
@@ -30,6 +30,6 @@ def create_and_decide(
         tool = tool_from_source(definitions)
         call = call_from_code(partition_asserts(statements)[1], tool["name"], tool["code"])
     except ToolSourceError as exc:
-        failure = f"The reply held no usable tool and call: {exc}.\nThe reply was:\n{reply_excerpt(text)}"
+        failure = unusable_reply("create_and_decide", "tool and call", exc, text)
         return {**update, "tool": None, "call": "", "pending_failure": failure}
     return {**update, "tool": tool, "call": call, "pending_failure": None}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
-from nodes.asking import ask, problem_values, reply_excerpt
+from nodes.asking import ask, problem_values, unusable_reply
 from nodes.context import CreatorContext
 from nodes.parsing import call_from_code, require_code
 from nodes.state import CreatorState
@@ -35,8 +35,6 @@ def decide(
     try:
         call = call_from_code(require_code(text, "decide"), tool["name"], tool["code"])
     except ToolSourceError as exc:
-        failure = (
-            f"The decide step's reply held no usable call: {exc}.\nThe reply was:\n{reply_excerpt(text)}"
-        )
+        failure = unusable_reply("decide", "call", exc, text)
         return {"tokens": tokens, "call": "", "pending_failure": failure}
     return {"tokens": tokens, "call": call, "pending_failure": None}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
-from nodes.asking import ask, problem_values, reply_excerpt
+from nodes.asking import ask, problem_values, unusable_reply
 from nodes.context import CreatorContext
 from nodes.parsing import require_code
 from nodes.state import CreatorState
@@ -18,9 +18,7 @@ def _program_update(text: str, step: str) -> dict[str, object]:
         program = require_code(text, step)
         parse_python(program, "program")
     except ToolSourceError as exc:
-        failure = (
-            f"The {step} step's reply held no usable program: {exc}.\nThe reply was:\n{reply_excerpt(text)}"
-        )
+        failure = unusable_reply(step, "program", exc, text)
         return {"call": "", "pending_failure": failure}
     return {"call": program, "pending_failure": None}
 

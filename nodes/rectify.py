@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
-from nodes.asking import ask, problem_values, reply_excerpt
+from nodes.asking import ask, problem_values, unusable_reply
 from nodes.checks import partition_asserts
 from nodes.context import CreatorContext
 from nodes.parsing import call_from_code, extract_code_blocks
@@ -57,7 +57,7 @@ def rectify(
     try:
         new_tool, new_checks, new_call = _apply_reply(text, tool, checks, call, context.self_checks)
     except ToolSourceError as exc:
-        message = f"The rectify step's reply could not be used: {exc}.\nThe reply was:\n{reply_excerpt(text)}"
+        message = unusable_reply("rectify", "fix", exc, text)
         return {**update, "last_fix": "none", "pending_failure": message}
     tool_changed = new_tool != tool or new_checks != checks
     fixed = _fix_target(tool_changed, new_call != call)
