@@ -17,6 +17,7 @@ from typing import Any
 from rich.progress import track
 
 from benchmarks.problems import PROBLEMS
+from evaluation.graders import grade_numeric
 from graphs.creator import build_creator_graph
 from nodes.context import CreatorContext
 from toolmaker.solving import solve
@@ -27,15 +28,6 @@ CONFIGS: dict[str, CreatorContext] = {
     "0.5b": CreatorContext(creator_role="user"),
     "0.5b-self-checks": CreatorContext(creator_role="user", self_checks=True),
 }
-
-
-def is_correct(answer: str | None, gold: float) -> bool:
-    """Numeric match within a relative tolerance of 1e-4 (or 0.01 absolute)."""
-    try:
-        value = float((answer or "").replace(",", "").replace("$", ""))
-    except ValueError:
-        return False
-    return abs(value - gold) <= max(1e-2, 1e-4 * abs(gold))
 
 
 def run(configs: list[str], out: Path) -> list[dict[str, Any]]:
@@ -53,7 +45,7 @@ def run(configs: list[str], out: Path) -> list[dict[str, Any]]:
             "id": problem["id"],
             "gold": problem["answer"],
             "answer": report["answer"],
-            "correct": is_correct(report["answer"], problem["answer"]),
+            "correct": grade_numeric(report["answer"], str(problem["answer"])),
             "status": report["status"],
             "rounds": report["rounds"],
             "seconds": report["seconds"],
