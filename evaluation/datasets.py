@@ -173,8 +173,13 @@ def load_bbh(task: str, split: Literal["train", "valid", "test"] = "test") -> li
 
 
 def sample(items: list[Item], n: int | None, seed: int = 0) -> list[Item]:
-    """``n`` items drawn deterministically by ``seed`` (all of them for ``None``), in file order."""
+    """``n`` items drawn deterministically by ``seed`` (all of them for ``None``), in file order.
+
+    Growing ``n`` keeps the items already drawn, so a run can be extended without redoing them.
+    """
     if n is None or n >= len(items):
         return list(items)
-    chosen = set(random.Random(seed).sample(range(len(items)), n))
+    order = list(range(len(items)))
+    random.Random(seed).shuffle(order)
+    chosen = set(order[:n])
     return [item for index, item in enumerate(items) if index in chosen]

@@ -19,14 +19,16 @@ from sympy.parsing.sympy_parser import (
 )
 
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:[eE][-+]?\d+)?|-?\.\d+")
+_LATEX_FRACTION = re.compile(r"^(-?)\\[dt]?frac\{(-?\d+(?:\.\d+)?)\}\{(\d+(?:\.\d+)?)\}$")
 _TRANSFORMS = (*standard_transformations, implicit_multiplication_application, convert_xor)
 
 
 def extract_number(text: str | None) -> float | None:
-    """The last number in an answer ("$1,157.63" → 1157.63, "3/4" → 0.75), or None."""
+    r"""The last number in an answer ("$1,157.63" → 1157.63, "3/4" and "\frac{3}{4}" → 0.75), or None."""
     if not text:
         return None
     cleaned = text.replace("$", "").replace("\\%", "").replace("%", "").strip()
+    cleaned = _LATEX_FRACTION.sub(r"\1\2/\3", cleaned)
     fraction = re.fullmatch(r"(-?\d+(?:\.\d+)?)\s*/\s*(\d+(?:\.\d+)?)", cleaned)
     if fraction and float(fraction.group(2)) != 0:
         return float(fraction.group(1)) / float(fraction.group(2))

@@ -17,6 +17,49 @@ def _accuracy(rows: list[dict[str, Any]], key: str = "correct") -> str:
     return f"{sum(bool(row[key]) for row in rows) / len(rows):.1%} ({len(rows)})" if rows else "—"
 
 
+def _mean(values: list[float]) -> str:
+    return f"{sum(values) / len(values):.1f}" if values else "—"
+
+
+ONE_PASS_OF = {"pot-rectify": "pot (one pass)"}
+"""Methods whose first pass is itself a method: program-of-thought without rectification."""
+
+
+def summary_table(rows: list[dict[str, Any]]) -> str:
+    """Accuracy per method × dataset with the mean cost of an item (calls, tokens, seconds).
+
+    Program-of-thought without rectification is read off ``pot-rectify``'s first pass
+    (same model, same prompt, temperature 0), so its cost columns stay empty.
+    """
+    datasets = sorted({row["dataset"] for row in rows})
+    cells: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        cells[(row["method"], row["dataset"])].append(row)
+    header = (
+        "| method | " + " | ".join(datasets) + " | calls / item | tokens in+out / item | seconds / item |"
+    )
+    lines = ["## Main table (accuracy, items in parentheses; cost per item over all datasets)", "", header]
+    lines.append("|---" * (len(datasets) + 4) + "|")
+    for method in sorted({row["method"] for row in rows}):
+        own = [row for row in rows if row["method"] == method]
+        calls = [float(sum(u["calls"] for u in row["tokens"].values())) for row in own]
+        tokens = [float(sum(u["input"] + u["output"] for u in row["tokens"].values())) for row in own]
+        seconds = [float(row["seconds"]) for row in own]
+        accuracy = " | ".join(_accuracy(cells[(method, d)]) for d in datasets)
+        lines.append(f"| {method} | {accuracy} | {_mean(calls)} | {_mean(tokens)} | {_mean(seconds)} |")
+        if method in ONE_PASS_OF:
+            for_pass = " | ".join(_accuracy_after(cells[(method, d)], 0) for d in datasets)
+            lines.append(f"| {ONE_PASS_OF[method]} | {for_pass} | — | — | — |")
+    return "\n".join(lines) + "\n"
+
+
+def _accuracy_after(rows: list[dict[str, Any]], rounds: int) -> str:
+    if not rows:
+        return "—"
+    correct = sum(bool(row["correct_after_round"][str(rounds)]) for row in rows)
+    return f"{correct / len(rows):.1%} ({len(rows)})"
+
+
 def markdown_report(rows: list[dict[str, Any]]) -> str:
     """Accuracy per method × dataset, the rectification-rounds curve, and accuracy by level."""
     methods = sorted({row["method"] for row in rows})

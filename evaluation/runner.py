@@ -18,6 +18,7 @@ from graphs.baselines import build_cot_graph, build_entangled_graph, build_pot_g
 from graphs.creator import build_creator_graph
 from nodes.context import CreatorContext
 from nodes.state import Attempt
+from toolmaker.settings import get_settings
 from toolmaker.solving import solve
 
 Grader = Callable[[str | None, str], bool]
@@ -46,16 +47,42 @@ METHODS: dict[str, tuple[Build, CreatorContext]] = {
 """Method name → (graph builder, its configuration); all use the same models and sandbox."""
 
 
-def _done_ids(out: Path) -> set[str]:
+class BenchError(Exception):
+    """A benchmark run cannot go on; rows already written are kept."""
+
+
+def read_rows(out: Path) -> list[dict[str, Any]]:
+    """The rows of a results file (none when it does not exist yet)."""
     if not out.exists():
-        return set()
-    return {json.loads(line)["id"] for line in out.read_text().splitlines() if line.strip()}
+        return []
+    return [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
+
+
+def calls_per_item(out: Path) -> dict[str, int]:
+    """Model calls each finished item of a results file used, over all roles."""
+    return {row["id"]: sum(usage["calls"] for usage in row["tokens"].values()) for row in read_rows(out)}
+
+
+def matching_calls(out: Path) -> Callable[[Item], dict[str, Any]]:
+    """Per-item overrides giving majority vote as many samples as the run in ``out`` made calls."""
+
+    def overrides(item: Item) -> dict[str, Any]:
+        calls = calls_per_item(out)
+        if item["id"] not in calls:
+            raise BenchError(f"{out} has no row for {item['id']}: run the method to match on it first")
+        return {"vote_samples": calls[item["id"]]}
+
+    return overrides
 
 
 def _answer_after_round(attempts: list[Attempt], rounds: int) -> str | None:
     """The answer the run had after ``rounds`` rectifications (for the rounds curve)."""
     answers = [a["answer"] for a in attempts if a["round"] <= rounds and a["answer"] is not None]
     return answers[-1] if answers else None
+
+
+def _maker_model(context: CreatorContext) -> str:
+    return context.maker_model or get_settings().maker.model
 
 
 def run_bench(
@@ -67,32 +94,47 @@ def run_bench(
     n: int | None = None,
     seed: int = 0,
     context_overrides: dict[str, Any] | None = None,
+    item_overrides: Callable[[Item], dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """Solve the sampled items not yet in ``out`` and append one row per item.
 
-    ``graph`` replaces the method's own graph (tests pass one with scripted models).
-    Rows: id, dataset, method, level, prediction, gold, correct, the answer and its
-    correctness after 0..3 rectification rounds, status, rounds, tokens per role,
-    seconds, tool id and error. Interrupted runs resume without redoing finished items.
+    ``graph`` replaces the method's own graph (tests pass one with scripted models);
+    ``item_overrides`` adds configuration per item (see :func:`matching_calls`).
+    Rows: id, dataset, method, model, level, prediction, gold, correct, the answer's
+    correctness after 0..3 rectification rounds, status, rounds, tokens and calls per
+    role, seconds and tool id. Interrupted runs resume without redoing finished
+    items. A failure outside the model's code (a dead endpoint) stops the run with
+    :class:`BenchError` and writes no row for that item, so a rerun retries it.
     """
     load, grade = DATASETS[dataset]
     build, configuration = METHODS[method]
     context = replace(configuration, **(context_overrides or {}))
+    model = _maker_model(context)
+    previous = read_rows(out)
+    others = {row["model"] for row in previous if "model" in row} - {model}
+    if others:
+        raise BenchError(
+            f"{out} holds rows of another model ({', '.join(map(str, others))}); use another --out"
+        )
     graph = graph or build().compile(name=method)
     items = sample(load(), n, seed)
-    done = _done_ids(out)
+    done = {row["id"] for row in previous}
     todo = [item for item in items if item["id"] not in done]
     out.parent.mkdir(parents=True, exist_ok=True)
     rows = []
     with Progress() as progress:
         task = progress.add_task(f"{method} on {dataset}", total=len(items), completed=len(items) - len(todo))
         for item in todo:
-            report = solve(graph, {"problem": item["question"], "table": item["table"]}, context)
+            item_context = replace(context, **item_overrides(item)) if item_overrides else context
+            report = solve(graph, {"problem": item["question"], "table": item["table"]}, item_context)
+            if report["error"]:
+                raise BenchError(f"{method} on {item['id']}: {report['error']}")
             by_round = {r: _answer_after_round(report["attempts"], r) for r in range(4)}
             row = {
                 "id": item["id"],
                 "dataset": dataset,
                 "method": method,
+                "model": model,
                 "level": item["level"],
                 "prediction": report["answer"],
                 "gold": item["answer"],
@@ -103,7 +145,6 @@ def run_bench(
                 "tokens": report["tokens"],
                 "seconds": report["seconds"],
                 "tool_id": report["tool_id"],
-                "error": report["error"],
             }
             with out.open("a") as handle:
                 handle.write(json.dumps(row) + "\n")

@@ -155,11 +155,7 @@ def _exec(args: argparse.Namespace) -> int:
     return 0 if result["status"] == "ok" else _EXIT_FAILED
 
 
-def _bench(args: argparse.Namespace) -> int:
-    from evaluation.runner import run_bench
-    from toolmaker.datasets import DatasetError
-
-    out = Path(args.out or f"results/{args.method}-{args.dataset}.jsonl")
+def _run_overrides(args: argparse.Namespace) -> dict[str, Any]:
     overrides: dict[str, Any] = {}
     if args.model:
         overrides["maker_model"] = args.model
@@ -167,15 +163,62 @@ def _bench(args: argparse.Namespace) -> int:
         overrides["maker_base_url"] = args.base_url
     if args.prompt_variant:
         overrides["create_prompt"] = args.prompt_variant
+    return overrides
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from evaluation.runner import BenchError, matching_calls, run_bench
+    from toolmaker.datasets import DatasetError
+
+    out = Path(args.out or f"results/{args.method}-{args.dataset}.jsonl")
+    per_item = matching_calls(Path(args.match_calls)) if args.match_calls else None
     try:
         rows = run_bench(
-            args.dataset, args.method, out, n=args.n, seed=args.seed, context_overrides=overrides
+            args.dataset,
+            args.method,
+            out,
+            n=args.n,
+            seed=args.seed,
+            context_overrides=_run_overrides(args),
+            item_overrides=per_item,
         )
-    except DatasetError as exc:
+    except (DatasetError, BenchError) as exc:
         Console(stderr=True).print(f"[red]error:[/] {exc}")
         return _EXIT_ERROR
     correct = sum(row["correct"] for row in rows)
     Console(stderr=True).print(f"{correct}/{len(rows)} new items correct; all rows in {out}")
+    return 0
+
+
+def _experiment(args: argparse.Namespace) -> int:
+    from evaluation.presets import PRESETS, preset_command, run_preset, write_preset_report
+    from evaluation.runner import BenchError
+    from toolmaker.datasets import DatasetError
+
+    preset = PRESETS[args.preset]
+    folder = Path(args.out_dir)
+    options = ["--n", str(args.n), "--seed", str(args.seed), "--out-dir", args.out_dir]
+    for flag in ("model", "base_url", "prompt_variant"):
+        if getattr(args, flag):
+            options += [f"--{flag.replace('_', '-')}", getattr(args, flag)]
+    command = preset_command(preset, options)
+    try:
+        if args.report_only:
+            report = write_preset_report(preset, folder, n=args.n, seed=args.seed, command=command)
+        else:
+            report = run_preset(
+                preset,
+                folder,
+                n=args.n,
+                step=args.step,
+                seed=args.seed,
+                context_overrides=_run_overrides(args),
+                command=command,
+            )
+    except (DatasetError, BenchError) as exc:
+        Console(stderr=True).print(f"[red]error:[/] {exc}")
+        return _EXIT_ERROR
+    print(report.read_text(encoding="utf-8"), end="")
     return 0
 
 
@@ -200,6 +243,12 @@ def _graph(args: argparse.Namespace) -> int:
 
     print(graph.get_graph().draw_mermaid(), end="")
     return 0
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", help="model of the maker role")
+    parser.add_argument("--base-url", help="OpenAI-compatible base URL of the maker role")
+    parser.add_argument("--prompt-variant", help="create prompt variant (name or .md path)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -251,6 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_tools_parser(commands)
 
+    from evaluation.presets import PRESETS
     from evaluation.runner import DATASETS, METHODS
 
     bench = commands.add_parser("bench", help="run a method on a dataset (resumable JSONL rows)")
@@ -259,10 +309,31 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--n", type=int, help="items to sample (default: all)")
     bench.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
     bench.add_argument("--out", help="results file (default results/METHOD-DATASET.jsonl)")
-    bench.add_argument("--model", help="model of the maker role")
-    bench.add_argument("--base-url", help="OpenAI-compatible base URL of the maker role")
-    bench.add_argument("--prompt-variant", help="create prompt variant (name or .md path)")
+    _add_run_options(bench)
+    bench.add_argument(
+        "--match-calls",
+        metavar="RESULTS",
+        help="per item, as many vote samples as that item's row in RESULTS made model calls (pot-vote)",
+    )
     bench.set_defaults(handler=_bench)
+
+    experiment = commands.add_parser(
+        "experiment", help="run a named preset of benchmark cells (main, rounds, hints), resumably"
+    )
+    experiment.add_argument("preset", choices=list(PRESETS))
+    experiment.add_argument("--n", type=int, default=30, help="items per dataset (default 30)")
+    experiment.add_argument("--step", type=int, default=5, help="grow all cells this many items at a time")
+    experiment.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
+    experiment.add_argument(
+        "--out-dir",
+        default="results/embedded",
+        help="results folder, shared by presets",
+    )
+    experiment.add_argument(
+        "--report-only", action="store_true", help="only rewrite the report from the rows"
+    )
+    _add_run_options(experiment)
+    experiment.set_defaults(handler=_experiment)
 
     report = commands.add_parser("report", help="markdown tables from benchmark results")
     report.add_argument("results", nargs="+", help="JSONL files written by 'toolmaker bench'")

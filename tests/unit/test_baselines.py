@@ -11,6 +11,11 @@ EXECUTOR = SubprocessExecutor()
 
 def test_chain_of_thought_takes_the_last_answer_line():
     assert final_answer("2**100 = 1267...\nSo the answer is: 115.") == "115"
+    assert final_answer("The remainder is \\(\\boxed{1}\\).") == "1"
+    assert final_answer("so \\boxed{\\frac{1}{2}} and then \\boxed{\\dfrac{3}{4}}.") == "\\dfrac{3}{4}"
+    assert final_answer("Answer: \\(42\\)") == "42"
+    assert final_answer("Thus the answer is 12 apples. Done") == "12 apples"
+    assert final_answer("I cannot tell, the box \\boxed{ is unclosed") is None
     graph = build_cot_graph(models=ScriptedModels(maker=["Step 1 ...\nAnswer: 115"])).compile()
     report = solve(graph, PROBLEM, CreatorContext())
     assert (report["answer"], report["status"], report["tokens"]["maker"]["calls"]) == ("115", "solved", 1)

@@ -70,6 +70,7 @@ def test_numeric_grading_tolerates_rounding_not_wrong_answers():
     assert extract_number("$1,157.63") == 1157.63 and extract_number("3/4") == 0.75
     assert grade_numeric("1157.6250000000002", "1157.63")
     assert not grade_numeric("36", "180") and not grade_numeric("no idea", "1")
+    assert extract_number("-\\dfrac{3}{4}") == -0.75 and grade_numeric("\\frac{1}{8}", "0.125")
 
 
 def test_tabmwp_items_carry_their_tables():
