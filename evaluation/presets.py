@@ -8,9 +8,12 @@ compares methods only on the items all of them finished.
 from __future__ import annotations
 
 import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from langgraph.graph.state import CompiledStateGraph
 
 from evaluation.datasets import sample
 from evaluation.report import load_rows, markdown_report, summary_table
@@ -73,11 +76,12 @@ def run_preset(
     seed: int = 0,
     context_overrides: dict[str, Any] | None = None,
     command: str = "",
+    graphs: Mapping[str, CompiledStateGraph[Any, Any, Any, Any]] | None = None,
 ) -> Path:
     """Grow every cell of ``preset`` to ``n`` items, ``step`` at a time; return the report's path.
 
     The report is rewritten after every step, so partial results can be read (and
-    committed) while the run goes on.
+    committed) while the run goes on. ``graphs`` replaces methods' own graphs (tests).
     """
     for size in range(min(step, n), n + step, step):
         size = min(size, n)
@@ -94,6 +98,7 @@ def run_preset(
                     seed=seed,
                     context_overrides=context_overrides,
                     item_overrides=per_item,
+                    graph=(graphs or {}).get(method),
                 )
         report = write_preset_report(preset, folder, n=n, seed=seed, command=command)
         if size == n:

@@ -1,0 +1,146 @@
+import json
+
+import pytest
+
+from evaluation import presets, runner
+from evaluation.datasets import Item, sample
+from evaluation.graders import grade_numeric
+from evaluation.presets import Preset, common_rows, run_preset, write_preset_report
+from evaluation.runner import BenchError, run_bench
+from graphs.baselines import build_pot_vote_graph
+from graphs.creator import build_creator_graph
+from sandbox import SubprocessExecutor
+from tests.fakes import ScriptedModels, fenced
+
+TOOL = '''
+def difference(a: float, b: float) -> float:
+    """How much larger a is than b."""
+    return a - b
+'''
+
+
+def _items(name: str, pairs: list[tuple[int, int]]) -> list[Item]:
+    return [
+        Item(id=f"{name}/{i}", question=f"How much more is {a} than {b}?", answer=str(a - b), table="",
+             level="L1", meta={})
+        for i, (a, b) in enumerate(pairs)
+    ]  # fmt: skip
+
+
+ALPHA = _items("alpha", [(17, 15), (10, 4), (9, 1)])
+BETA = _items("beta", [(30, 5), (8, 8), (7, 2)])
+PRESET = Preset("tiny", "Two methods on two tiny datasets", ("alpha", "beta"), ("creator", "pot-vote"))
+
+
+@pytest.fixture(autouse=True)
+def tiny_datasets(monkeypatch):
+    monkeypatch.setitem(runner.DATASETS, "alpha", (lambda: ALPHA, grade_numeric))
+    monkeypatch.setitem(runner.DATASETS, "beta", (lambda: BETA, grade_numeric))
+
+
+def creator_replies(order):
+    """Tool and call for each item, the second item of every dataset after one failed call."""
+    replies = []
+    for item in order:
+        a, b = (int(word) for word in item["question"].rstrip("?").split() if word.isdigit())
+        if item["id"].endswith("/1"):
+            replies += [
+                fenced(TOOL),
+                fenced(f"print(difference({a}))"),
+                fenced(f"print(difference({a}, {b}))"),
+            ]
+        else:
+            replies += [fenced(TOOL), fenced(f"print(difference({a}, {b}))")]
+    return replies
+
+
+def test_cells_grow_together_and_vote_gets_creators_calls_item_by_item(tmp_path):
+    # steps of one item: alpha/0, beta/0, then alpha/1, beta/1 (file order of the 2 drawn)
+    chosen = {d: [item for item in items if item["id"] in {r["id"] for r in sample(items, 2, 0)}]
+              for d, items in (("alpha", ALPHA), ("beta", BETA))}  # fmt: skip
+    order = [chosen["alpha"][0], chosen["beta"][0], chosen["alpha"][1], chosen["beta"][1]]
+    creator = build_creator_graph(
+        models=ScriptedModels(maker=creator_replies(order)), executor=SubprocessExecutor()
+    )
+    calls = [3 if item["id"].endswith("/1") else 2 for item in order]
+    votes = [
+        fenced(f"print({item['answer']})")
+        for item, count in zip(order, calls, strict=True)
+        for _ in range(count)
+    ]
+    vote = build_pot_vote_graph(models=ScriptedModels(maker=votes), executor=SubprocessExecutor())
+    graphs = {"creator": creator.compile(), "pot-vote": vote.compile()}
+
+    report = run_preset(
+        PRESET, tmp_path, n=2, step=1, seed=0, graphs=graphs, command="toolmaker experiment tiny"
+    )
+
+    for dataset in ("alpha", "beta"):
+        creator_rows = [
+            json.loads(line) for line in (tmp_path / f"creator-{dataset}.jsonl").read_text().splitlines()
+        ]
+        vote_rows = [
+            json.loads(line) for line in (tmp_path / f"pot-vote-{dataset}.jsonl").read_text().splitlines()
+        ]
+        assert (
+            [r["id"] for r in creator_rows]
+            == [r["id"] for r in vote_rows]
+            == [i["id"] for i in chosen[dataset]]
+        )
+        assert [r["tokens"]["maker"]["calls"] for r in vote_rows] == [
+            r["tokens"]["maker"]["calls"] for r in creator_rows
+        ]
+        assert all(r["correct"] for r in creator_rows + vote_rows)
+    text = report.read_text()
+    assert report.name == "tiny.md" and "toolmaker experiment tiny" in text
+    assert "alpha 2, beta 2" in text and "| creator | 100.0% (2) | 100.0% (2) |" in text
+    assert (tmp_path / "plots" / "tiny" / "accuracy.png").is_file()
+
+
+def test_report_compares_methods_only_on_items_all_of_them_finished(tmp_path):
+    def write(method, ids):
+        rows = [{"id": i, "method": method, "dataset": "alpha", "level": "L1", "correct": True,
+                 "correct_after_round": {str(r): True for r in range(4)}, "seconds": 1.0,
+                 "tokens": {"maker": {"input": 10, "output": 5, "calls": 2}}} for i in ids]  # fmt: skip
+        (tmp_path / f"{method}-alpha.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+    write("creator", ["alpha/0", "alpha/1", "alpha/2"])
+    write("pot-vote", ["alpha/0", "alpha/2", "alpha/9"])  # alpha/9: not among the drawn items
+    preset = Preset("one", "One dataset", ("alpha",), ("creator", "pot-vote"))
+    rows = common_rows(preset, tmp_path, n=3, seed=0)
+    assert sorted((r["method"], r["id"]) for r in rows) == [
+        ("creator", "alpha/0"), ("creator", "alpha/2"), ("pot-vote", "alpha/0"), ("pot-vote", "alpha/2")
+    ]  # fmt: skip
+    text = write_preset_report(preset, tmp_path, n=3, seed=0).read_text()
+    assert "alpha 2." in text and "| pot-vote | 100.0% (2) | 2.0 | 15.0 | 1.0 |" in text
+
+
+def test_vote_without_a_run_to_match_stops_with_a_clear_error(tmp_path):
+    vote = build_pot_vote_graph(models=ScriptedModels(maker=[]), executor=SubprocessExecutor()).compile()
+    with pytest.raises(BenchError, match="run the method to match on it first"):
+        run_bench("alpha", "pot-vote", tmp_path / "v.jsonl", graph=vote,
+                  item_overrides=runner.matching_calls(tmp_path / "missing.jsonl"))  # fmt: skip
+    assert not (tmp_path / "v.jsonl").exists() or not (tmp_path / "v.jsonl").read_text()
+
+
+def test_rows_of_another_model_are_never_mixed_into_a_file(tmp_path):
+    out = tmp_path / "creator-alpha.jsonl"
+    out.write_text(json.dumps({"id": "alpha/0", "model": "gpt-4o-mini"}) + "\n")
+    with pytest.raises(BenchError, match="gpt-4o-mini"):
+        run_bench("alpha", "creator", out, graph=build_creator_graph(models=ScriptedModels()).compile())
+    assert out.read_text().count("\n") == 1
+
+
+def test_the_paper_presets_run_vote_after_the_run_it_is_matched_to():
+    for preset in presets.PRESETS.values():
+        if presets.MATCHED in preset.methods:
+            assert preset.methods.index(presets.MATCHED_TO) < preset.methods.index(presets.MATCHED)
+        assert set(preset.datasets) <= set(runner.DATASETS) and set(preset.methods) <= set(runner.METHODS)
+
+
+def test_a_dead_endpoint_stops_the_run_without_a_row_so_a_rerun_retries_the_item(tmp_path):
+    out = tmp_path / "creator-alpha.jsonl"
+    dead = {"maker_model": "some-model", "maker_base_url": "http://127.0.0.1:9/v1"}
+    with pytest.raises(BenchError, match="alpha/0"):
+        run_bench("alpha", "creator", out, context_overrides=dead)
+    assert not out.exists()
