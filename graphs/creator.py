@@ -34,9 +34,14 @@ def route_after_create(state: CreatorState) -> Literal["decide", "execute"]:
 
 
 def route_after_execute(state: CreatorState) -> Literal["rectify", "register", "__end__"]:
-    """Loop to rectify while unresolved; register a solved run's tool; stop when failed."""
+    """Loop to rectify while unresolved; register a solved run's tool or a reused tool's use.
+
+    A failed run ends, unless it used a registered tool: that failure belongs in its record.
+    """
     status = state.get("status")
-    return "rectify" if status == "running" else "register" if status == "solved" else "__end__"
+    if status == "running":
+        return "rectify"
+    return "register" if status == "solved" or state.get("reused_tool_id") else "__end__"
 
 
 def build_creator_graph(

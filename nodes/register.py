@@ -13,20 +13,31 @@ from tools_registry import Demo, Provenance, ToolRegistry, VerifiedExample
 def register(
     state: CreatorState, runtime: Runtime[CreatorContext], *, models: ChatModelFactory
 ) -> dict[str, object]:
-    """Add the solved run's tool to the registry with its demo, checks and provenance.
+    """Count a reused tool's use; add a solved run's new tool with its demo, checks and provenance.
 
-    Skipped when ``register_tools`` is off or the graph has no store. The call and its
-    printed answer become the tool's usage demo; its self-checks, if any, its verification.
+    A reused tool's use is counted (failed or not) whenever the graph has a store; it is
+    added again only if rectification changed it (a new version). Adding is skipped when
+    ``register_tools`` is off. The call and its printed answer become the tool's usage
+    demo; its self-checks, if any, its verification.
     """
     context = runtime.context
     tool = state.get("tool")
-    if not context.register_tools or runtime.store is None or tool is None:
+    if runtime.store is None or tool is None:
+        return {}
+    registry = ToolRegistry(runtime.store)
+    solved = state.get("status") == "solved"
+    if reused_id := state.get("reused_tool_id"):
+        registry.record_use(reused_id, ok=solved)
+        reused = registry.get(reused_id)
+        if reused is not None and reused.source == tool["code"]:
+            return {"tool_id": reused_id}
+    if not context.register_tools or not solved:
         return {}
     last = state["attempts"][-1]
     checks = [line for line in state.get("checks", "").splitlines() if line.startswith("assert ")]
     request = context.model_request()
     model_name = str(getattr(models(request), "model_name", "") or request.model or request.role)
-    record = ToolRegistry(runtime.store).add(
+    record = registry.add(
         tool,
         demos=[Demo(call=state.get("call", ""), output=last["answer"] or "")],
         verification=[VerifiedExample(call=check, passed=True) for check in checks],

@@ -9,7 +9,7 @@ from nodes import CreatorContext
 from sandbox import ExecutionResult, SubprocessExecutor
 from tests.fakes import ScriptedModels, fenced
 from toolmaker.solving import solve
-from tools_registry import ToolRegistry, tool_from_source
+from tools_registry import ToolRegistry, ToolStats, tool_from_source
 
 GOLDEN_TOPOLOGY = Path(__file__).parent / "creator_topology.mmd"
 
@@ -243,6 +243,33 @@ def test_reuse_takes_a_matching_registered_tool_and_skips_create():
     assert final["status"] == "solved" and final["answer"] == str(sum(int(d) for d in str(3**50)))
     assert final["reused_tool_id"].startswith("digit_sum_of_power@") and final["reuse_score"] >= 0.35
     assert len(models.maker.prompts) == 1 and "already defined" in models.maker.prompts[0][-1].content
+    assert (
+        ToolRegistry(store).stats(final["reused_tool_id"]).uses == 1
+        and final["tool_id"] == final["reused_tool_id"]
+    )
+
+
+def test_a_reused_tool_counts_its_failures_and_a_rectified_one_becomes_a_new_version():
+    store = InMemoryStore()
+    broken = ToolRegistry(store).add(tool_from_source(BROKEN_TOOL))
+    problem = {"problem": "What is the sum of the decimal digits of 2 to the power 100?"}
+
+    def reuse(replies, rounds):
+        graph = build_creator_graph(models=ScriptedModels(maker=replies), executor=SubprocessExecutor())
+        return graph.compile(store=store).invoke(
+            problem, context=CreatorContext(reuse_tools=True, max_rectify_rounds=rounds)
+        )
+
+    failed = reuse([fenced(CALL)], rounds=0)
+    assert failed["status"] == "failed" and failed["reused_tool_id"] == broken.id
+    assert ToolRegistry(store).stats(broken.id) == ToolStats(created=1, uses=1, failures=1)
+    mended = reuse([fenced(CALL), fenced(TOOL)], rounds=1)
+    assert mended["status"] == "solved" and mended["answer"] == "115"
+    fixed = ToolRegistry(store).get(mended["tool_id"])
+    assert (
+        fixed is not None and (fixed.version, fixed.previous) == (2, broken.id) and "int(d)" in fixed.source
+    )
+    assert ToolRegistry(store).stats(broken.id) == ToolStats(created=1, uses=2, failures=1)
 
 
 def test_reuse_below_the_threshold_creates_a_new_tool():
