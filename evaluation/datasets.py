@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import random
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from typing_extensions import TypedDict
 
@@ -172,7 +172,10 @@ def load_bbh(task: str, split: Literal["train", "valid", "test"] = "test") -> li
     return items
 
 
-def sample(items: list[Item], n: int | None, seed: int = 0) -> list[Item]:
+Drawn = TypeVar("Drawn")
+
+
+def sample(items: list[Drawn], n: int | None, seed: int = 0) -> list[Drawn]:
     """``n`` items drawn deterministically by ``seed`` (all of them for ``None``), in file order.
 
     Growing ``n`` keeps the items already drawn, so a run can be extended without redoing them.

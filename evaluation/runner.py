@@ -81,7 +81,14 @@ def _answer_after_round(attempts: list[Attempt], rounds: int) -> str | None:
     return answers[-1] if answers else None
 
 
-def _maker_model(context: CreatorContext) -> str:
+def ensure_one_model(rows: list[dict[str, Any]], model: str, out: Path) -> None:
+    """Refuse to add ``model``'s rows to a results file that holds another model's."""
+    if others := {row["model"] for row in rows if "model" in row} - {model}:
+        raise BenchError(f"{out} holds rows of another model ({', '.join(sorted(others))}); write elsewhere")
+
+
+def maker_model(context: CreatorContext) -> str:
+    """The maker role's model name, as rows record it."""
     return context.maker_model or get_settings().maker.model
 
 
@@ -109,13 +116,9 @@ def run_bench(
     load, grade = DATASETS[dataset]
     build, configuration = METHODS[method]
     context = replace(configuration, **(context_overrides or {}))
-    model = _maker_model(context)
+    model = maker_model(context)
     previous = read_rows(out)
-    others = {row["model"] for row in previous if "model" in row} - {model}
-    if others:
-        raise BenchError(
-            f"{out} holds rows of another model ({', '.join(map(str, others))}); use another --out"
-        )
+    ensure_one_model(previous, model, out)
     graph = graph or build().compile(name=method)
     items = sample(load(), n, seed)
     done = {row["id"] for row in previous}

@@ -193,28 +193,35 @@ def _bench(args: argparse.Namespace) -> int:
 def _experiment(args: argparse.Namespace) -> int:
     from evaluation.presets import PRESETS, preset_command, run_preset, write_preset_report
     from evaluation.runner import BenchError
+    from evaluation.transfer import EXPERIMENT as TRANSFER
+    from evaluation.transfer import report_transfer, run_transfer
     from toolmaker.datasets import DatasetError
 
-    preset = PRESETS[args.preset]
     folder = Path(args.out_dir)
-    options = ["--n", str(args.n), "--seed", str(args.seed), "--out-dir", args.out_dir]
-    for flag in ("model", "base_url", "prompt_variant"):
-        if getattr(args, flag):
-            options += [f"--{flag.replace('_', '-')}", getattr(args, flag)]
-    command = preset_command(preset, options)
     try:
-        if args.report_only:
-            report = write_preset_report(preset, folder, n=args.n, seed=args.seed, command=command)
+        if args.preset == TRANSFER and args.report_only:
+            report = report_transfer(folder, n=args.n, seed=args.seed)
+        elif args.preset == TRANSFER:
+            report = run_transfer(folder, n=args.n, seed=args.seed, context_overrides=_run_overrides(args))
         else:
-            report = run_preset(
-                preset,
-                folder,
-                n=args.n,
-                step=args.step,
-                seed=args.seed,
-                context_overrides=_run_overrides(args),
-                command=command,
-            )
+            preset = PRESETS[args.preset]
+            options = ["--n", str(args.n), "--seed", str(args.seed), "--out-dir", args.out_dir]
+            for flag in ("model", "base_url", "prompt_variant"):
+                if getattr(args, flag):
+                    options += [f"--{flag.replace('_', '-')}", getattr(args, flag)]
+            command = preset_command(preset, options)
+            if args.report_only:
+                report = write_preset_report(preset, folder, n=args.n, seed=args.seed, command=command)
+            else:
+                report = run_preset(
+                    preset,
+                    folder,
+                    n=args.n,
+                    step=args.step,
+                    seed=args.seed,
+                    context_overrides=_run_overrides(args),
+                    command=command,
+                )
     except (DatasetError, BenchError) as exc:
         Console(stderr=True).print(f"[red]error:[/] {exc}")
         return _EXIT_ERROR
@@ -302,6 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from evaluation.presets import PRESETS
     from evaluation.runner import DATASETS, METHODS
+    from evaluation.transfer import EXPERIMENT as TRANSFER
 
     bench = commands.add_parser("bench", help="run a method on a dataset (resumable JSONL rows)")
     bench.add_argument("--dataset", required=True, choices=list(DATASETS))
@@ -318,9 +326,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.set_defaults(handler=_bench)
 
     experiment = commands.add_parser(
-        "experiment", help="run a named preset of benchmark cells (main, rounds, hints), resumably"
+        "experiment",
+        help="run a paper experiment resumably: main, rounds, hints (cells of methods x datasets) "
+        "or transfer (tools made on one scenario reused on two others)",
     )
-    experiment.add_argument("preset", choices=list(PRESETS))
+    experiment.add_argument("preset", choices=[*PRESETS, TRANSFER])
     experiment.add_argument("--n", type=int, default=30, help="items per dataset (default 30)")
     experiment.add_argument("--step", type=int, default=5, help="grow all cells this many items at a time")
     experiment.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")

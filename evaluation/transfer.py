@@ -1,0 +1,184 @@
+"""Tool transfer: a tool made on one scenario, found in the registry and reused on two others.
+
+Per group of CREATOR's transfer set: scenario 1 is solved from scratch and its tool goes
+into a registry that all groups share (so retrieval has to pick the right tool among
+many); scenarios 2 and 3 are solved from scratch and again with ``reuse_tools`` on.
+The paper offered only tools that answered correctly; here any tool whose run produced
+an answer is registered, as in deployment, where correctness is unknown.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from langgraph.graph import StateGraph
+from langgraph.graph.state import CompiledStateGraph
+from rich.progress import Progress
+
+from evaluation.datasets import Item, TransferGroup, load_tool_transfer, sample
+from evaluation.graders import grade_numeric
+from evaluation.runner import BenchError, ensure_one_model, maker_model, read_rows
+from graphs.creator import build_creator_graph
+from nodes.context import CreatorContext
+from toolmaker.solving import SolveReport, solve
+from tools_registry import ToolRegistry
+from tools_registry.storage import sqlite_registry
+
+Build = Callable[[], StateGraph[Any, Any, Any, Any]]
+Compiled = CompiledStateGraph[Any, Any, Any, Any]
+
+EXPERIMENT = "transfer"
+"""The experiment's name on the command line (``toolmaker experiment transfer``)."""
+ROWS = "transfer.jsonl"
+REGISTRY = "transfer-tools.sqlite"
+REPORT = "transfer.md"
+
+
+def _row(item: Item, arm: str, model: str, report: SolveReport, registry: ToolRegistry) -> dict[str, Any]:
+    reused = report["reused_tool_id"]
+    record = registry.get(reused) if reused else None
+    return {
+        "id": item["id"],
+        "model": model,
+        "group": item["meta"]["group"],
+        "scenario": int(item["id"].rsplit("/", 1)[1]),
+        "arm": arm,
+        "prediction": report["answer"],
+        "gold": item["answer"],
+        "correct": grade_numeric(report["answer"], item["answer"]),
+        "status": report["status"],
+        "rounds": report["rounds"],
+        "tokens": report["tokens"],
+        "seconds": report["seconds"],
+        "tool_id": report["tool_id"],
+        "reused_tool_id": reused,
+        "reused_from_problem": record.provenance.problem if record and record.provenance else None,
+    }
+
+
+def run_transfer(
+    folder: Path,
+    *,
+    n: int,
+    seed: int = 0,
+    context_overrides: dict[str, Any] | None = None,
+    build: Build = build_creator_graph,
+) -> Path:
+    """Run ``n`` groups (drawn by ``seed``) in both arms, resumably; return the report's path."""
+    out = folder / ROWS
+    previous = read_rows(out)
+    base = replace(CreatorContext(), **(context_overrides or {}))
+    model = maker_model(base)
+    ensure_one_model(previous, model, out)
+    done = {(row["id"], row["arm"]) for row in previous}
+    groups = sample(load_tool_transfer(), n, seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    with sqlite_registry(folder / REGISTRY) as registry, Progress() as progress:
+        with_store = build().compile(store=registry.store, name="creator-transfer")
+        without_store = build().compile(name="creator")
+        steps = [(item, arm) for group in groups for item, arm in _plan(group)]
+        task = progress.add_task("tool transfer", total=len(steps))
+        for item, arm in steps:
+            if (item["id"], arm) not in done:
+                graph, context = _arm(arm, base, with_store, without_store)
+                report = solve(graph, {"problem": item["question"], "table": ""}, context)
+                if report["error"]:
+                    raise BenchError(f"{arm} on {item['id']}: {report['error']}")
+                with out.open("a") as handle:
+                    handle.write(json.dumps(_row(item, arm, model, report, registry)) + "\n")
+            progress.advance(task)
+        report_path = write_transfer_report(folder, registry, groups)
+    return report_path
+
+
+def _plan(group: TransferGroup) -> list[tuple[Item, str]]:
+    """Scenario 1 makes the tool; 2 and 3 are solved from scratch, then with the registry."""
+    first, *others = group["scenarios"]
+    return [
+        (first, "make"),
+        *[(item, "scratch") for item in others],
+        *[(item, "transfer") for item in others],
+    ]
+
+
+def _arm(
+    arm: str, base: CreatorContext, with_store: Compiled, without_store: Compiled
+) -> tuple[Compiled, CreatorContext]:
+    if arm == "make":
+        return with_store, replace(base, register_tools=True, reuse_tools=False)
+    if arm == "transfer":
+        return with_store, replace(base, register_tools=False, reuse_tools=True)
+    return without_store, replace(base, register_tools=False, reuse_tools=False)
+
+
+def _share(flags: list[bool]) -> str:
+    return f"{sum(flags) / len(flags):.1%} ({len(flags)})" if flags else "—"
+
+
+def _mean_tokens(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "—"
+    total = sum(u["input"] + u["output"] for row in rows for u in row["tokens"].values())
+    return f"{total / len(rows):.0f}"
+
+
+def report_transfer(folder: Path, *, n: int, seed: int = 0) -> Path:
+    """Rewrite the report of ``n`` groups drawn by ``seed`` from the rows and registry in ``folder``."""
+    with sqlite_registry(folder / REGISTRY) as registry:
+        return write_transfer_report(folder, registry, sample(load_tool_transfer(), n, seed))
+
+
+def write_transfer_report(folder: Path, registry: ToolRegistry, groups: list[TransferGroup]) -> Path:
+    """Accuracy and cost per arm, retrieval quality, and how often each stored tool was used."""
+    wanted = {item["id"] for group in groups for item in group["scenarios"]}
+    rows = [row for row in read_rows(folder / ROWS) if row["id"] in wanted]
+    first_of_group = {
+        group["scenarios"][0]["question"]: group["scenarios"][0]["meta"]["group"] for group in groups
+    }
+    arms = {arm: [row for row in rows if row["arm"] == arm] for arm in ("make", "scratch", "transfer")}
+    transferred = arms["transfer"]
+    lines = [
+        "# Experiment `transfer`",
+        "",
+        "Tool made on scenario 1 of a group, stored in one registry shared by all groups, and",
+        "retrieved for scenarios 2 and 3 (`reuse_tools`), against solving 2 and 3 from scratch.",
+        "",
+        "| arm | scenarios | accuracy | tokens / item | seconds / item |",
+        "|---|---|---|---|---|",
+    ]
+    for arm, label in (
+        ("make", "1 (tool made)"),
+        ("scratch", "2, 3 from scratch"),
+        ("transfer", "2, 3 reusing"),
+    ):
+        members = arms[arm]
+        seconds = f"{sum(row['seconds'] for row in members) / len(members):.1f}" if members else "—"
+        accuracy = _share([row["correct"] for row in members])
+        lines.append(f"| {arm} | {label} | {accuracy} | {_mean_tokens(members)} | {seconds} |")
+    lines += [
+        "",
+        "## Retrieval",
+        "",
+        "- transfer runs that reused a stored tool: "
+        + _share([bool(r["reused_tool_id"]) for r in transferred]),
+        "- ... and it was the tool made on their own group's scenario 1: "
+        + _share([first_of_group.get(r["reused_from_problem"] or "") == r["group"] for r in transferred]),
+    ]
+    made = [row["tool_id"] for row in arms["make"] if row["tool_id"]]
+    uses = [registry.stats(tool_id).uses for tool_id in made]
+    lines += [
+        "",
+        "## Reuse of stored tools",
+        "",
+        f"- tools stored: {len(made)} (from {len(arms['make'])} scenario-1 runs)",
+        f"- reuses per stored tool: {sum(uses) / len(uses):.2f}" if uses else "- reuses per stored tool: —",
+        f"- stored tools reused at least once: {_share([u > 0 for u in uses])}",
+        f"- stored tools reused more than once: {_share([u > 1 for u in uses])}",
+    ]
+    path = folder / REPORT
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

@@ -1,0 +1,85 @@
+import json
+
+import pytest
+
+from evaluation import transfer
+from evaluation.datasets import Item, TransferGroup
+from evaluation.transfer import run_transfer
+from graphs.creator import build_creator_graph
+from sandbox import SubprocessExecutor
+from tests.fakes import ScriptedModels, fenced
+from tools_registry.storage import sqlite_registry
+
+DIGITS = '''
+def digit_sum_of_power(base: int, exponent: int) -> int:
+    """Sum of the decimal digits of base raised to the power exponent."""
+    return sum(int(d) for d in str(base ** exponent))
+'''
+SECONDS = '''
+def hours_to_seconds(hours: float) -> float:
+    """Number of seconds in a duration given in hours."""
+    return hours * 3600
+'''
+
+
+def _group(index: int, questions: list[tuple[str, str]]) -> TransferGroup:
+    scenarios = [
+        Item(id=f"transfer/{index}/{n}", question=q, answer=a, table="", level="", meta={"group": index})
+        for n, (q, a) in enumerate(questions, start=1)
+    ]
+    return TransferGroup(id=f"transfer/{index}", intro="", reference_tool="", scenarios=scenarios)
+
+
+GROUPS = [
+    _group(0, [("What is the sum of the decimal digits of 2 raised to the power 10?", "7"),
+               ("Sum of the decimal digits of 3 raised to the power 5?", "9"),
+               ("What is the digit sum of 2 raised to the power 100?", "115")]),
+    _group(1, [("How many seconds are in a duration of 2 hours?", "7200"),
+               ("A film lasts 1.5 hours. How many seconds is that duration?", "5400"),
+               ("How many seconds in a duration of 3 hours?", "10800")]),
+]  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def tiny_transfer_set(monkeypatch):
+    monkeypatch.setattr(transfer, "load_tool_transfer", lambda: GROUPS)
+
+
+def script():
+    """make 1, scratch 2 and 3 (tool + call each), then transfer 2 and 3 (a call each: tool found)."""
+    calls = {
+        0: [f"print(digit_sum_of_power({b}, {e}))" for b, e in ((2, 10), (3, 5), (2, 100))],
+        1: [f"print(hours_to_seconds({h}))" for h in (2, 1.5, 3)],
+    }
+    replies = []
+    for group, tool in ((0, DIGITS), (1, SECONDS)):
+        for call in calls[group]:
+            replies += [fenced(tool), fenced(call)]
+        replies += [fenced(call) for call in calls[group][1:]]
+    return replies
+
+
+def test_tools_made_on_scenario_one_are_found_and_reused_with_reuse_counted(tmp_path):
+    models = ScriptedModels(maker=script())
+
+    def build():
+        return build_creator_graph(models=models, executor=SubprocessExecutor())
+
+    report = run_transfer(tmp_path, n=2, seed=0, build=build)
+
+    rows = [json.loads(line) for line in (tmp_path / "transfer.jsonl").read_text().splitlines()]
+    assert [(r["scenario"], r["arm"]) for r in rows[:5]] == [
+        (1, "make"), (2, "scratch"), (3, "scratch"), (2, "transfer"), (3, "transfer")
+    ]  # fmt: skip
+    assert all(row["correct"] for row in rows) and len(rows) == 10
+    made = {row["group"]: row["tool_id"] for row in rows if row["arm"] == "make"}
+    assert all(row["reused_tool_id"] == made[row["group"]] for row in rows if row["arm"] == "transfer")
+    assert not any(row["reused_tool_id"] for row in rows if row["arm"] != "transfer")
+    with sqlite_registry(tmp_path / "transfer-tools.sqlite") as registry:
+        assert [registry.stats(tool).uses for tool in made.values()] == [2, 2]
+    text = report.read_text()
+    assert "| transfer | 2, 3 reusing | 100.0% (4) |" in text
+    assert "own group's scenario 1: 100.0% (4)" in text and "reused more than once: 100.0% (2)" in text
+
+    again = run_transfer(tmp_path, n=2, seed=0, build=lambda: build_creator_graph(models=ScriptedModels()))
+    assert again.read_text() == text and len((tmp_path / "transfer.jsonl").read_text().splitlines()) == 10
