@@ -77,6 +77,7 @@ def run_preset(
     context_overrides: dict[str, Any] | None = None,
     command: str = "",
     graphs: Mapping[str, CompiledStateGraph[Any, Any, Any, Any]] | None = None,
+    concurrency: int = 1,
 ) -> Path:
     """Grow every cell of ``preset`` to ``n`` items, ``step`` at a time; return the report's path.
 
@@ -99,6 +100,7 @@ def run_preset(
                     context_overrides=context_overrides,
                     item_overrides=per_item,
                     graph=(graphs or {}).get(method),
+                    concurrency=concurrency,
                 )
         report = write_preset_report(preset, folder, n=n, seed=seed, command=command)
         if size == n:

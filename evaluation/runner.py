@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -102,16 +103,19 @@ def run_bench(
     seed: int = 0,
     context_overrides: dict[str, Any] | None = None,
     item_overrides: Callable[[Item], dict[str, Any]] | None = None,
+    concurrency: int = 1,
 ) -> list[dict[str, Any]]:
     """Solve the sampled items not yet in ``out`` and append one row per item.
 
     ``graph`` replaces the method's own graph (tests pass one with scripted models);
-    ``item_overrides`` adds configuration per item (see :func:`matching_calls`).
-    Rows: id, dataset, method, model, level, prediction, gold, correct, the answer's
-    correctness after 0..3 rectification rounds, status, rounds, tokens and calls per
-    role, seconds and tool id. Interrupted runs resume without redoing finished
-    items. A failure outside the model's code (a dead endpoint) stops the run with
-    :class:`BenchError` and writes no row for that item, so a rerun retries it.
+    ``item_overrides`` adds configuration per item (see :func:`matching_calls`);
+    ``concurrency`` items are solved at once (for remote endpoints: the embedded server
+    answers one request at a time). Rows, in the order items finish: id, dataset,
+    method, model, level, prediction, gold, correct, the answer's correctness after
+    0..3 rectification rounds, status, rounds, tokens and calls per role, seconds and
+    tool id. Interrupted runs resume without redoing finished items. A failure outside
+    the model's code (a dead endpoint) stops the run with :class:`BenchError` once the
+    items under way are written, and writes no row for that item, so a rerun retries it.
     """
     load, grade = DATASETS[dataset]
     build, configuration = METHODS[method]
@@ -119,38 +123,53 @@ def run_bench(
     model = maker_model(context)
     previous = read_rows(out)
     ensure_one_model(previous, model, out)
-    graph = graph or build().compile(name=method)
+    compiled = graph or build().compile(name=method)
     items = sample(load(), n, seed)
     done = {row["id"] for row in previous}
     todo = [item for item in items if item["id"] not in done]
     out.parent.mkdir(parents=True, exist_ok=True)
-    rows = []
-    with Progress() as progress:
+
+    def solve_item(item: Item) -> dict[str, Any]:
+        item_context = replace(context, **item_overrides(item)) if item_overrides else context
+        report = solve(compiled, {"problem": item["question"], "table": item["table"]}, item_context)
+        if report["error"]:
+            raise BenchError(f"{method} on {item['id']}: {report['error']}")
+        by_round = {r: _answer_after_round(report["attempts"], r) for r in range(4)}
+        return {
+            "id": item["id"],
+            "dataset": dataset,
+            "method": method,
+            "model": model,
+            "level": item["level"],
+            "prediction": report["answer"],
+            "gold": item["answer"],
+            "correct": grade(report["answer"], item["answer"]),
+            "correct_after_round": {str(r): grade(a, item["answer"]) for r, a in by_round.items()},
+            "status": report["status"],
+            "rounds": report["rounds"],
+            "tokens": report["tokens"],
+            "seconds": report["seconds"],
+            "tool_id": report["tool_id"],
+        }
+
+    rows: list[dict[str, Any]] = []
+    failure: BenchError | None = None
+    with Progress() as progress, ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         task = progress.add_task(f"{method} on {dataset}", total=len(items), completed=len(items) - len(todo))
-        for item in todo:
-            item_context = replace(context, **item_overrides(item)) if item_overrides else context
-            report = solve(graph, {"problem": item["question"], "table": item["table"]}, item_context)
-            if report["error"]:
-                raise BenchError(f"{method} on {item['id']}: {report['error']}")
-            by_round = {r: _answer_after_round(report["attempts"], r) for r in range(4)}
-            row = {
-                "id": item["id"],
-                "dataset": dataset,
-                "method": method,
-                "model": model,
-                "level": item["level"],
-                "prediction": report["answer"],
-                "gold": item["answer"],
-                "correct": grade(report["answer"], item["answer"]),
-                "correct_after_round": {str(r): grade(a, item["answer"]) for r, a in by_round.items()},
-                "status": report["status"],
-                "rounds": report["rounds"],
-                "tokens": report["tokens"],
-                "seconds": report["seconds"],
-                "tool_id": report["tool_id"],
-            }
-            with out.open("a") as handle:
-                handle.write(json.dumps(row) + "\n")
-            rows.append(row)
-            progress.advance(task)
+        pending = {pool.submit(solve_item, item) for item in todo}
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                try:
+                    row = future.result()
+                except BenchError as exc:
+                    failure = failure or exc
+                    pending = {other for other in pending if not other.cancel()}  # keep the running
+                    continue
+                with out.open("a") as handle:
+                    handle.write(json.dumps(row) + "\n")
+                rows.append(row)
+                progress.advance(task)
+    if failure is not None:
+        raise failure
     return rows

@@ -181,6 +181,7 @@ def _bench(args: argparse.Namespace) -> int:
             seed=args.seed,
             context_overrides=_run_overrides(args),
             item_overrides=per_item,
+            concurrency=args.concurrency,
         )
     except (DatasetError, BenchError) as exc:
         Console(stderr=True).print(f"[red]error:[/] {exc}")
@@ -221,6 +222,7 @@ def _experiment(args: argparse.Namespace) -> int:
                     seed=args.seed,
                     context_overrides=_run_overrides(args),
                     command=command,
+                    concurrency=args.concurrency,
                 )
     except (DatasetError, BenchError) as exc:
         Console(stderr=True).print(f"[red]error:[/] {exc}")
@@ -253,6 +255,12 @@ def _graph(args: argparse.Namespace) -> int:
 
 
 def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=1,
+        help="items solved at once (default 1; worth raising for remote endpoints only)",
+    )
     parser.add_argument("--model", help="model of the maker role")
     parser.add_argument("--base-url", help="OpenAI-compatible base URL of the maker role")
     parser.add_argument("--prompt-variant", help="create prompt variant (name or .md path)")

@@ -1,15 +1,23 @@
 import json
+import re
+import threading
+from typing import Any
 
 import pytest
+from langchain_core.messages import AIMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
 
 from evaluation import runner
 from evaluation.datasets import Item
 from evaluation.graders import grade_numeric
 from evaluation.report import load_rows, markdown_report
 from evaluation.runner import run_bench
+from graphs.baselines import build_pot_graph
 from graphs.creator import build_creator_graph
 from sandbox import SubprocessExecutor
-from tests.fakes import ScriptedModels, fenced
+from tests.fakes import ScriptedChatModel, ScriptedModels, fenced
+
+USAGE = {"input_tokens": 100, "output_tokens": 10, "total_tokens": 110}
 
 TOOL = '''
 def difference(a: float, b: float) -> float:
@@ -80,3 +88,30 @@ def test_report_writes_the_four_plots(tmp_path):
     paths = write_plots(rows, tmp_path / "plots")
     assert [p.name for p in paths] == ["accuracy.png", "rounds.png", "levels.png", "tokens.png"]
     assert all(p.read_bytes().startswith(b"\x89PNG") and p.stat().st_size > 5000 for p in paths)
+
+
+class SubtractingModel(ScriptedChatModel):
+    """Writes the right program for "How much more is A than B?", but only with two others at once."""
+
+    barrier: Any
+
+    def _generate(self, messages, stop=None, run_manager=None, **kwargs):
+        self.barrier.wait()  # raises BrokenBarrierError unless three requests are in flight together
+        a, b = re.findall(r"How much more is (\d+) than (\d+)", str(messages[-1].content))[0]
+        message = AIMessage(content=fenced(f"print({a} - {b})"), usage_metadata=USAGE)
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+
+def test_items_are_solved_concurrently_and_every_row_is_written_once(tmp_path, monkeypatch):
+    items = [Item(id=f"many/{i}", question=f"How much more is {10 + i} than {i}?", answer="10", table="",
+                  level="", meta={}) for i in range(6)]  # fmt: skip
+    monkeypatch.setitem(runner.DATASETS, "many", (lambda: items, grade_numeric))
+    model = SubtractingModel(replies=[], barrier=threading.Barrier(3, timeout=20))
+    models = ScriptedModels()
+    models.maker = model
+    graph = build_pot_graph(models=models, executor=SubprocessExecutor()).compile()
+    rows = run_bench("many", "pot", tmp_path / "many.jsonl", graph=graph, concurrency=3)
+    assert sorted(row["id"] for row in rows) == [item["id"] for item in items] and all(
+        r["correct"] for r in rows
+    )
+    assert len((tmp_path / "many.jsonl").read_text().splitlines()) == 6
