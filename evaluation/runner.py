@@ -82,10 +82,17 @@ def _answer_after_round(attempts: list[Attempt], rounds: int) -> str | None:
     return answers[-1] if answers else None
 
 
-def ensure_one_model(rows: list[dict[str, Any]], model: str, out: Path) -> None:
-    """Refuse to add ``model``'s rows to a results file that holds another model's."""
+def ensure_one_setup(rows: list[dict[str, Any]], context: CreatorContext, out: Path) -> None:
+    """Refuse to add rows to a results file that holds another model's or prompt variants' rows."""
+    model, prompts = maker_model(context), context.non_default_prompts()
     if others := {row["model"] for row in rows if "model" in row} - {model}:
         raise BenchError(f"{out} holds rows of another model ({', '.join(sorted(others))}); write elsewhere")
+    if others := {json.dumps(row.get("prompts", {}), sort_keys=True) for row in rows} - {
+        json.dumps(prompts, sort_keys=True)
+    }:
+        raise BenchError(
+            f"{out} holds rows of other prompt variants ({', '.join(sorted(others))}); write elsewhere"
+        )
 
 
 def maker_model(context: CreatorContext) -> str:
@@ -122,7 +129,7 @@ def run_bench(
     context = replace(configuration, **(context_overrides or {}))
     model = maker_model(context)
     previous = read_rows(out)
-    ensure_one_model(previous, model, out)
+    ensure_one_setup(previous, context, out)
     compiled = graph or build().compile(name=method)
     items = sample(load(), n, seed)
     done = {row["id"] for row in previous}
@@ -140,6 +147,7 @@ def run_bench(
             "dataset": dataset,
             "method": method,
             "model": model,
+            "prompts": context.non_default_prompts(),
             "level": item["level"],
             "prediction": report["answer"],
             "gold": item["answer"],

@@ -21,7 +21,7 @@ from rich.progress import Progress
 
 from evaluation.datasets import Item, TransferGroup, load_tool_transfer, sample
 from evaluation.graders import grade_numeric
-from evaluation.runner import BenchError, ensure_one_model, maker_model, read_rows
+from evaluation.runner import BenchError, ensure_one_setup, maker_model, read_rows
 from graphs.creator import build_creator_graph
 from nodes.context import CreatorContext
 from toolmaker.solving import SolveReport, solve
@@ -38,12 +38,15 @@ REGISTRY = "transfer-tools.sqlite"
 REPORT = "transfer.md"
 
 
-def _row(item: Item, arm: str, model: str, report: SolveReport, registry: ToolRegistry) -> dict[str, Any]:
+def _row(
+    item: Item, arm: str, base: CreatorContext, report: SolveReport, registry: ToolRegistry
+) -> dict[str, Any]:
     reused = report["reused_tool_id"]
     record = registry.get(reused) if reused else None
     return {
         "id": item["id"],
-        "model": model,
+        "model": maker_model(base),
+        "prompts": base.non_default_prompts(),
         "group": item["meta"]["group"],
         "scenario": int(item["id"].rsplit("/", 1)[1]),
         "arm": arm,
@@ -72,8 +75,7 @@ def run_transfer(
     out = folder / ROWS
     previous = read_rows(out)
     base = replace(CreatorContext(), **(context_overrides or {}))
-    model = maker_model(base)
-    ensure_one_model(previous, model, out)
+    ensure_one_setup(previous, base, out)
     done = {(row["id"], row["arm"]) for row in previous}
     groups = sample(load_tool_transfer(), n, seed)
     folder.mkdir(parents=True, exist_ok=True)
@@ -89,7 +91,7 @@ def run_transfer(
                 if report["error"]:
                     raise BenchError(f"{arm} on {item['id']}: {report['error']}")
                 with out.open("a") as handle:
-                    handle.write(json.dumps(_row(item, arm, model, report, registry)) + "\n")
+                    handle.write(json.dumps(_row(item, arm, base, report, registry)) + "\n")
             progress.advance(task)
         report_path = write_transfer_report(folder, registry, groups)
     return report_path

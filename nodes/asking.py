@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from nodes.context import CreatorContext
+from nodes.context import CreatorContext, PromptNode
 from nodes.state import CreatorState, TokenUsage
 from prompts import load_prompt
 from toolmaker.models import ChatModelFactory
@@ -19,16 +19,15 @@ def problem_values(state: CreatorState) -> dict[str, str]:
 def ask(
     models: ChatModelFactory,
     context: CreatorContext,
-    node: str,
-    variant: str,
+    node: PromptNode,
     **values: str,
 ) -> tuple[str, dict[str, TokenUsage]]:
-    """Render ``prompts/<node>/<variant>``, ask the CREATOR role's model, return its text.
+    """Render the context's variant of ``node``'s prompt, ask the CREATOR role's model.
 
     Returns:
         The reply text and the tokens it cost, keyed by role (a ``tokens`` update).
     """
-    system, user = load_prompt(node, variant).render(**values)
+    system, user = load_prompt(node, context.prompt_variant(node)).render(**values)
     request = context.model_request()
     reply = models(request).invoke([SystemMessage(system), HumanMessage(user)])
     text = reply.content if isinstance(reply.content, str) else str(reply.content)

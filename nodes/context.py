@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 from toolmaker.models import ModelRequest
+
+PromptNode = Literal["create", "decide", "rectify", "reason", "program", "fix_program", "create_and_decide"]
+"""The nodes that ask a model, each with a folder of prompt variants under ``prompts/``."""
 
 
 @dataclass(kw_only=True)
@@ -75,9 +78,37 @@ class CreatorContext:
         default="default",
         metadata={"description": "Prompt variant of the rectify node (name or file path)."},
     )
+    reason_prompt: str = field(
+        default="default",
+        metadata={"description": "Prompt variant of the chain-of-thought baseline (name or file path)."},
+    )
+    program_prompt: str = field(
+        default="default",
+        metadata={"description": "Prompt variant of the program-of-thought baseline (name or file path)."},
+    )
+    fix_program_prompt: str = field(
+        default="default",
+        metadata={"description": "Prompt variant of program-of-thought's repair step (name or file path)."},
+    )
+    create_and_decide_prompt: str = field(
+        default="default",
+        metadata={"description": "Prompt variant of the entangled baseline (name or file path)."},
+    )
     temperature: float = field(default=0.0, metadata={"description": "Sampling temperature (0 = greedy)."})
     seed: int = field(default=0, metadata={"description": "Sampling seed, for repeatable runs."})
     max_tokens: int = field(default=1024, metadata={"description": "Most tokens one model reply may have."})
+
+    def prompt_variant(self, node: PromptNode) -> str:
+        """The variant (name or ``.md`` path) chosen for ``node``'s prompt."""
+        return str(getattr(self, f"{node}_prompt"))
+
+    def non_default_prompts(self) -> dict[str, str]:
+        """The nodes whose prompt variant is not ``default``, with their variants."""
+        return {
+            node: self.prompt_variant(node)
+            for node in get_args(PromptNode)
+            if self.prompt_variant(node) != "default"
+        }
 
     def model_request(self, role: Literal["maker", "user"] | None = None) -> ModelRequest:
         """Describe the chat model a node needs (the CREATOR role unless ``role`` is given)."""

@@ -24,9 +24,7 @@ def create(
     """
     context = runtime.context
     request = load_fragment("create", "self_check_request") if context.self_checks else ""
-    text, tokens = ask(
-        models, context, "create", context.create_prompt, **problem_values(state), self_check_request=request
-    )
+    text, tokens = ask(models, context, "create", **problem_values(state), self_check_request=request)
     update: dict[str, object] = {"tokens": tokens, "rounds": 0, "status": "running", "last_fix": "none"}
     try:
         definitions, statements = split_reply(text, "create")

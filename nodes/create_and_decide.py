@@ -17,7 +17,7 @@ def create_and_decide(
     state: CreatorState, runtime: Runtime[CreatorContext], *, models: ChatModelFactory
 ) -> dict[str, object]:
     """Ask for a tool and its call together; split them by AST as create and decide would."""
-    text, tokens = ask(models, runtime.context, "create_and_decide", "default", **problem_values(state))
+    text, tokens = ask(models, runtime.context, "create_and_decide", **problem_values(state))
     update: dict[str, object] = {
         "tokens": tokens,
         "rounds": 0,

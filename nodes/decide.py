@@ -28,7 +28,6 @@ def decide(
         models,
         context,
         "decide",
-        context.decide_prompt,
         **problem_values(state),
         tool=render_tool_signature(tool),
     )

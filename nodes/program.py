@@ -27,7 +27,7 @@ def program(
     state: CreatorState, runtime: Runtime[CreatorContext], *, models: ChatModelFactory
 ) -> dict[str, object]:
     """Ask for one program that prints this problem's answer (no tool, no reuse)."""
-    text, tokens = ask(models, runtime.context, "program", "default", **problem_values(state))
+    text, tokens = ask(models, runtime.context, "program", **problem_values(state))
     return {
         "tokens": tokens,
         "tool": None,
@@ -47,7 +47,6 @@ def fix_program(
         models,
         runtime.context,
         "fix_program",
-        "default",
         **problem_values(state),
         program=state.get("call", "") or "# (no usable program yet)",
         failure=failure,

@@ -52,6 +52,6 @@ def reason(
     state: CreatorState, runtime: Runtime[CreatorContext], *, models: ChatModelFactory
 ) -> dict[str, object]:
     """Ask for step-by-step reasoning and take its final ``Answer:`` line."""
-    text, tokens = ask(models, runtime.context, "reason", "default", **problem_values(state))
+    text, tokens = ask(models, runtime.context, "reason", **problem_values(state))
     answer = final_answer(text)
     return {"tokens": tokens, "answer": answer, "status": "solved" if answer else "failed", "rounds": 0}

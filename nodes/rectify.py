@@ -46,7 +46,6 @@ def rectify(
         models,
         context,
         "rectify",
-        context.rectify_prompt,
         **problem_values(state),
         tool_code=tool["code"].strip() if tool else _NO_TOOL,
         checks=f"\nIts self-checks:\n```python\n{checks}\n```\n" if checks else "",

@@ -40,7 +40,7 @@ def vote(
     attempts: list[Attempt] = []
     for index in range(context.vote_samples):
         sample_context = replace(context, temperature=temperature, seed=context.seed + index)
-        text, used = ask(models, sample_context, "program", "default", **problem_values(state))
+        text, used = ask(models, sample_context, "program", **problem_values(state))
         tokens = add_usage(tokens, used)
         try:
             program = require_code(text, "program")

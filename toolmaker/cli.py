@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from rich.console import Console
 from rich.panel import Panel
@@ -161,8 +161,9 @@ def _run_overrides(args: argparse.Namespace) -> dict[str, Any]:
         overrides["maker_model"] = args.model
     if args.base_url:
         overrides["maker_base_url"] = args.base_url
-    if args.prompt_variant:
-        overrides["create_prompt"] = args.prompt_variant
+    for choice in args.prompt_variant or []:
+        node, _, variant = choice.rpartition("=")
+        overrides[f"{node or 'create'}_prompt"] = variant
     return overrides
 
 
@@ -207,9 +208,11 @@ def _experiment(args: argparse.Namespace) -> int:
         else:
             preset = PRESETS[args.preset]
             options = ["--n", str(args.n), "--seed", str(args.seed), "--out-dir", args.out_dir]
-            for flag in ("model", "base_url", "prompt_variant"):
+            for flag in ("model", "base_url"):
                 if getattr(args, flag):
                     options += [f"--{flag.replace('_', '-')}", getattr(args, flag)]
+            for choice in args.prompt_variant or []:
+                options += ["--prompt-variant", choice]
             command = preset_command(preset, options)
             if args.report_only:
                 report = write_preset_report(preset, folder, n=args.n, seed=args.seed, command=command)
@@ -254,6 +257,17 @@ def _graph(args: argparse.Namespace) -> int:
     return 0
 
 
+def _prompt_choice(text: str) -> str:
+    from nodes.context import PromptNode
+
+    node = text.rpartition("=")[0]
+    if node and node not in get_args(PromptNode):
+        raise argparse.ArgumentTypeError(
+            f"no node {node!r} asks a model; choose from {', '.join(get_args(PromptNode))}"
+        )
+    return text
+
+
 def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--concurrency",
@@ -263,7 +277,13 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--model", help="model of the maker role")
     parser.add_argument("--base-url", help="OpenAI-compatible base URL of the maker role")
-    parser.add_argument("--prompt-variant", help="create prompt variant (name or .md path)")
+    parser.add_argument(
+        "--prompt-variant",
+        action="append",
+        metavar="[NODE=]VARIANT",
+        type=_prompt_choice,
+        help="a prompt variant (name or .md path) for NODE (default create); repeat for several nodes",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

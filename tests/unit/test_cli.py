@@ -1,6 +1,8 @@
 import json
 import socket
 
+import pytest
+
 from sandbox import get_executor
 from tests.fakes import FakeOpenAIServer, fenced
 from toolmaker.cli import main
@@ -157,3 +159,38 @@ def test_unreadable_table_file_is_a_clear_error(capsys, tmp_path):
         == 2
     )
     assert "cannot read the table file" in capsys.readouterr().err
+
+
+def test_bench_takes_prompt_variants_per_node_and_never_mixes_them_in_one_file(capsys, tmp_path, monkeypatch):
+    from evaluation import runner
+    from evaluation.datasets import Item
+    from evaluation.graders import grade_numeric
+
+    item = Item(id="tiny/0", question="How much more is 17 than 15?", answer="2", table="", level="", meta={})
+    monkeypatch.setitem(runner.DATASETS, "tiny", (lambda: [item], grade_numeric))
+    variant = tmp_path / "shout.md"
+    variant.write_text("## system\nYou write Python.\n\n## user\nPROGRAM THIS: $problem$table")
+    out = tmp_path / "rows.jsonl"
+    with FakeOpenAIServer([fenced("print(17 - 15)")]) as server:
+        options = ["--model", "m", "--base-url", server.base_url, "--out", str(out)]
+        code = main(
+            [
+                "bench",
+                "--dataset",
+                "tiny",
+                "--method",
+                "pot",
+                *options,
+                "--prompt-variant",
+                f"program={variant}",
+            ]
+        )
+        assert code == 0 and server.requests[0]["messages"][-1]["content"].startswith(
+            "PROGRAM THIS: How much"
+        )
+        (row,) = [json.loads(line) for line in out.read_text().splitlines()]
+        assert row["correct"] and row["prompts"] == {"program": str(variant)}
+        assert main(["bench", "--dataset", "tiny", "--method", "pot", *options]) == 2
+    assert "other prompt variants" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["bench", "--dataset", "tiny", "--prompt-variant", "nonode=x"])

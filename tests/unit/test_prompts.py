@@ -1,9 +1,24 @@
+from pathlib import Path
+from typing import get_args
+
 import pytest
 
+import prompts
+from nodes.context import CreatorContext, PromptNode
 from prompts import PromptError, load_prompt, variants
 
 
-@pytest.mark.parametrize("node", ["create", "decide", "rectify"])
+def test_every_prompt_folder_is_a_node_the_context_can_choose_a_variant_for():
+    folders = {
+        path.name for path in Path(prompts.__file__).parent.iterdir() if path.is_dir() and path.name[0] != "_"
+    }
+    assert folders == set(get_args(PromptNode))
+    context = CreatorContext(program_prompt="terse", rectify_prompt="my.md")
+    assert context.prompt_variant("program") == "terse"
+    assert context.non_default_prompts() == {"rectify": "my.md", "program": "terse"}
+
+
+@pytest.mark.parametrize("node", get_args(PromptNode))
 def test_every_node_ships_a_default_with_both_sections(node):
     assert "default" in variants(node)
     prompt = load_prompt(node)
