@@ -13,6 +13,7 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 
 from toolmaker import __version__
+from toolmaker.cli_data import add_data_parser
 from toolmaker.cli_tools import add_tools_parser
 from toolmaker.solving import SolveReport
 
@@ -334,6 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=_exec)
 
     add_tools_parser(commands)
+    add_data_parser(commands)
 
     from evaluation.presets import PRESETS
     from evaluation.runner import DATASETS, METHODS

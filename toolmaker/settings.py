@@ -46,6 +46,8 @@ class Settings(BaseModel):
     cache_dir: Path = Field(default_factory=_default_cache_dir)
     data_dir: Path = Field(default_factory=_default_data_dir)
     """Where the tool registry (``tools.sqlite``) lives."""
+    datasets_dir: Path | None = None
+    """Benchmark datasets; ``None``: ``../shared/datasets`` beside the clone, else under ``data_dir``."""
     embedded_threads: int = Field(default_factory=lambda: os.cpu_count() or 1)
     embedded_context_tokens: int = 8192
     embedded_start_timeout_s: float = 300.0
@@ -62,7 +64,8 @@ class Settings(BaseModel):
         """Build settings from environment variables.
 
         Recognised variables: ``TOOLMAKER_{MAKER,USER}_{MODEL,BASE_URL,API_KEY}``,
-        ``TOOLMAKER_CACHE_DIR``, ``TOOLMAKER_DATA_DIR``, ``TOOLMAKER_EMBEDDED_THREADS``,
+        ``TOOLMAKER_CACHE_DIR``, ``TOOLMAKER_DATA_DIR``, ``TOOLMAKER_DATASETS_DIR``,
+        ``TOOLMAKER_EMBEDDED_THREADS``,
         ``TOOLMAKER_EMBEDDED_CONTEXT_TOKENS``, ``TOOLMAKER_REQUEST_TIMEOUT_S``,
         ``TOOLMAKER_SANDBOX`` (executor backend), and ``OPENAI_API_KEY`` as the fallback
         key for both roles.
@@ -86,6 +89,7 @@ class Settings(BaseModel):
         scalar_fields = {
             "CACHE_DIR": "cache_dir",
             "DATA_DIR": "data_dir",
+            "DATASETS_DIR": "datasets_dir",
             "EMBEDDED_THREADS": "embedded_threads",
             "EMBEDDED_CONTEXT_TOKENS": "embedded_context_tokens",
             "EMBEDDED_START_TIMEOUT_S": "embedded_start_timeout_s",

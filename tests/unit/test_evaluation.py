@@ -12,7 +12,6 @@ from evaluation.datasets import (
     sample,
 )
 from evaluation.graders import extract_number, grade_bbh, grade_choice, grade_math, grade_numeric
-from toolmaker.datasets import DatasetError, dataset_file
 from tools_registry import tool_from_source
 
 
@@ -106,15 +105,3 @@ def test_sampling_is_deterministic_and_keeps_file_order():
     assert first == again and first != other and len(first) == 30
     positions = [items.index(item) for item in first]
     assert positions == sorted(positions)
-
-
-def test_altered_or_missing_data_is_a_clear_error(tmp_path, monkeypatch):
-    (tmp_path / "tool_transfer").mkdir()
-    (tmp_path / "tool_transfer" / "transfer_300.jsonl").write_text("{}\n")
-    original = dataset_file("tool_transfer/transfer_300.jsonl").parents[1] / "SHA256SUMS"
-    (tmp_path / "SHA256SUMS").write_text(original.read_text())
-    monkeypatch.setenv("TOOLMAKER_DATASETS_DIR", str(tmp_path))
-    with pytest.raises(DatasetError, match="expected 3e3461"):
-        dataset_file("tool_transfer/transfer_300.jsonl")
-    with pytest.raises(DatasetError, match="TOOLMAKER_DATASETS_DIR"):
-        dataset_file("math/algebra.jsonl")
