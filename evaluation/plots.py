@@ -11,12 +11,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only: no display is needed or wanted
 import matplotlib.pyplot as plt  # noqa: E402
 
-
-def _groups(rows: list[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str, Any]]]:
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
-        groups[(row["method"], row["dataset"])].append(row)
-    return groups
+from evaluation.report import by_cell, correct_after, rectifying_cells  # noqa: E402
 
 
 def _accuracy(rows: list[dict[str, Any]], key: str = "correct") -> float:
@@ -30,7 +25,7 @@ def _tokens(row: dict[str, Any]) -> int:
 def write_plots(rows: list[dict[str, Any]], folder: Path) -> list[Path]:
     """Accuracy per method × dataset, vs rectification rounds, by level, and vs tokens."""
     folder.mkdir(parents=True, exist_ok=True)
-    groups = _groups(rows)
+    groups = by_cell(rows)
     methods = sorted({method for method, _ in groups})
     datasets = sorted({dataset for _, dataset in groups})
     written = []
@@ -47,12 +42,9 @@ def write_plots(rows: list[dict[str, Any]], folder: Path) -> list[Path]:
     written.append(_save(figure, folder / "accuracy.png"))
 
     figure, axes = plt.subplots(figsize=(6, 4))
-    for (method, dataset), group in sorted(groups.items()):
-        if all("correct_after_round" in row for row in group):
-            curve = [
-                100 * sum(r["correct_after_round"][str(k)] for r in group) / len(group) for k in range(4)
-            ]
-            axes.plot(range(4), curve, marker="o", label=f"{method} / {dataset}")
+    for (method, dataset), group in rectifying_cells(rows).items():
+        curve = [100 * sum(correct_after(row, k) for row in group) / len(group) for k in range(4)]
+        axes.plot(range(4), curve, marker="o", label=f"{method} / {dataset}")
     axes.set_xticks(range(4))
     axes.set_xlabel("rectification rounds allowed")
     axes.set_ylabel("accuracy (%)")

@@ -16,7 +16,7 @@ from typing import Any
 from langgraph.graph.state import CompiledStateGraph
 
 from evaluation.datasets import sample
-from evaluation.report import load_rows, markdown_report, summary_table
+from evaluation.report import load_rows, markdown_report
 from evaluation.runner import DATASETS, matching_calls, run_bench
 
 MATCHED = "pot-vote"
@@ -138,7 +138,7 @@ def write_preset_report(preset: Preset, folder: Path, *, n: int, seed: int, comm
         + ", ".join(f"{dataset} {count}" for dataset, count in counts.items())
         + "."
     )
-    text = "\n".join(lines) + "\n\n" + summary_table(rows) + "\n" + markdown_report(rows)
+    text = "\n".join(lines) + "\n\n" + markdown_report(rows)
     report = folder / f"{preset.name}.md"
     report.parent.mkdir(parents=True, exist_ok=True)
     report.write_text(text, encoding="utf-8")

@@ -13,6 +13,14 @@ def load_rows(paths: list[Path]) -> list[dict[str, Any]]:
     return [json.loads(line) for path in paths for line in path.read_text().splitlines() if line.strip()]
 
 
+def by_cell(rows: list[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """Rows grouped by (method, dataset), in that order."""
+    cells: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        cells[(row["method"], row["dataset"])].append(row)
+    return dict(sorted(cells.items()))
+
+
 def _accuracy(rows: list[dict[str, Any]], key: str = "correct") -> str:
     return f"{sum(bool(row[key]) for row in rows) / len(rows):.1%} ({len(rows)})" if rows else "—"
 
@@ -32,9 +40,7 @@ def summary_table(rows: list[dict[str, Any]]) -> str:
     (same model, same prompt, temperature 0), so its cost columns stay empty.
     """
     datasets = sorted({row["dataset"] for row in rows})
-    cells: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
-        cells[(row["method"], row["dataset"])].append(row)
+    cells = defaultdict(list, by_cell(rows))
     header = (
         "| method | " + " | ".join(datasets) + " | calls / item | tokens in+out / item | seconds / item |"
     )
@@ -53,38 +59,44 @@ def summary_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def correct_after(row: dict[str, Any], rounds: int) -> bool:
+    """Whether the item was solved with at most ``rounds`` rectifications allowed.
+
+    A run that stopped before ``rounds`` kept its final answer (for methods that never
+    rectify, such as chain-of-thought or majority vote, that is every round).
+    """
+    if rounds >= row.get("rounds", 0):
+        return bool(row["correct"])
+    return bool(row["correct_after_round"][str(rounds)])
+
+
+def rectifying_cells(rows: list[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """Rows by (method, dataset), for the cells where the method rectified at least once."""
+    return {cell: group for cell, group in by_cell(rows).items() if any(row["rounds"] for row in group)}
+
+
 def _accuracy_after(rows: list[dict[str, Any]], rounds: int) -> str:
     if not rows:
         return "—"
-    correct = sum(bool(row["correct_after_round"][str(rounds)]) for row in rows)
-    return f"{correct / len(rows):.1%} ({len(rows)})"
+    return f"{sum(correct_after(row, rounds) for row in rows) / len(rows):.1%} ({len(rows)})"
 
 
 def markdown_report(rows: list[dict[str, Any]]) -> str:
-    """Accuracy per method × dataset, the rectification-rounds curve, and accuracy by level."""
-    methods = sorted({row["method"] for row in rows})
-    datasets = sorted({row["dataset"] for row in rows})
-    cells: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
-        cells[(row["method"], row["dataset"])].append(row)
-    lines = ["## Accuracy (items in parentheses)", "", "| method | " + " | ".join(datasets) + " |"]
-    lines.append("|---" * (len(datasets) + 1) + "|")
-    for method in methods:
-        lines.append(f"| {method} | " + " | ".join(_accuracy(cells[(method, d)]) for d in datasets) + " |")
-    lines += [
-        "",
+    """The main table, the rectification-rounds curve, and accuracy by level."""
+    lines = [
+        summary_table(rows),
         "## Accuracy after 0, 1, 2 and 3 rectification rounds",
         "",
+        "Cells where the method rectified at least once; 0 is the first pass.",
+        "",
         "| method | dataset | 0 | 1 | 2 | 3 |",
+        "|---|---|---|---|---|---|",
     ]
-    lines.append("|---|---|---|---|---|---|")
-    for (method, dataset), group in sorted(cells.items()):
-        curve = [
-            f"{sum(row['correct_after_round'][str(r)] for row in group) / len(group):.1%}" for r in range(4)
-        ]
+    for (method, dataset), group in rectifying_cells(rows).items():
+        curve = [f"{sum(correct_after(row, r) for row in group) / len(group):.1%}" for r in range(4)]
         lines.append(f"| {method} | {dataset} | " + " | ".join(curve) + " |")
     lines += ["", "## Accuracy by level", "", "| method | dataset | level | accuracy |", "|---|---|---|---|"]
-    for (method, dataset), group in sorted(cells.items()):
+    for (method, dataset), group in by_cell(rows).items():
         levels: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for row in group:
             levels[row["level"] or "—"].append(row)

@@ -18,9 +18,8 @@ from evaluation.graders import grade_math, grade_numeric
 from graphs.baselines import build_cot_graph, build_entangled_graph, build_pot_graph, build_pot_vote_graph
 from graphs.creator import build_creator_graph
 from nodes.context import CreatorContext
-from nodes.state import Attempt
 from toolmaker.settings import get_settings
-from toolmaker.solving import solve
+from toolmaker.solving import SolveReport, solve
 
 Grader = Callable[[str | None, str], bool]
 
@@ -76,9 +75,15 @@ def matching_calls(out: Path) -> Callable[[Item], dict[str, Any]]:
     return overrides
 
 
-def _answer_after_round(attempts: list[Attempt], rounds: int) -> str | None:
-    """The answer the run had after ``rounds`` rectifications (for the rounds curve)."""
-    answers = [a["answer"] for a in attempts if a["round"] <= rounds and a["answer"] is not None]
+def _answer_after_round(report: SolveReport, rounds: int) -> str | None:
+    """The answer had at most ``rounds`` rectifications been allowed (for the rounds curve).
+
+    A run that stopped before ``rounds`` keeps its final answer: for methods that never
+    rectify (chain-of-thought, majority vote) that is the answer at every round.
+    """
+    if rounds >= report["rounds"]:
+        return report["answer"]
+    answers = [a["answer"] for a in report["attempts"] if a["round"] <= rounds and a["answer"] is not None]
     return answers[-1] if answers else None
 
 
@@ -141,7 +146,7 @@ def run_bench(
         report = solve(compiled, {"problem": item["question"], "table": item["table"]}, item_context)
         if report["error"]:
             raise BenchError(f"{method} on {item['id']}: {report['error']}")
-        by_round = {r: _answer_after_round(report["attempts"], r) for r in range(4)}
+        by_round = {r: _answer_after_round(report, r) for r in range(4)}
         return {
             "id": item["id"],
             "dataset": dataset,

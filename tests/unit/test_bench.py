@@ -12,7 +12,7 @@ from evaluation.datasets import Item
 from evaluation.graders import grade_numeric
 from evaluation.report import load_rows, markdown_report
 from evaluation.runner import run_bench
-from graphs.baselines import build_pot_graph
+from graphs.baselines import build_pot_graph, build_pot_vote_graph
 from graphs.creator import build_creator_graph
 from sandbox import SubprocessExecutor
 from tests.fakes import ScriptedChatModel, ScriptedModels, fenced
@@ -52,6 +52,17 @@ def test_rows_are_graded_per_round_and_a_rerun_resumes(tmp_path):
     assert run_bench("tiny", "creator", out, graph=graph_for([])) == []
 
 
+def test_a_vote_is_its_answer_after_any_number_of_rounds(tmp_path):
+    # The last sample is wrong but the majority is right: no round may read the last sample.
+    right, wrong = fenced("print(17 - 15)"), fenced("print(32)")
+    models = ScriptedModels(maker=[right, right, wrong])
+    graph = build_pot_vote_graph(models=models, executor=SubprocessExecutor()).compile()
+    (row,) = run_bench("tiny", "pot-vote", tmp_path / "vote.jsonl", graph=graph, n=1, seed=0,
+                       item_overrides=lambda item: {"vote_samples": 3})  # fmt: skip
+    assert row["id"] == "tiny/0" and row["prediction"] == "2" and row["rounds"] == 0
+    assert row["correct_after_round"] == {"0": True, "1": True, "2": True, "3": True}
+
+
 def test_an_interrupted_run_finishes_only_the_missing_items(tmp_path):
     out = tmp_path / "run.jsonl"
     out.write_text(json.dumps({"id": "tiny/0"}) + "\n")
@@ -63,16 +74,23 @@ def test_an_interrupted_run_finishes_only_the_missing_items(tmp_path):
 
 def test_report_tables_from_rows(tmp_path):
     rows = [
-        {"method": "creator", "dataset": "math", "level": "Level 1", "correct": True,
+        {"method": "creator", "dataset": "math", "level": "Level 1", "correct": True, "rounds": 1,
          "correct_after_round": {"0": False, "1": True, "2": True, "3": True}},
-        {"method": "creator", "dataset": "math", "level": "Level 2", "correct": False,
+        {"method": "creator", "dataset": "math", "level": "Level 2", "correct": False, "rounds": 3,
          "correct_after_round": {"0": False, "1": False, "2": False, "3": False}},
+        # Majority vote never rectifies: its answer is its answer after any number of rounds.
+        {"method": "pot-vote", "dataset": "math", "level": "Level 1", "correct": True, "rounds": 0,
+         "correct_after_round": {"0": False, "1": True, "2": False, "3": False}},
     ]  # fmt: skip
+    for row in rows:
+        row |= {"tokens": {"maker": {"input": 100, "output": 20, "calls": 2}}, "seconds": 3.0}
     path = tmp_path / "r.jsonl"
     path.write_text("".join(json.dumps(row) + "\n" for row in rows))
     report = markdown_report(load_rows([path]))
-    assert "| creator | 50.0% (2) |" in report
+    assert "| creator | 50.0% (2) | 2.0 | 120.0 | 3.0 |" in report
+    assert "| pot-vote | 100.0% (1) |" in report
     assert "| creator | math | 0.0% | 50.0% | 50.0% | 50.0% |" in report
+    assert "| pot-vote | math |" not in report.split("rectification rounds")[1].split("by level")[0]
     assert "| creator | math | Level 1 | 100.0% (1) |" in report
 
 
@@ -81,7 +99,7 @@ def test_report_writes_the_four_plots(tmp_path):
 
     rows = [
         {"method": m, "dataset": "math", "level": f"Level {i % 2}", "correct": i % 2 == 0,
-         "correct_after_round": {"0": False, "1": i % 2 == 0, "2": i % 2 == 0, "3": i % 2 == 0},
+         "correct_after_round": {"0": False, "1": i % 2 == 0, "2": i % 2 == 0, "3": i % 2 == 0}, "rounds": 1,
          "tokens": {"maker": {"input": 100 * i, "output": 10, "calls": 2}}}
         for m in ("creator", "pot") for i in range(4)
     ]  # fmt: skip
