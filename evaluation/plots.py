@@ -42,14 +42,19 @@ def write_plots(rows: list[dict[str, Any]], folder: Path) -> list[Path]:
     written.append(_save(figure, folder / "accuracy.png"))
 
     figure, axes = plt.subplots(figsize=(6, 4))
-    for (method, dataset), group in rectifying_cells(rows).items():
+    rectifying = rectifying_cells(rows)
+    for (method, dataset), group in rectifying.items():
         curve = [100 * sum(correct_after(row, k) for row in group) / len(group) for k in range(4)]
         axes.plot(range(4), curve, marker="o", label=f"{method} / {dataset}")
     axes.set_xticks(range(4))
     axes.set_xlabel("rectification rounds allowed")
     axes.set_ylabel("accuracy (%)")
     axes.set_title("Accuracy vs rectification rounds")
-    axes.legend(fontsize="small")
+    axes.set_ylim(0, 100)
+    if rectifying:
+        axes.legend(fontsize="small")
+    else:
+        axes.text(1.5, 50, "no run rectified", ha="center")
     written.append(_save(figure, folder / "rounds.png"))
 
     figure, axes = plt.subplots(figsize=(8, 4))
