@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,16 @@ from langgraph.graph import StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from rich.progress import Progress
 
-from evaluation.datasets import Item, load_creation_challenge, load_math, load_tabmwp, sample
-from evaluation.graders import grade_math, grade_numeric
+from evaluation.datasets import (
+    BBH_TASKS,
+    Item,
+    load_bbh,
+    load_creation_challenge,
+    load_math,
+    load_tabmwp,
+    sample,
+)
+from evaluation.graders import grade_bbh, grade_math, grade_numeric
 from graphs.baselines import build_cot_graph, build_entangled_graph, build_pot_graph, build_pot_vote_graph
 from graphs.creator import build_creator_graph
 from nodes.context import CreatorContext
@@ -33,6 +42,14 @@ DATASETS: dict[str, tuple[Callable[[], list[Item]], Grader]] = {
     "creation-all": (lambda: load_creation_challenge("all"), grade_numeric),
 }
 """Dataset name → (loader, grader)."""
+
+
+def _bbh_dataset(task: str) -> tuple[Callable[[], list[Item]], Grader]:
+    return (lambda: load_bbh(task, "test")), partial(grade_bbh, task=task)
+
+
+DATASETS |= {f"bbh-{task}": _bbh_dataset(task) for task in BBH_TASKS}
+"""LATM's six Big-Bench tasks, on their 240 test items (the first 10 are for making tools)."""
 
 Build = Callable[[], StateGraph[Any, Any, Any, Any]]
 METHODS: dict[str, tuple[Build, CreatorContext]] = {

@@ -8,11 +8,11 @@ from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
 from evaluation import runner
-from evaluation.datasets import Item
+from evaluation.datasets import BBH_TASKS, Item, sample
 from evaluation.graders import grade_numeric
 from evaluation.report import load_rows, markdown_report
 from evaluation.runner import run_bench
-from graphs.baselines import build_pot_graph, build_pot_vote_graph
+from graphs.baselines import build_cot_graph, build_pot_graph, build_pot_vote_graph
 from graphs.creator import build_creator_graph
 from sandbox import SubprocessExecutor
 from tests.fakes import ScriptedChatModel, ScriptedModels, fenced
@@ -133,3 +133,17 @@ def test_items_are_solved_concurrently_and_every_row_is_written_once(tmp_path, m
         r["correct"] for r in rows
     )
     assert len((tmp_path / "many.jsonl").read_text().splitlines()) == 6
+
+
+def test_latms_six_tasks_are_benchmarks_on_their_240_test_items(tmp_path):
+    for task in BBH_TASKS:
+        load, grade = runner.DATASETS[f"bbh-{task}"]
+        items = load()
+        assert len(items) == 240 and items[0]["id"] == f"bbh/{task}/10"
+        assert grade(items[0]["answer"], items[0]["answer"]) and not grade(None, items[0]["answer"])
+    load, _ = runner.DATASETS["bbh-word_sorting"]
+    item = sample(load(), 1, seed=0)[0]
+    answer = " ".join(sorted(item["question"].split("List:")[1].split()))
+    graph = build_cot_graph(models=ScriptedModels(maker=[f"Sorted.\nAnswer: {answer}"])).compile()
+    (row,) = run_bench("bbh-word_sorting", "cot", tmp_path / "sort.jsonl", graph=graph, n=1, seed=0)
+    assert row["correct"] and row["gold"] == answer and row["id"] == item["id"]
