@@ -1,4 +1,4 @@
-"""Graders: numeric with tolerance, LaTeX equivalence for MATH, exact match for Big-Bench.
+"""Graders: numeric (with tolerance, or at two decimals), LaTeX equivalence, exact match for Big-Bench.
 
 Each grader takes the method's final answer (not everything it printed: the reference
 CREATOR grader accepted any number printed, which marks wrong answers right).
@@ -47,6 +47,21 @@ def grade_numeric(prediction: str | None, gold: str, rel_tol: float = 1e-4, abs_
     if predicted is None or expected is None:
         return False
     return math.isclose(predicted, expected, rel_tol=rel_tol, abs_tol=abs_tol)
+
+
+def grade_rounded(prediction: str | None, gold: str, decimals: int = 2) -> bool:
+    """Numeric, or equal once both are rounded to ``decimals`` places.
+
+    For the Creation Challenge and tool-transfer sets, whose gold answers were rounded to
+    two places (25π is 78.54, a probability 0.98): CREATOR's own transfer grader compares
+    at two decimals, so an unrounded 0.9754 is right there too.
+    """
+    if grade_numeric(prediction, gold):
+        return True
+    predicted, expected = extract_number(prediction), extract_number(gold)
+    if predicted is None or expected is None:
+        return False
+    return math.isclose(round(predicted, decimals), round(expected, decimals), abs_tol=10**-decimals / 100)
 
 
 def _strip_latex(text: str) -> str:

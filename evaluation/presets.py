@@ -17,7 +17,7 @@ from langgraph.graph.state import CompiledStateGraph
 
 from evaluation.datasets import sample
 from evaluation.report import load_rows, markdown_report
-from evaluation.runner import DATASETS, matching_calls, run_bench
+from evaluation.runner import DATASETS, matching_calls, regrade, run_bench
 
 MATCHED = "pot-vote"
 """Majority vote gets, item by item, as many samples as CREATOR made model calls."""
@@ -116,7 +116,8 @@ def common_rows(preset: Preset, folder: Path, *, n: int, seed: int) -> list[dict
         cells = {}
         for method in preset.methods:
             path = results_file(folder, method, dataset)
-            cells[method] = [row for row in load_rows([path] if path.exists() else []) if row["id"] in wanted]
+            found = regrade(load_rows([path] if path.exists() else []))
+            cells[method] = [row for row in found if row["id"] in wanted]
             wanted &= {row["id"] for row in cells[method]}
         rows += [row for cell in cells.values() for row in cell if row["id"] in wanted]
     return rows

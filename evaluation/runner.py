@@ -23,7 +23,7 @@ from evaluation.datasets import (
     load_tabmwp,
     sample,
 )
-from evaluation.graders import grade_bbh, grade_math, grade_numeric
+from evaluation.graders import grade_bbh, grade_math, grade_numeric, grade_rounded
 from graphs.baselines import build_cot_graph, build_entangled_graph, build_pot_graph, build_pot_vote_graph
 from graphs.creator import build_creator_graph
 from nodes.context import CreatorContext
@@ -37,9 +37,9 @@ DATASETS: dict[str, tuple[Callable[[], list[Item]], Grader]] = {
     "math-full": (lambda: load_math("full"), grade_math),
     "tabmwp": (lambda: load_tabmwp("1000"), grade_numeric),
     "tabmwp-creator": (lambda: load_tabmwp("creator"), grade_numeric),
-    "creation": (lambda: load_creation_challenge("none"), grade_numeric),
-    "creation-utility": (lambda: load_creation_challenge("utility"), grade_numeric),
-    "creation-all": (lambda: load_creation_challenge("all"), grade_numeric),
+    "creation": (lambda: load_creation_challenge("none"), grade_rounded),
+    "creation-utility": (lambda: load_creation_challenge("utility"), grade_rounded),
+    "creation-all": (lambda: load_creation_challenge("all"), grade_rounded),
 }
 """Dataset name → (loader, grader)."""
 
@@ -104,6 +104,25 @@ def _answer_after_round(report: SolveReport, rounds: int) -> str | None:
     return answers[-1] if answers else None
 
 
+def regrade(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows graded again by their dataset's current grader, from the answers they recorded.
+
+    A grader fix thus reaches rows written before it. Rows from before per-round answers
+    were recorded keep their per-round verdicts (used only for rounds before their last).
+    Rows of datasets not in :data:`DATASETS` are returned as they are.
+    """
+    graded = []
+    for row in rows:
+        if row["dataset"] in DATASETS:
+            grade, gold = DATASETS[row["dataset"]][1], row["gold"]
+            row = {**row, "correct": grade(row["prediction"], gold)}
+            if "answer_after_round" in row:
+                by_round = row["answer_after_round"].items()
+                row["correct_after_round"] = {r: grade(answer, gold) for r, answer in by_round}
+        graded.append(row)
+    return graded
+
+
 def ensure_one_setup(rows: list[dict[str, Any]], context: CreatorContext, out: Path) -> None:
     """Refuse to add rows to a results file that holds another model's or prompt variants' rows."""
     model, prompts = maker_model(context), context.non_default_prompts()
@@ -140,8 +159,8 @@ def run_bench(
     ``item_overrides`` adds configuration per item (see :func:`matching_calls`);
     ``concurrency`` items are solved at once (for remote endpoints: the embedded server
     answers one request at a time). Rows, in the order items finish: id, dataset,
-    method, model, level, prediction, gold, correct, the answer's correctness after
-    0..3 rectification rounds, status, rounds, tokens and calls per role, seconds and
+    method, model, level, prediction, gold, correct, the answer (and its correctness)
+    after 0..3 rectification rounds, status, rounds, tokens and calls per role, seconds and
     tool id. Interrupted runs resume without redoing finished items. A failure outside
     the model's code (a dead endpoint) stops the run with :class:`BenchError` once the
     items under way are written, and writes no row for that item, so a rerun retries it.
@@ -175,6 +194,7 @@ def run_bench(
             "gold": item["answer"],
             "correct": grade(report["answer"], item["answer"]),
             "correct_after_round": {str(r): grade(a, item["answer"]) for r, a in by_round.items()},
+            "answer_after_round": {str(r): answer for r, answer in by_round.items()},
             "status": report["status"],
             "rounds": report["rounds"],
             "tokens": report["tokens"],

@@ -20,7 +20,7 @@ from langgraph.graph.state import CompiledStateGraph
 from rich.progress import Progress
 
 from evaluation.datasets import Item, TransferGroup, load_tool_transfer, sample
-from evaluation.graders import grade_numeric
+from evaluation.graders import grade_rounded
 from evaluation.runner import BenchError, ensure_one_setup, maker_model, read_rows
 from graphs.creator import build_creator_graph
 from nodes.context import CreatorContext
@@ -52,7 +52,7 @@ def _row(
         "arm": arm,
         "prediction": report["answer"],
         "gold": item["answer"],
-        "correct": grade_numeric(report["answer"], item["answer"]),
+        "correct": grade_rounded(report["answer"], item["answer"]),
         "status": report["status"],
         "rounds": report["rounds"],
         "tokens": report["tokens"],

@@ -237,8 +237,9 @@ def _experiment(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from evaluation.report import load_rows, markdown_report
+    from evaluation.runner import regrade
 
-    rows = load_rows([Path(path) for path in args.results])
+    rows = regrade(load_rows([Path(path) for path in args.results]))
     text = markdown_report(rows)
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")

@@ -9,9 +9,9 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 
 from evaluation import runner
 from evaluation.datasets import BBH_TASKS, Item, sample
-from evaluation.graders import grade_numeric
+from evaluation.graders import grade_numeric, grade_rounded
 from evaluation.report import load_rows, markdown_report
-from evaluation.runner import run_bench
+from evaluation.runner import regrade, run_bench
 from graphs.baselines import build_cot_graph, build_pot_graph, build_pot_vote_graph
 from graphs.creator import build_creator_graph
 from sandbox import SubprocessExecutor
@@ -147,3 +147,16 @@ def test_latms_six_tasks_are_benchmarks_on_their_240_test_items(tmp_path):
     graph = build_cot_graph(models=ScriptedModels(maker=[f"Sorted.\nAnswer: {answer}"])).compile()
     (row,) = run_bench("bbh-word_sorting", "cot", tmp_path / "sort.jsonl", graph=graph, n=1, seed=0)
     assert row["correct"] and row["gold"] == answer and row["id"] == item["id"]
+
+
+def test_reports_grade_again_from_the_answers_rows_recorded(monkeypatch):
+    monkeypatch.setitem(runner.DATASETS, "tiny", (lambda: ITEMS, grade_rounded))
+    fixed_late = {"id": "tiny/0", "dataset": "tiny", "prediction": "2.004", "gold": "2", "correct": False,
+                  "rounds": 1, "correct_after_round": {str(r): False for r in range(4)},
+                  "answer_after_round": {"0": None, "1": "2.004", "2": "2.004", "3": "2.004"}}  # fmt: skip
+    from_before_answers = {k: v for k, v in fixed_late.items() if k != "answer_after_round"}
+    elsewhere = {**from_before_answers, "dataset": "not-a-bench-dataset"}
+    new, old, kept = regrade([fixed_late, from_before_answers, elsewhere])
+    assert new["correct"] and new["correct_after_round"] == {"0": False, "1": True, "2": True, "3": True}
+    assert old["correct"] and old["correct_after_round"] == from_before_answers["correct_after_round"]
+    assert kept == elsewhere and not fixed_late["correct"]  # the rows read are not changed

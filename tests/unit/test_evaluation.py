@@ -11,7 +11,14 @@ from evaluation.datasets import (
     load_tool_transfer,
     sample,
 )
-from evaluation.graders import extract_number, grade_bbh, grade_choice, grade_math, grade_numeric
+from evaluation.graders import (
+    extract_number,
+    grade_bbh,
+    grade_choice,
+    grade_math,
+    grade_numeric,
+    grade_rounded,
+)
 from tools_registry import tool_from_source
 
 
@@ -70,6 +77,17 @@ def test_numeric_grading_tolerates_rounding_not_wrong_answers():
     assert grade_numeric("1157.6250000000002", "1157.63")
     assert not grade_numeric("36", "180") and not grade_numeric("no idea", "1")
     assert extract_number("-\\dfrac{3}{4}") == -0.75 and grade_numeric("\\frac{1}{8}", "0.125")
+
+
+def test_creation_challenge_golds_are_rounded_to_two_places_and_graded_so():
+    items = load_creation_challenge()
+    monty, seven = items[993], items[1377]
+    assert "three doors" in monty["question"] and monty["answer"] == "0.33"
+    assert grade_rounded(str(1 / 3), monty["answer"]) and not grade_numeric(str(1 / 3), monty["answer"])
+    assert not grade_rounded("2/3", monty["answer"])  # the chance of the other door
+    assert "rolling a total of 7" in seven["question"] and grade_rounded(str(1 / 6), seven["answer"])
+    assert not grade_rounded("0.18", seven["answer"]) and not grade_rounded(None, seven["answer"])
+    assert grade_rounded("30", "30") and not grade_rounded("30.01", "30")
 
 
 def test_tabmwp_items_carry_their_tables():

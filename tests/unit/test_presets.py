@@ -100,7 +100,8 @@ def test_cells_grow_together_and_vote_gets_creators_calls_item_by_item(tmp_path)
 def test_report_compares_methods_only_on_items_all_of_them_finished(tmp_path):
     def write(method, ids):
         rows = [{"id": i, "method": method, "dataset": "alpha", "level": "L1", "correct": True,
-                 "correct_after_round": {str(r): True for r in range(4)}, "seconds": 1.0, "rounds": 0,
+                 "prediction": "1", "gold": "1", "correct_after_round": {str(r): True for r in range(4)},
+                 "seconds": 1.0, "rounds": 0,
                  "tokens": {"maker": {"input": 10, "output": 5, "calls": 2}}} for i in ids]  # fmt: skip
         (tmp_path / f"{method}-alpha.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
 
