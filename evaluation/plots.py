@@ -50,35 +50,43 @@ def write_plots(rows: list[dict[str, Any]], folder: Path) -> list[Path]:
     axes.set_xlabel("rectification rounds allowed")
     axes.set_ylabel("accuracy (%)")
     axes.set_title("Accuracy vs rectification rounds")
-    axes.set_ylim(0, 100)
     if rectifying:
         axes.legend(fontsize="small")
     else:
         axes.text(1.5, 50, "no run rectified", ha="center")
     written.append(_save(figure, folder / "rounds.png"))
 
-    figure, axes = plt.subplots(figsize=(8, 4))
-    for (method, dataset), group in sorted(groups.items()):
-        levels: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for row in group:
-            levels[row.get("level") or "—"].append(row)
-        names = sorted(levels)
-        axes.plot(
-            names, [_accuracy(levels[name]) for name in names], marker="o", label=f"{method} / {dataset}"
-        )
-    axes.set_ylabel("accuracy (%)")
-    axes.set_title("Accuracy by difficulty level")
-    axes.tick_params(axis="x", rotation=30)
-    axes.legend(fontsize="small")
+    colour = {method: f"C{index}" for index, method in enumerate(methods)}
+    marker = {dataset: "os^Dvp"[index % 6] for index, dataset in enumerate(datasets)}
+
+    # One panel per dataset: MATH levels and TabMWP grades do not share an axis.
+    figure, panels = plt.subplots(1, len(datasets), figsize=(4 * len(datasets), 4), squeeze=False)
+    for panel, dataset in zip(panels[0], datasets, strict=True):
+        for method in methods:
+            levels: dict[str, list[dict[str, Any]]] = defaultdict(list)
+            for row in groups.get((method, dataset), []):
+                levels[row.get("level") or "—"].append(row)
+            names = sorted(levels)
+            accuracy = [_accuracy(levels[name]) for name in names]
+            panel.plot(names, accuracy, marker="o", color=colour[method], label=method)
+        panel.set_title(dataset)
+        panel.tick_params(axis="x", rotation=30)
+    panels[0][0].set_ylabel("accuracy (%)")
+    panels[0][-1].legend(fontsize="small")
+    figure.suptitle("Accuracy by difficulty level")
     written.append(_save(figure, folder / "levels.png"))
 
     figure, axes = plt.subplots(figsize=(6, 4))
-    for (method, dataset), group in sorted(groups.items()):
+    for (method, dataset), group in groups.items():
         mean_tokens = sum(_tokens(row) for row in group) / len(group)
-        axes.scatter(mean_tokens, _accuracy(group), label=f"{method} / {dataset}")
+        axes.scatter(mean_tokens, _accuracy(group), color=colour[method], marker=marker[dataset])
+    for method in methods:
+        axes.plot([], [], color=colour[method], linewidth=6, label=method)
+    for dataset in datasets:
+        axes.scatter([], [], color="grey", marker=marker[dataset], label=dataset)
     axes.set_xlabel("mean tokens per problem")
     axes.set_ylabel("accuracy (%)")
-    axes.set_title("Accuracy vs tokens")
+    axes.set_title("Accuracy vs tokens (colour: method, shape: dataset)")
     axes.legend(fontsize="small")
     written.append(_save(figure, folder / "tokens.png"))
     return written
