@@ -59,3 +59,44 @@ def test_missing_gguf_file_is_a_clear_error(tmp_path):
     settings = Settings.from_env({"TOOLMAKER_MAKER_MODEL": str(tmp_path / "absent.gguf")})
     with pytest.raises(EmbeddedServerError, match="No GGUF file at"):
         EndpointModels(settings)(ModelRequest(role="maker"))
+
+
+def test_a_busy_embedded_server_is_waited_for_not_restarted(tmp_path, monkeypatch):
+    import http.server
+    import subprocess
+    import threading
+    import time
+
+    from toolmaker.embedded import server as embedded
+
+    class SlowHealth(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            time.sleep(3)  # longer than the quick check: the cores are busy generating
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b'{"status": "ok"}')
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), SlowHealth)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    process = subprocess.Popen(["sleep", "60"])
+    busy = embedded.EmbeddedServer(
+        "busy", f"http://127.0.0.1:{httpd.server_address[1]}", process, tmp_path / "x"
+    )
+
+    def no_restart(model, settings):
+        raise AssertionError("a running server that answers slowly was restarted")
+
+    monkeypatch.setattr(embedded, "_start", no_restart)
+    monkeypatch.setitem(embedded._servers, "busy", busy)
+    try:
+        assert embedded.get_embedded_server("busy", Settings()) is busy
+        process.kill()
+        process.wait()
+        with pytest.raises(AssertionError, match="was restarted"):  # a dead one is restarted at once
+            embedded.get_embedded_server("busy", Settings())
+    finally:
+        process.kill()
+        httpd.shutdown()

@@ -22,6 +22,9 @@ from toolmaker.embedded.weights import ensure_weights
 from toolmaker.settings import Settings
 
 _STDERR_TAIL_BYTES = 4000
+_BUSY_HEALTH_TIMEOUT_S = 30.0
+"""A running server that misses the quick health check gets this long before a restart:
+on two busy cores, /health can wait behind a generation or a sandboxed run."""
 
 
 class EmbeddedServerError(RuntimeError):
@@ -115,6 +118,8 @@ def _start(model: str, settings: Settings) -> EmbeddedServer:
     log_dir = settings.cache_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"server-{gguf.stem}.log"
+    if log_path.exists():
+        log_path.replace(log_path.with_suffix(".previous.log"))  # why the last one stopped
     command = [
         sys.executable,
         "-m",
@@ -156,7 +161,7 @@ def get_embedded_server(model: str, settings: Settings) -> EmbeddedServer:
     """
     with _lock:
         server = _servers.get(model)
-        if server is not None and server.is_healthy():
+        if server is not None and (server.is_healthy() or server.is_healthy(_BUSY_HEALTH_TIMEOUT_S)):
             return server
         if server is not None:
             server.stop()
