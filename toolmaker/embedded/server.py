@@ -6,6 +6,7 @@ import atexit
 import contextlib
 import importlib.util
 import json
+import logging
 import os
 import selectors
 import signal
@@ -22,6 +23,7 @@ from toolmaker.embedded.weights import ensure_weights
 from toolmaker.settings import Settings
 
 _STDERR_TAIL_BYTES = 4000
+_log = logging.getLogger(__name__)
 _BUSY_HEALTH_TIMEOUT_S = 30.0
 """A running server that misses the quick health check gets this long before a restart:
 on two busy cores, /health can wait behind a generation or a sandboxed run."""
@@ -164,6 +166,13 @@ def get_embedded_server(model: str, settings: Settings) -> EmbeddedServer:
         if server is not None and (server.is_healthy() or server.is_healthy(_BUSY_HEALTH_TIMEOUT_S)):
             return server
         if server is not None:
+            code = server.process.poll()
+            _log.warning(
+                "embedded server for %s %s; restarting it (its log is kept as %s)",
+                model,
+                f"exited with code {code}" if code is not None else "did not answer /health",
+                server.log_path.with_suffix(".previous.log"),
+            )
             server.stop()
         server = _start(model, settings)
         _servers[model] = server
