@@ -61,7 +61,7 @@ def test_missing_gguf_file_is_a_clear_error(tmp_path):
         EndpointModels(settings)(ModelRequest(role="maker"))
 
 
-def test_a_busy_embedded_server_is_waited_for_not_restarted(tmp_path, monkeypatch):
+def test_a_busy_or_hiccuping_embedded_server_is_waited_for_not_restarted(tmp_path, monkeypatch):
     import http.server
     import subprocess
     import threading
@@ -69,9 +69,16 @@ def test_a_busy_embedded_server_is_waited_for_not_restarted(tmp_path, monkeypatc
 
     from toolmaker.embedded import server as embedded
 
+    asked = []
+
     class SlowHealth(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
-            time.sleep(3)  # longer than the quick check: the cores are busy generating
+            asked.append(self.path)
+            if len(asked) == 1:  # a hiccup, then a slow answer: the cores are busy generating
+                self.send_response(503)
+                self.end_headers()
+                return
+            time.sleep(3)
             self.send_response(200)
             self.end_headers()
             self.wfile.write(b'{"status": "ok"}')
@@ -92,7 +99,7 @@ def test_a_busy_embedded_server_is_waited_for_not_restarted(tmp_path, monkeypatc
     monkeypatch.setattr(embedded, "_start", no_restart)
     monkeypatch.setitem(embedded._servers, "busy", busy)
     try:
-        assert embedded.get_embedded_server("busy", Settings()) is busy
+        assert embedded.get_embedded_server("busy", Settings()) is busy and len(asked) == 2
         process.kill()
         process.wait()
         with pytest.raises(AssertionError, match="was restarted"):  # a dead one is restarted at once

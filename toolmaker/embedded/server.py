@@ -24,9 +24,9 @@ from toolmaker.settings import Settings
 
 _STDERR_TAIL_BYTES = 4000
 _log = logging.getLogger(__name__)
-_BUSY_HEALTH_TIMEOUT_S = 30.0
-"""A running server that misses the quick health check gets this long before a restart:
-on two busy cores, /health can wait behind a generation or a sandboxed run."""
+_HEALTH_GRACE_S = 30.0
+"""A running server that misses a health check is asked again for this long before it is
+restarted: on two busy cores /health can be slow, and a restart costs the loaded model."""
 
 
 class EmbeddedServerError(RuntimeError):
@@ -41,6 +41,8 @@ class EmbeddedServer:
     address: str
     process: subprocess.Popen[bytes]
     log_path: Path
+    health_error: str = ""
+    """Why the last health check failed (empty when it passed)."""
 
     @property
     def base_url(self) -> str:
@@ -48,14 +50,27 @@ class EmbeddedServer:
         return self.address + "/v1"
 
     def is_healthy(self, timeout_s: float = 2.0) -> bool:
-        """Whether the process runs and ``/health`` answers ``ok``."""
+        """Whether the process runs and ``/health`` answers ``ok`` (see :attr:`health_error`)."""
         if self.process.poll() is not None:
+            self.health_error = f"exited with code {self.process.returncode}"
             return False
         try:
             with urllib.request.urlopen(self.address + "/health", timeout=timeout_s) as reply:
-                return bool(json.loads(reply.read()).get("status") == "ok")
-        except (OSError, ValueError):
+                status = json.loads(reply.read()).get("status")
+        except (OSError, ValueError) as exc:
+            self.health_error = f"/health failed: {exc!r}"
             return False
+        self.health_error = "" if status == "ok" else f"/health said {status!r}"
+        return not self.health_error
+
+    def becomes_healthy(self, grace_s: float) -> bool:
+        """Whether a running server answers ``ok`` within ``grace_s``, asking every half second."""
+        deadline = time.monotonic() + grace_s
+        while not self.is_healthy(timeout_s=5.0):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                return False
+            time.sleep(0.5)
+        return True
 
     def stop(self, grace_s: float = 5.0) -> None:
         """Terminate the server process and wait for it, killing it if it lingers."""
@@ -163,14 +178,13 @@ def get_embedded_server(model: str, settings: Settings) -> EmbeddedServer:
     """
     with _lock:
         server = _servers.get(model)
-        if server is not None and (server.is_healthy() or server.is_healthy(_BUSY_HEALTH_TIMEOUT_S)):
+        if server is not None and server.becomes_healthy(_HEALTH_GRACE_S):
             return server
         if server is not None:
-            code = server.process.poll()
             _log.warning(
-                "embedded server for %s %s; restarting it (its log is kept as %s)",
+                "embedded server for %s: %s; restarting it (its log is kept as %s)",
                 model,
-                f"exited with code {code}" if code is not None else "did not answer /health",
+                server.health_error,
                 server.log_path.with_suffix(".previous.log"),
             )
             server.stop()
