@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
@@ -152,3 +153,42 @@ def test_smoke_bench_on_two_tabmwp_items_and_its_report(tmp_path):
         check=True,
     )
     assert "| creator |" in report.stdout and "(2)" in report.stdout
+
+
+SERVER_OWNER = """
+import json, threading, time
+from toolmaker.embedded.server import get_embedded_server
+from toolmaker.settings import get_settings
+
+settings = get_settings()
+started = {}
+model = settings.user.model
+worker = threading.Thread(target=lambda: started.update(server=get_embedded_server(model, settings)))
+worker.start()
+worker.join()  # the thread that started the server is gone, as a benchmark's worker threads go
+time.sleep(2)
+server = started["server"]
+print(json.dumps({"pid": server.process.pid, "healthy": server.is_healthy()}), flush=True)
+time.sleep(600)
+"""
+
+
+def _running(pid: int) -> bool:
+    try:
+        return " Z " not in open(f"/proc/{pid}/stat").read()  # a zombie has stopped
+    except FileNotFoundError:
+        return False
+
+
+def test_server_outlives_the_thread_that_started_it_but_not_its_process():
+    owner = subprocess.Popen([sys.executable, "-c", SERVER_OWNER], stdout=subprocess.PIPE, text=True)
+    try:
+        started = json.loads(owner.stdout.readline())
+        assert started["healthy"] and _running(started["pid"])
+    finally:
+        owner.kill()  # SIGKILL: no atexit handler runs, only the kernel closes the pipe
+        owner.wait()
+    deadline = time.monotonic() + 15
+    while _running(started["pid"]) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _running(started["pid"])

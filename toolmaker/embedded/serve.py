@@ -2,8 +2,12 @@
 
 Run as ``python -m toolmaker.embedded.serve --model PATH``. It prints one JSON line
 ``{"address": "http://127.0.0.1:PORT"}`` on stdout once the model is loaded, then
-blocks until SIGTERM/SIGINT. Running the server in its own process keeps a crash or a
-hang of llama.cpp away from the caller, and lets the caller stop it for certain.
+serves until SIGTERM/SIGINT or until its stdin closes: the parent holds the other end of
+that pipe, and the kernel closes it however the parent process ends (even SIGKILL).
+Linux's PR_SET_PDEATHSIG would fire when the parent *thread* that started the server
+ends, which stopped the server whenever a worker thread of a benchmark run finished.
+Running the server in its own process keeps a crash or a hang of llama.cpp away from
+the caller, and lets the caller stop it for certain.
 """
 
 from __future__ import annotations
@@ -14,6 +18,11 @@ import os
 import signal
 import sys
 import threading
+
+
+def _stop_at_end_of_input(stop: threading.Event) -> None:
+    sys.stdin.buffer.read()  # returns only once the parent's end of the pipe is closed
+    stop.set()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
+    threading.Thread(target=_stop_at_end_of_input, args=(stop,), daemon=True).start()
     server = xllamacpp.Server(params)
     sys.stdout.write(json.dumps({"address": server.listening_address}) + "\n")
     sys.stdout.flush()

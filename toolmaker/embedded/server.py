@@ -9,7 +9,6 @@ import json
 import logging
 import os
 import selectors
-import signal
 import subprocess
 import sys
 import threading
@@ -81,6 +80,9 @@ class EmbeddedServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        for pipe in (self.process.stdin, self.process.stdout):
+            if pipe is not None:
+                pipe.close()
 
 
 _servers: dict[str, EmbeddedServer] = {}
@@ -96,16 +98,6 @@ def resolve_gguf(model: str, settings: Settings) -> Path:
         known = ", ".join(sorted(EMBEDDED_MODELS))
         raise EmbeddedServerError(f"No GGUF file at {path} (embedded models: {known})")
     return path
-
-
-def _die_with_parent() -> None:
-    """Ask Linux to SIGTERM the server when our process dies, so none is left behind."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        pr_set_pdeathsig = 1
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def _read_address(process: subprocess.Popen[bytes], timeout_s: float) -> str | None:
@@ -153,10 +145,9 @@ def _start(model: str, settings: Settings) -> EmbeddedServer:
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             command,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,  # never written: its closing tells the server we are gone
             stdout=subprocess.PIPE,
             stderr=log,
-            preexec_fn=_die_with_parent,
             env={**os.environ, "LLAMA_LOG_COLORS": "0"},
         )
     address = _read_address(process, settings.embedded_start_timeout_s)
