@@ -29,7 +29,7 @@ _BESIDE_THE_CLONE = Path(__file__).resolve().parents[1].parent / "shared" / "dat
 
 
 class DatasetError(RuntimeError):
-    """A dataset file is missing, not the published bytes, or could not be fetched."""
+    """A dataset file is missing or not the published bytes."""
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ _STDERR_TAIL_BYTES = 4000
 _log = logging.getLogger(__name__)
 _HEALTH_GRACE_S = 30.0
 """A running server that misses a health check is asked again for this long before it is
-restarted: on two busy cores /health can be slow, and a restart costs the loaded model."""
+restarted: one slow or refused /health should not cost the loaded model."""
 
 
 class EmbeddedServerError(RuntimeError):
