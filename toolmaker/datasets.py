@@ -187,7 +187,13 @@ def _download(published: Published, target: Path, mirror: str, timeout_s: float)
 
 def _write_sums(root: Path) -> None:
     # The folder then describes itself: `sha256sum -c SHA256SUMS` works in it, as in ../shared.
-    sums = "".join(f"{published.sha256}  ./{name}\n" for name, published in sorted(MANIFEST.items()))
+    # Only files that are there with their published bytes are listed, so a partial fetch
+    # (`--only`) checks clean instead of listing every file not asked for as missing.
+    sums = "".join(
+        f"{published.sha256}  ./{name}\n"
+        for name, published in sorted(MANIFEST.items())
+        if file_state(name, root) == "ok"
+    )
     target = root / "SHA256SUMS"
     if not target.is_file() or target.read_text(encoding="utf-8") != sums:
         target.write_text(sums, encoding="utf-8")

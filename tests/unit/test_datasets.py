@@ -85,7 +85,9 @@ def test_fetch_downloads_verifies_and_keeps_what_is_already_there(datasets_at, t
     assert "11 fetched, 0 already present" in capsys.readouterr().err
     assert (target / SMALL).read_bytes() == (SHARED / SMALL).read_bytes()
     assert dataset_file(SMALL) == target / SMALL
-    assert f"{MANIFEST[SMALL].sha256}  ./{SMALL}" in (target / "SHA256SUMS").read_text()
+    sums = (target / "SHA256SUMS").read_text()
+    assert f"{MANIFEST[SMALL].sha256}  ./{SMALL}" in sums
+    assert len(sums.splitlines()) == 11  # only what was fetched, so `sha256sum -c` checks clean
     # A second run asks for nothing: the server could be gone.
     assert main(["data", "fetch", "--mirror", "http://127.0.0.1:9", "--only", SMALL]) == 0
     assert "0 fetched, 1 already present" in capsys.readouterr().err
