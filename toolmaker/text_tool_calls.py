@@ -25,16 +25,17 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 
 _TAGGED = re.compile(r"<tool_call>\s*(.*?)\s*(?:</tool_call>|$)", re.DOTALL)
 _FENCED = re.compile(r"```[a-zA-Z]*\s*\n(.*?)```", re.DOTALL)
+_JSON_START = ("{", "[")
 
 
-def _candidates(text: str) -> list[tuple[str, str]]:
-    """Blocks that may hold a call, each with the text around all of them removed."""
+def _blocks(text: str) -> tuple[list[str], str]:
+    """The blocks that may hold a call, and the text outside them."""
     for pattern in (_TAGGED, _FENCED):
         blocks = pattern.findall(text)
         if blocks:
-            return [(block, pattern.sub("", text).strip()) for block in blocks]
+            return blocks, pattern.sub("", text).strip()
     stripped = text.strip()
-    return [(stripped, "")] if stripped.startswith(("{", "[")) else []
+    return ([stripped], "") if stripped.startswith(_JSON_START) else ([], text)
 
 
 def _call_parts(entry: Any) -> tuple[Any, Any]:
@@ -64,13 +65,12 @@ def read_text_tool_calls(message: AIMessage, tool_names: Sequence[str]) -> AIMes
         return message
     calls: list[ToolCall] = []
     invalid: list[InvalidToolCall] = []
-    text = str(message.text)
-    remainder = text
-    for block, outside in _candidates(text):
+    blocks, outside = _blocks(str(message.text))
+    for block in blocks:
         try:
             parsed = json.loads(block)
         except json.JSONDecodeError as exc:
-            json_like = block.startswith(("{", "["))
+            json_like = block.startswith(_JSON_START)
             named = next((name for name in tool_names if f'"{name}"' in block), None) if json_like else None
             if named is not None:
                 invalid.append(
@@ -87,10 +87,9 @@ def read_text_tool_calls(message: AIMessage, tool_names: Sequence[str]) -> AIMes
             name, arguments = _call_parts(entry)
             if name in tool_names and isinstance(arguments, dict):
                 calls.append(ToolCall(type="tool_call", name=name, args=arguments, id=_call_id()))
-                remainder = outside
     if not calls and not invalid:
         return message
-    content = remainder if calls else message.content
+    content = outside if calls else message.content
     return message.model_copy(update={"content": content, "tool_calls": calls, "invalid_tool_calls": invalid})
 
 
