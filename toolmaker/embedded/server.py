@@ -100,6 +100,11 @@ def resolve_gguf(model: str, settings: Settings) -> Path:
     return path
 
 
+def _previous_log(log_path: Path) -> Path:
+    """Where a server's log goes when the next server for the same model starts."""
+    return log_path.with_suffix(".previous.log")
+
+
 def _read_address(process: subprocess.Popen[bytes], timeout_s: float) -> str | None:
     assert process.stdout is not None
     selector = selectors.DefaultSelector()
@@ -128,7 +133,7 @@ def _start(model: str, settings: Settings) -> EmbeddedServer:
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"server-{gguf.stem}.log"
     if log_path.exists():
-        log_path.replace(log_path.with_suffix(".previous.log"))  # why the last one stopped
+        log_path.replace(_previous_log(log_path))  # why the last one stopped
     command = [
         sys.executable,
         "-m",
@@ -176,7 +181,7 @@ def get_embedded_server(model: str, settings: Settings) -> EmbeddedServer:
                 "embedded server for %s: %s; restarting it (its log is kept as %s)",
                 model,
                 server.health_error,
-                server.log_path.with_suffix(".previous.log"),
+                _previous_log(server.log_path),
             )
             server.stop()
         server = _start(model, settings)
