@@ -19,8 +19,8 @@ from rich.progress import track
 from benchmarks.problems import PROBLEMS
 from evaluation.graders import grade_numeric
 from graphs.creator import build_creator_graph
-from nodes.context import CreatorContext
-from toolmaker.solving import solve
+from graphs.running import solve
+from nodes.creator.context import CreatorContext
 
 CONFIGS: dict[str, CreatorContext] = {
     "1.5b": CreatorContext(creator_role="maker"),

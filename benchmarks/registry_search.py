@@ -18,7 +18,7 @@ from pathlib import Path
 
 from rich.progress import track
 
-from nodes.parsing import require_code
+from nodes.common.parsing import require_code
 from toolmaker.datasets import dataset_file
 from tools_registry import ToolSourceError, sqlite_registry, tool_from_source
 

@@ -12,7 +12,7 @@ from typing import Any, Literal, TypeVar
 
 from typing_extensions import TypedDict
 
-from nodes.parsing import extract_code_blocks
+from nodes.common.parsing import extract_code_blocks
 from toolmaker.datasets import dataset_file
 
 MATH_SUBJECTS = (

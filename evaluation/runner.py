@@ -26,9 +26,9 @@ from evaluation.datasets import (
 from evaluation.graders import grade_bbh, grade_math, grade_numeric, grade_rounded
 from graphs.baselines import build_cot_graph, build_entangled_graph, build_pot_graph, build_pot_vote_graph
 from graphs.creator import build_creator_graph
-from nodes.context import CreatorContext
+from graphs.running import SolveReport, solve
+from nodes.creator.context import CreatorContext
 from toolmaker.settings import get_settings
-from toolmaker.solving import SolveReport, solve
 
 Grader = Callable[[str | None, str], bool]
 

@@ -23,8 +23,8 @@ from evaluation.datasets import Item, TransferGroup, load_tool_transfer, sample
 from evaluation.graders import grade_rounded
 from evaluation.runner import BenchError, ensure_one_setup, maker_model, read_rows
 from graphs.creator import build_creator_graph
-from nodes.context import CreatorContext
-from toolmaker.solving import SolveReport, solve
+from graphs.running import SolveReport, solve
+from nodes.creator.context import CreatorContext
 from tools_registry import ToolRegistry
 from tools_registry.storage import sqlite_registry
 

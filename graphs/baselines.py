@@ -16,10 +16,10 @@ from langgraph.graph import END, START, StateGraph
 from graphs.creator import route_after_create, route_after_execute
 from graphs.defaults import default_executor, default_models
 from nodes import CreatorContext, CreatorInput, CreatorState, execute, rectify, register
-from nodes.create_and_decide import create_and_decide
-from nodes.program import fix_program, program
-from nodes.reason import reason
-from nodes.vote import vote
+from nodes.baselines.create_and_decide import create_and_decide
+from nodes.baselines.program import fix_program, program
+from nodes.baselines.reason import reason
+from nodes.baselines.vote import vote
 from sandbox import Executor
 from toolmaker.models import ChatModelFactory
 

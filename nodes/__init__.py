@@ -1,13 +1,25 @@
-"""The CREATOR nodes, one module each: retrieve, create, decide, execute, rectify, register."""
+"""The nodes of every method, one package each, with the helpers they share in one place.
 
-from nodes.context import CreatorContext
-from nodes.create import create
-from nodes.decide import decide
-from nodes.execute import execute
-from nodes.rectify import rectify
-from nodes.register import register
-from nodes.retrieve import retrieve
-from nodes.state import Attempt, CreatorInput, CreatorState
+- ``nodes.creator``: CREATOR's retrieve, create, decide, execute, rectify and register;
+- ``nodes.baselines``: chain-of-thought, program-of-thought, majority vote, entangled;
+- ``nodes.latm``: LATM's tool maker, tool user and dispatcher;
+- ``nodes.common``: asking a model, parsing replies, judging answers, usage accounting.
+
+The CREATOR names are re-exported here, as the README's examples import them.
+"""
+
+from nodes.creator import (
+    Attempt,
+    CreatorContext,
+    CreatorInput,
+    CreatorState,
+    create,
+    decide,
+    execute,
+    rectify,
+    register,
+    retrieve,
+)
 
 __all__ = [
     "Attempt",

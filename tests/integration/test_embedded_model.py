@@ -43,7 +43,7 @@ def test_cli_solves_the_readme_problem_with_json_output():
         [
             sys.executable,
             "-m",
-            "toolmaker.cli",
+            "cli",
             "solve",
             "What is the sum of the digits of 2**100?",
             "--json",
@@ -62,7 +62,7 @@ def test_cli_solves_the_readme_problem_with_json_output():
     assert len(report["attempts"]) == report["rounds"] + 1
 
     listed = subprocess.run(
-        [sys.executable, "-m", "toolmaker.cli", "tools", "list", "--json"],
+        [sys.executable, "-m", "cli", "tools", "list", "--json"],
         capture_output=True, text=True, timeout=120, check=True,
     )  # fmt: skip
     (row,) = json.loads(listed.stdout)
@@ -130,7 +130,7 @@ def test_smoke_bench_on_two_tabmwp_items_and_its_report(tmp_path):
     command = [
         sys.executable,
         "-m",
-        "toolmaker.cli",
+        "cli",
         "bench",
         "--dataset",
         "tabmwp",
@@ -147,7 +147,7 @@ def test_smoke_bench_on_two_tabmwp_items_and_its_report(tmp_path):
     rerun = subprocess.run(command, capture_output=True, text=True, timeout=120, check=True)
     assert "0/0 new items" in rerun.stderr and len(out.read_text().splitlines()) == 2
     report = subprocess.run(
-        [sys.executable, "-m", "toolmaker.cli", "report", str(out)],
+        [sys.executable, "-m", "cli", "report", str(out)],
         capture_output=True,
         text=True,
         check=True,

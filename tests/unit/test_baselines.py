@@ -1,9 +1,9 @@
 from graphs.baselines import build_cot_graph, build_entangled_graph, build_pot_graph, build_pot_vote_graph
+from graphs.running import solve
 from nodes import CreatorContext
-from nodes.reason import final_answer
+from nodes.baselines.reason import final_answer
 from sandbox import SubprocessExecutor
 from tests.fakes import ScriptedModels, fenced
-from toolmaker.solving import solve
 
 PROBLEM = {"problem": "What is the sum of the digits of 2**100?"}
 EXECUTOR = SubprocessExecutor()

@@ -3,9 +3,9 @@ import socket
 
 import pytest
 
+from cli import main
 from sandbox import get_executor
 from tests.fakes import FakeOpenAIServer, fenced
-from toolmaker.cli import main
 
 TOOL = '''
 def digit_sum(n: int) -> int:

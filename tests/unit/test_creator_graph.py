@@ -5,10 +5,10 @@ from langgraph.runtime import Runtime
 from langgraph.store.memory import InMemoryStore
 
 from graphs.creator import build_creator_graph
+from graphs.running import solve
 from nodes import CreatorContext
 from sandbox import ExecutionResult, SubprocessExecutor
 from tests.fakes import ScriptedModels, fenced
-from toolmaker.solving import solve
 from tools_registry import ToolRegistry, ToolStats, tool_from_source
 
 GOLDEN_TOPOLOGY = Path(__file__).parent / "creator_topology.mmd"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from toolmaker.cli import main
+from cli import main
 from toolmaker.datasets import MANIFEST, DatasetError, dataset_file, datasets_dir
 from toolmaker.settings import get_settings
 

@@ -1,5 +1,5 @@
-from nodes.checks import explain_asserts, partition_asserts
-from nodes.judging import extract_answer, judge, program_files
+from nodes.common.checks import explain_asserts, partition_asserts
+from nodes.common.judging import extract_answer, judge, program_files
 from sandbox import ExecutionResult
 
 

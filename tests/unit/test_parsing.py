@@ -1,6 +1,6 @@
 import pytest
 
-from nodes.parsing import call_from_code, extract_code_blocks, require_code
+from nodes.common.parsing import call_from_code, extract_code_blocks, require_code
 from tools_registry.source import (
     ToolSourceError,
     render_tool_signature,

@@ -4,7 +4,7 @@ from typing import get_args
 import pytest
 
 import prompts
-from nodes.context import CreatorContext, PromptNode
+from nodes.creator.context import CreatorContext, PromptNode
 from prompts import PromptError, load_prompt, variants
 
 

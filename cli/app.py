@@ -12,10 +12,10 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.syntax import Syntax
 
+from cli.data import add_data_parser
+from cli.tools import add_tools_parser
+from graphs.running import SolveReport
 from toolmaker import __version__
-from toolmaker.cli_data import add_data_parser
-from toolmaker.cli_tools import add_tools_parser
-from toolmaker.solving import SolveReport
 
 _EXIT_FAILED, _EXIT_ERROR = 1, 2
 _NEXT_STEP = {
@@ -51,7 +51,7 @@ def _describe_update(node: str, update: dict[str, Any]) -> str:
 
 def _solve(args: argparse.Namespace) -> int:
     from graphs.creator import build_creator_graph
-    from nodes.context import CreatorContext
+    from nodes.creator.context import CreatorContext
     from toolmaker.settings import get_settings
     from tools_registry import sqlite_registry
 
@@ -85,7 +85,7 @@ def _solve(args: argparse.Namespace) -> int:
 
 
 def _solve_with_progress(graph: Any, problem: Any, context: Any, err: Console) -> SolveReport:
-    from toolmaker.solving import solve
+    from graphs.running import solve
 
     with err.status("creating a tool (an embedded model first loads for a few seconds)…") as spinner:
 
@@ -260,7 +260,7 @@ def _graph(args: argparse.Namespace) -> int:
 
 
 def _prompt_choice(text: str) -> str:
-    from nodes.context import PromptNode
+    from nodes.creator.context import PromptNode
 
     node = text.rpartition("=")[0]
     if node and node not in get_args(PromptNode):
@@ -391,7 +391,3 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``toolmaker`` console script."""
     args = build_parser().parse_args(argv)
     return int(args.handler(args))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

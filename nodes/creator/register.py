@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
-from nodes.context import CreatorContext
-from nodes.state import CreatorState
+from nodes.common.asking import model_name
+from nodes.creator.context import CreatorContext
+from nodes.creator.state import CreatorState
 from toolmaker.models import ChatModelFactory
 from tools_registry import Demo, Provenance, ToolRegistry, VerifiedExample
 
@@ -36,7 +37,6 @@ def register(
     last = state["attempts"][-1]
     checks = [line for line in state.get("checks", "").splitlines() if line.startswith("assert ")]
     request = context.model_request()
-    model_name = str(getattr(models(request), "model_name", "") or request.model or request.role)
     record = registry.add(
         tool,
         demos=[Demo(call=state.get("call", ""), output=last["answer"] or "")],
@@ -44,7 +44,7 @@ def register(
         provenance=Provenance(
             problem=state["problem"],
             method="creator",
-            model=model_name,
+            model=model_name(models(request), request),
             prompt_variant=context.create_prompt,
         ),
     )

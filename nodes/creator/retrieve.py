@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
-from nodes.context import CreatorContext
-from nodes.state import CreatorState
+from nodes.creator.context import CreatorContext
+from nodes.creator.state import CreatorState
 from tools_registry import ToolRegistry, ToolSpec
 
 

@@ -7,35 +7,12 @@ from typing import Annotated, Literal, NotRequired
 
 from typing_extensions import TypedDict
 
+from nodes.common.usage import ModelCall, TokenUsage, add_usage
 from sandbox.result import ExecutionResult
 from tools_registry.source import ToolSpec
 
 Status = Literal["running", "solved", "failed"]
 FixTarget = Literal["tool", "call", "both", "none"]
-Role = Literal["maker", "user"]
-
-
-class TokenUsage(TypedDict):
-    """Tokens and calls spent by one model role."""
-
-    input: int
-    output: int
-    calls: int
-
-
-def add_usage(
-    left: dict[str, TokenUsage] | None, right: dict[str, TokenUsage] | None
-) -> dict[str, TokenUsage]:
-    """Reducer: sum token usage per role."""
-    merged = dict(left or {})
-    for role, usage in (right or {}).items():
-        before = merged.get(role, TokenUsage(input=0, output=0, calls=0))
-        merged[role] = TokenUsage(
-            input=before["input"] + usage["input"],
-            output=before["output"] + usage["output"],
-            calls=before["calls"] + usage["calls"],
-        )
-    return merged
 
 
 class Attempt(TypedDict):
@@ -87,6 +64,8 @@ class CreatorState(CreatorInput, total=False):
     status: Status
     tokens: Annotated[dict[str, TokenUsage], add_usage]
     """Tokens and calls per model role."""
+    model_calls: Annotated[list[ModelCall], operator.add]
+    """Every model call, with its node, model and seconds (per-node costs and money)."""
     reused_tool_id: str | None
     """The registered tool retrieve chose instead of creating one, if any."""
     reuse_score: float

@@ -1,4 +1,4 @@
-"""Run the CREATOR graph on one problem and summarise the run (CLI, tests, benchmarks)."""
+"""Run a CREATOR-state graph on one problem and summarise the run (CLI, evaluation, tests)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import openai
 from langgraph.graph.state import CompiledStateGraph
 from typing_extensions import TypedDict
 
-from nodes.context import CreatorContext
-from nodes.state import Attempt, CreatorInput, CreatorState, Status, TokenUsage
+from nodes.common.usage import TokenUsage
+from nodes.creator.context import CreatorContext
+from nodes.creator.state import Attempt, CreatorInput, CreatorState, Status
 from prompts import PromptError
 from toolmaker.embedded.server import EmbeddedServerError
 from toolmaker.embedded.weights import WeightsError

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
-from nodes.asking import ask, problem_values, unusable_reply
-from nodes.checks import partition_asserts
-from nodes.context import CreatorContext
-from nodes.parsing import call_from_code, extract_code_blocks
-from nodes.state import CreatorState, FixTarget
+from nodes.common.asking import ask, problem_values, unusable_reply
+from nodes.common.checks import partition_asserts
+from nodes.common.parsing import call_from_code, extract_code_blocks
+from nodes.common.usage import usage_update
+from nodes.creator.context import CreatorContext
+from nodes.creator.state import CreatorState, FixTarget
 from toolmaker.models import ChatModelFactory
 from tools_registry.source import (
     ToolSourceError,
@@ -42,7 +43,7 @@ def rectify(
     context = runtime.context
     tool, checks, call = state.get("tool"), state.get("checks", ""), state.get("call", "")
     failure = state["attempts"][-1]["failure"] or ""
-    text, tokens = ask(
+    text, call_cost = ask(
         models,
         context,
         "rectify",
@@ -52,7 +53,7 @@ def rectify(
         call=call or _NO_CALL,
         failure=failure,
     )
-    update: dict[str, object] = {"tokens": tokens, "rounds": state.get("rounds", 0) + 1}
+    update: dict[str, object] = {**usage_update([call_cost]), "rounds": state.get("rounds", 0) + 1}
     try:
         new_tool, new_checks, new_call = _apply_reply(text, tool, checks, call, context.self_checks)
     except ToolSourceError as exc:

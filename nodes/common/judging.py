@@ -6,7 +6,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from nodes.checks import explain_asserts
+from nodes.common.checks import explain_asserts
 from sandbox.result import ExecutionError, ExecutionResult
 
 TOOL_FILE, CHECKS_FILE, MAIN_FILE = "tool.py", "checks.py", "main.py"

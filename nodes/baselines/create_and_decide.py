@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
-from nodes.asking import ask, problem_values, unusable_reply
-from nodes.checks import partition_asserts
-from nodes.context import CreatorContext
-from nodes.parsing import call_from_code, split_reply
-from nodes.state import CreatorState
+from nodes.common.asking import ask, problem_values, unusable_reply
+from nodes.common.checks import partition_asserts
+from nodes.common.parsing import call_from_code, split_reply
+from nodes.common.usage import usage_update
+from nodes.creator.context import CreatorContext
+from nodes.creator.state import CreatorState
 from toolmaker.models import ChatModelFactory
 from tools_registry.source import ToolSourceError, tool_from_source
 
@@ -17,9 +18,9 @@ def create_and_decide(
     state: CreatorState, runtime: Runtime[CreatorContext], *, models: ChatModelFactory
 ) -> dict[str, object]:
     """Ask for a tool and its call together; split them by AST as create and decide would."""
-    text, tokens = ask(models, runtime.context, "create_and_decide", **problem_values(state))
+    text, call_cost = ask(models, runtime.context, "create_and_decide", **problem_values(state))
     update: dict[str, object] = {
-        "tokens": tokens,
+        **usage_update([call_cost]),
         "rounds": 0,
         "status": "running",
         "last_fix": "none",

@@ -1,36 +1,21 @@
-"""Run-time configuration of the CREATOR graph (LangGraph ``context_schema``)."""
+"""Run-time configuration of the CREATOR graph and its baselines (LangGraph ``context_schema``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
-from toolmaker.models import ModelRequest
+from nodes.common.context import ModelContext
+from nodes.common.usage import Role
 
 PromptNode = Literal["create", "decide", "rectify", "reason", "program", "fix_program", "create_and_decide"]
-"""The nodes that ask a model, each with a folder of prompt variants under ``prompts/``."""
+"""The nodes of CREATOR and its baselines that ask a model, each with prompt variants under ``prompts/``."""
 
 
 @dataclass(kw_only=True)
-class CreatorContext:
-    """Per-run settings. Empty model fields fall back to the process settings."""
+class CreatorContext(ModelContext):
+    """Per-run settings of CREATOR and its baselines."""
 
-    maker_model: str = field(
-        default="",
-        metadata={"description": "Model of the maker role; empty = settings (embedded 1.5B)."},
-    )
-    maker_base_url: str = field(
-        default="",
-        metadata={"description": "OpenAI-compatible base URL of the maker; empty = settings."},
-    )
-    user_model: str = field(
-        default="",
-        metadata={"description": "Model of the user role; empty = settings (embedded 0.5B)."},
-    )
-    user_base_url: str = field(
-        default="",
-        metadata={"description": "OpenAI-compatible base URL of the user; empty = settings."},
-    )
     creator_role: Literal["maker", "user"] = field(
         default="maker",
         metadata={"description": "Which role plays create, decide and rectify."},
@@ -38,10 +23,6 @@ class CreatorContext:
     max_rectify_rounds: int = field(
         default=3,
         metadata={"description": "Rectification rounds before the run is declared failed."},
-    )
-    execution_timeout_s: float = field(
-        default=5.0,
-        metadata={"description": "Wall-clock limit of one execution of tool + call."},
     )
     self_checks: bool = field(
         default=False,
@@ -94,13 +75,6 @@ class CreatorContext:
         default="default",
         metadata={"description": "Prompt variant of the entangled baseline (name or file path)."},
     )
-    temperature: float = field(default=0.0, metadata={"description": "Sampling temperature (0 = greedy)."})
-    seed: int = field(default=0, metadata={"description": "Sampling seed, for repeatable runs."})
-    max_tokens: int = field(default=1024, metadata={"description": "Most tokens one model reply may have."})
-
-    def prompt_variant(self, node: PromptNode) -> str:
-        """The variant (name or ``.md`` path) chosen for ``node``'s prompt."""
-        return str(getattr(self, f"{node}_prompt"))
 
     def non_default_prompts(self) -> dict[str, str]:
         """The nodes whose prompt variant is not ``default``, with their variants."""
@@ -110,14 +84,7 @@ class CreatorContext:
             if self.prompt_variant(node) != "default"
         }
 
-    def model_request(self, role: Literal["maker", "user"] | None = None) -> ModelRequest:
-        """Describe the chat model a node needs (the CREATOR role unless ``role`` is given)."""
-        role = role or self.creator_role
-        return ModelRequest(
-            role=role,
-            model=self.maker_model if role == "maker" else self.user_model,
-            base_url=self.maker_base_url if role == "maker" else self.user_base_url,
-            temperature=self.temperature,
-            seed=self.seed,
-            max_tokens=self.max_tokens,
-        )
+    @property
+    def acting_role(self) -> Role:
+        """CREATOR's stages are played by ``creator_role``."""
+        return self.creator_role

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
-from nodes.asking import ask, problem_values, unusable_reply
-from nodes.context import CreatorContext
-from nodes.parsing import call_from_code, require_code
-from nodes.state import CreatorState
+from nodes.common.asking import ask, problem_values, unusable_reply
+from nodes.common.parsing import call_from_code, require_code
+from nodes.common.usage import usage_update
+from nodes.creator.context import CreatorContext
+from nodes.creator.state import CreatorState
 from toolmaker.models import ChatModelFactory
 from tools_registry.source import ToolSourceError, render_tool_signature
 
@@ -24,7 +25,7 @@ def decide(
     if tool is None:
         return {}
     context = runtime.context
-    text, tokens = ask(
+    text, call_cost = ask(
         models,
         context,
         "decide",
@@ -35,5 +36,5 @@ def decide(
         call = call_from_code(require_code(text, "decide"), tool["name"], tool["code"])
     except ToolSourceError as exc:
         failure = unusable_reply("decide", "call", exc, text)
-        return {"tokens": tokens, "call": "", "pending_failure": failure}
-    return {"tokens": tokens, "call": call, "pending_failure": None}
+        return {**usage_update([call_cost]), "call": "", "pending_failure": failure}
+    return {**usage_update([call_cost]), "call": call, "pending_failure": None}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
-from nodes.context import CreatorContext
-from nodes.judging import Verdict, judge, program_files
-from nodes.state import Attempt, CreatorState, Status
+from nodes.common.judging import Verdict, judge, program_files
+from nodes.creator.context import CreatorContext
+from nodes.creator.state import Attempt, CreatorState, Status
 from sandbox import Executor, Limits
 
 

@@ -6,9 +6,10 @@ import re
 
 from langgraph.runtime import Runtime
 
-from nodes.asking import ask, problem_values
-from nodes.context import CreatorContext
-from nodes.state import CreatorState
+from nodes.common.asking import ask, problem_values
+from nodes.common.usage import usage_update
+from nodes.creator.context import CreatorContext
+from nodes.creator.state import CreatorState
 from toolmaker.models import ChatModelFactory
 
 _ANSWER_LINE = re.compile(r"answer\s*(?:is)?\s*[:=]\s*(.+)", re.I)
@@ -52,6 +53,11 @@ def reason(
     state: CreatorState, runtime: Runtime[CreatorContext], *, models: ChatModelFactory
 ) -> dict[str, object]:
     """Ask for step-by-step reasoning and take its final ``Answer:`` line."""
-    text, tokens = ask(models, runtime.context, "reason", **problem_values(state))
+    text, call_cost = ask(models, runtime.context, "reason", **problem_values(state))
     answer = final_answer(text)
-    return {"tokens": tokens, "answer": answer, "status": "solved" if answer else "failed", "rounds": 0}
+    return {
+        **usage_update([call_cost]),
+        "answer": answer,
+        "status": "solved" if answer else "failed",
+        "rounds": 0,
+    }

@@ -7,11 +7,12 @@ from dataclasses import replace
 
 from langgraph.runtime import Runtime
 
-from nodes.asking import ask, problem_values
-from nodes.context import CreatorContext
-from nodes.judging import judge, program_files
-from nodes.parsing import require_code
-from nodes.state import Attempt, CreatorState, TokenUsage, add_usage
+from nodes.common.asking import ask, problem_values
+from nodes.common.judging import judge, program_files
+from nodes.common.parsing import require_code
+from nodes.common.usage import ModelCall, usage_update
+from nodes.creator.context import CreatorContext
+from nodes.creator.state import Attempt, CreatorState
 from sandbox import Executor, Limits
 from toolmaker.models import ChatModelFactory
 from tools_registry.source import ToolSourceError
@@ -36,12 +37,12 @@ def vote(
     """
     context = runtime.context
     temperature = context.temperature or _SAMPLING_TEMPERATURE
-    tokens: dict[str, TokenUsage] = {}
+    calls: list[ModelCall] = []
     attempts: list[Attempt] = []
     for index in range(context.vote_samples):
         sample_context = replace(context, temperature=temperature, seed=context.seed + index)
-        text, used = ask(models, sample_context, "program", **problem_values(state))
-        tokens = add_usage(tokens, used)
+        text, call_cost = ask(models, sample_context, "program", **problem_values(state))
+        calls.append(call_cost)
         try:
             program = require_code(text, "program")
         except ToolSourceError as exc:
@@ -55,7 +56,7 @@ def vote(
                                 answer=verdict.answer, failure=verdict.failure, fixed="none"))  # fmt: skip
     answers = [attempt["answer"] for attempt in attempts if attempt["answer"] is not None]
     if not answers:
-        return {"tokens": tokens, "attempts": attempts, "answer": None, "status": "failed", "rounds": 0}
+        return {**usage_update(calls), "attempts": attempts, "answer": None, "status": "failed", "rounds": 0}
     winner, _ = Counter(_key(answer) for answer in answers).most_common(1)[0]
     answer = next(answer for answer in answers if _key(answer) == winner)
-    return {"tokens": tokens, "attempts": attempts, "answer": answer, "status": "solved", "rounds": 0}
+    return {**usage_update(calls), "attempts": attempts, "answer": answer, "status": "solved", "rounds": 0}

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
-from nodes.asking import ask, problem_values, unusable_reply
-from nodes.context import CreatorContext
-from nodes.parsing import require_code
-from nodes.state import CreatorState
+from nodes.common.asking import ask, problem_values, unusable_reply
+from nodes.common.parsing import require_code
+from nodes.common.usage import usage_update
+from nodes.creator.context import CreatorContext
+from nodes.creator.state import CreatorState
 from toolmaker.models import ChatModelFactory
 from tools_registry.source import ToolSourceError, parse_python
 
@@ -27,9 +28,9 @@ def program(
     state: CreatorState, runtime: Runtime[CreatorContext], *, models: ChatModelFactory
 ) -> dict[str, object]:
     """Ask for one program that prints this problem's answer (no tool, no reuse)."""
-    text, tokens = ask(models, runtime.context, "program", **problem_values(state))
+    text, call_cost = ask(models, runtime.context, "program", **problem_values(state))
     return {
-        "tokens": tokens,
+        **usage_update([call_cost]),
         "tool": None,
         "checks": "",
         "rounds": 0,
@@ -43,7 +44,7 @@ def fix_program(
 ) -> dict[str, object]:
     """Show the program and its failure; take the corrected program."""
     failure = state["attempts"][-1]["failure"] or ""
-    text, tokens = ask(
+    text, call_cost = ask(
         models,
         runtime.context,
         "fix_program",
@@ -53,4 +54,4 @@ def fix_program(
     )
     update = _program_update(text, "fix_program")
     fixed = "call" if update["call"] and update["call"] != state.get("call") else "none"
-    return {"tokens": tokens, "rounds": state.get("rounds", 0) + 1, "last_fix": fixed, **update}
+    return {**usage_update([call_cost]), "rounds": state.get("rounds", 0) + 1, "last_fix": fixed, **update}

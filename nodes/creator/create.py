@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
-from nodes.asking import ask, problem_values, unusable_reply
-from nodes.checks import partition_asserts
-from nodes.context import CreatorContext
-from nodes.parsing import split_reply
-from nodes.state import CreatorState
+from nodes.common.asking import ask, problem_values, unusable_reply
+from nodes.common.checks import partition_asserts
+from nodes.common.parsing import split_reply
+from nodes.common.usage import usage_update
+from nodes.creator.context import CreatorContext
+from nodes.creator.state import CreatorState
 from prompts import load_fragment
 from toolmaker.models import ChatModelFactory
 from tools_registry.source import ToolSourceError, tool_from_source
@@ -24,8 +25,13 @@ def create(
     """
     context = runtime.context
     request = load_fragment("create", "self_check_request") if context.self_checks else ""
-    text, tokens = ask(models, context, "create", **problem_values(state), self_check_request=request)
-    update: dict[str, object] = {"tokens": tokens, "rounds": 0, "status": "running", "last_fix": "none"}
+    text, call_cost = ask(models, context, "create", **problem_values(state), self_check_request=request)
+    update: dict[str, object] = {
+        **usage_update([call_cost]),
+        "rounds": 0,
+        "status": "running",
+        "last_fix": "none",
+    }
     try:
         definitions, statements = split_reply(text, "create")
         tool = tool_from_source(definitions)

@@ -1,0 +1,23 @@
+"""The CREATOR nodes, one module each: retrieve, create, decide, execute, rectify, register."""
+
+from nodes.creator.context import CreatorContext
+from nodes.creator.create import create
+from nodes.creator.decide import decide
+from nodes.creator.execute import execute
+from nodes.creator.rectify import rectify
+from nodes.creator.register import register
+from nodes.creator.retrieve import retrieve
+from nodes.creator.state import Attempt, CreatorInput, CreatorState
+
+__all__ = [
+    "Attempt",
+    "CreatorContext",
+    "CreatorInput",
+    "CreatorState",
+    "create",
+    "decide",
+    "execute",
+    "rectify",
+    "register",
+    "retrieve",
+]
