@@ -23,10 +23,10 @@ from evaluation.datasets import (
     load_tabmwp,
     sample,
 )
-from evaluation.graders import grade_bbh, grade_math, grade_numeric, grade_rounded
 from graphs.baselines import build_cot_graph, build_entangled_graph, build_pot_graph, build_pot_vote_graph
 from graphs.creator import build_creator_graph
 from graphs.running import SolveReport, solve
+from nodes.common.grading import grade_bbh, grade_math, grade_numeric, grade_rounded
 from nodes.creator.context import CreatorContext
 from toolmaker.settings import get_settings
 

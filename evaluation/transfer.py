@@ -20,10 +20,10 @@ from langgraph.graph.state import CompiledStateGraph
 from rich.progress import Progress
 
 from evaluation.datasets import Item, TransferGroup, load_tool_transfer, sample
-from evaluation.graders import grade_rounded
 from evaluation.runner import BenchError, ensure_one_setup, maker_model, read_rows
 from graphs.creator import build_creator_graph
 from graphs.running import SolveReport, solve
+from nodes.common.grading import grade_rounded
 from nodes.creator.context import CreatorContext
 from tools_registry import ToolRegistry
 from tools_registry.storage import sqlite_registry

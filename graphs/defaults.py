@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sandbox import Executor, get_executor
+from toolmaker.costs import PriceTable
 from toolmaker.models import ChatModelFactory, EndpointModels
 from toolmaker.settings import get_settings
 
@@ -15,3 +16,8 @@ def default_models(models: ChatModelFactory | None) -> ChatModelFactory:
 def default_executor(executor: Executor | None) -> Executor:
     """``executor``, or the sandbox backend named in settings (``auto``: the strongest)."""
     return executor or get_executor(get_settings().sandbox_backend)
+
+
+def default_prices(prices: PriceTable | None) -> PriceTable:
+    """``prices``, or the price table file named in settings (every model free without one)."""
+    return prices or PriceTable.from_file(get_settings().prices_file)

@@ -53,6 +53,8 @@ class Settings(BaseModel):
     embedded_start_timeout_s: float = 300.0
     request_timeout_s: float = 600.0
     sandbox_backend: str = "auto"
+    prices_file: Path | None = None
+    """A JSON price table (see ``toolmaker.costs``); ``None``: every model is free."""
 
     @property
     def registry_path(self) -> Path:
@@ -67,8 +69,8 @@ class Settings(BaseModel):
         ``TOOLMAKER_CACHE_DIR``, ``TOOLMAKER_DATA_DIR``, ``TOOLMAKER_DATASETS_DIR``,
         ``TOOLMAKER_EMBEDDED_THREADS``,
         ``TOOLMAKER_EMBEDDED_CONTEXT_TOKENS``, ``TOOLMAKER_REQUEST_TIMEOUT_S``,
-        ``TOOLMAKER_SANDBOX`` (executor backend), and ``OPENAI_API_KEY`` as the fallback
-        key for both roles.
+        ``TOOLMAKER_SANDBOX`` (executor backend), ``TOOLMAKER_PRICES`` (a price table file),
+        and ``OPENAI_API_KEY`` as the fallback key for both roles.
         """
         env = dict(os.environ if environ is None else environ)
         defaults = cls()
@@ -95,6 +97,7 @@ class Settings(BaseModel):
             "EMBEDDED_START_TIMEOUT_S": "embedded_start_timeout_s",
             "REQUEST_TIMEOUT_S": "request_timeout_s",
             "SANDBOX": "sandbox_backend",
+            "PRICES": "prices_file",
         }
         for suffix, field_name in scalar_fields.items():
             if raw := env.get(ENV_PREFIX + suffix):

@@ -1,12 +1,22 @@
 """Created tools: source analysis, a versioned registry on a LangGraph store, and retrieval."""
 
-from tools_registry.record import Demo, Provenance, ToolRecord, ToolStats, VerifiedExample
+from tools_registry.record import (
+    Demo,
+    LatmInfo,
+    MakingCost,
+    Provenance,
+    ToolRecord,
+    ToolStats,
+    VerifiedExample,
+)
 from tools_registry.registry import ToolRegistry
 from tools_registry.source import ToolSourceError, ToolSpec, render_tool_signature, tool_from_source
 from tools_registry.storage import sqlite_registry
 
 __all__ = [
     "Demo",
+    "LatmInfo",
+    "MakingCost",
     "Provenance",
     "ToolRecord",
     "ToolRegistry",

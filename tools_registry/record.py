@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from tools_registry.source import ToolSpec
+
 
 class Demo(BaseModel):
-    """One worked use of the tool: the call and what it printed."""
+    """One worked use of the tool: the call and what it printed (and the request it answered)."""
 
     call: str
     output: str
+    question: str = ""
 
 
 class VerifiedExample(BaseModel):
@@ -32,6 +35,29 @@ class Provenance(BaseModel):
     model: str = ""
     prompt_variant: str = ""
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+class MakingCost(BaseModel):
+    """What making a tool cost, over every proposal and fix."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    calls: int = 0
+    seconds: float = 0.0
+    dollars: float = 0.0
+
+
+class LatmInfo(BaseModel):
+    """What a LATM tool's record adds: the task family it serves and how it was verified."""
+
+    family: str
+    """The task family (a Big-Bench task name, or one the dispatcher named)."""
+    card: str
+    """The tool card a light model reads: the function and question → call demos."""
+    verified: Literal["gold", "self"]
+    """``gold``: checked against labelled answers; ``self``: against the maker's own answers."""
+    maker_model: str = ""
+    making: MakingCost = Field(default_factory=MakingCost)
 
 
 class ToolRecord(BaseModel):
@@ -54,6 +80,14 @@ class ToolRecord(BaseModel):
     tags: list[str] = Field(default_factory=list)
     previous: str | None = None
     """Id of the version this one replaced (its lineage)."""
+    latm: LatmInfo | None = None
+    """Set on tools a LATM tool maker made and verified."""
+
+    def spec(self) -> ToolSpec:
+        """The tool as graphs hold it (name, code, docstring, signature)."""
+        return ToolSpec(
+            name=self.name, code=self.source, docstring=self.description, signature=self.signature
+        )
 
     @property
     def passed_verification(self) -> bool:

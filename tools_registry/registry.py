@@ -11,7 +11,7 @@ from langgraph.store.base import BaseStore
 from pydantic import ValidationError
 
 from tools_registry.analysis import argument_schema, content_hash
-from tools_registry.record import Demo, Provenance, ToolRecord, ToolStats, VerifiedExample
+from tools_registry.record import Demo, LatmInfo, Provenance, ToolRecord, ToolStats, VerifiedExample
 from tools_registry.search import ToolIndex
 from tools_registry.source import ToolSpec
 
@@ -46,6 +46,7 @@ class ToolRegistry:
         verification: Iterable[VerifiedExample] = (),
         provenance: Provenance | None = None,
         tags: Iterable[str] = (),
+        latm: LatmInfo | None = None,
     ) -> ToolRecord:
         """Store a tool (or count one more creation of a stored one) and return its record."""
         digest = content_hash(tool["code"])
@@ -67,6 +68,7 @@ class ToolRegistry:
                 content_hash=digest,
                 tags=sorted(set(tags)),
                 previous=latest.id if latest else None,
+                latm=latm,
             )
             self.store.put(TOOLS, tool_id, existing.model_dump(mode="json"))
             self.store.put(HEADS, tool["name"], {"id": tool_id, "version": existing.version})

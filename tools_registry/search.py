@@ -36,8 +36,8 @@ def tokens(text: str) -> list[str]:
 
 
 def document(record: ToolRecord) -> str:
-    """The text a tool is found by: name, signature, description, demos and tags."""
-    demos = " ".join(demo.call for demo in record.demos)
+    """The text a tool is found by: name, signature, description, demos (questions too) and tags."""
+    demos = " ".join(f"{demo.question} {demo.call}" for demo in record.demos)
     return " ".join([record.name, record.signature, record.description, demos, *record.tags])
 
 

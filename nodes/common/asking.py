@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from nodes.common.context import ModelContext
 from nodes.common.usage import ModelCall, Role
@@ -30,11 +30,15 @@ def ask_model(
     model: BaseChatModel,
     request: ModelRequest,
     node: str,
-    messages: list[SystemMessage | HumanMessage],
+    messages: Sequence[BaseMessage],
+    **options: Any,
 ) -> tuple[AIMessage, ModelCall]:
-    """Invoke ``model`` and measure the call: tokens from the endpoint's usage, wall-clock seconds."""
+    """Invoke ``model`` and measure the call: tokens from the endpoint's usage, wall-clock seconds.
+
+    ``options`` go to the endpoint with the request (``response_format``, ``stop``).
+    """
     started = time.monotonic()
-    reply = model.invoke(messages)
+    reply = model.invoke(list(messages), **options)
     seconds = time.monotonic() - started
     usage = getattr(reply, "usage_metadata", None) or {}
     call = ModelCall(

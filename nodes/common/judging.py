@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from nodes.common.checks import explain_asserts
 from sandbox.result import ExecutionError, ExecutionResult
 
-TOOL_FILE, CHECKS_FILE, MAIN_FILE = "tool.py", "checks.py", "main.py"
+TOOL_FILE, CHECKS_FILE, MAIN_FILE, REQUEST_FILE = "tool.py", "checks.py", "main.py", "request.py"
 _IMPORT_TOOL = "from tool import *"
 _FRAME = re.compile(r'File "(tool|checks|main)\.py", line (\d+)')
 _PART_NAMES = {"tool": "tool", "checks": "self-check", "main": "call"}
@@ -18,8 +18,13 @@ _OBJECT_REPR = re.compile(r"^<[^<>]*\bat 0x[0-9a-fA-F]+>$|^<(class|module|functi
 _MAX_ANSWER_CHARS = 300
 
 
-def program_files(tool_code: str, checks: str, call: str) -> tuple[str, dict[str, str]]:
+def program_files(
+    tool_code: str, checks: str, call: str, question: str | None = None
+) -> tuple[str, dict[str, str]]:
     """Return ``(main, modules)`` for the executor: the call imports tool and checks.
+
+    With ``question``, the call also finds the request's text in a variable ``question``
+    (LATM's tool user may pass it to a tool that parses it).
 
     The import is the first line of ``main.py`` and ``checks.py``, so line N of what the
     model wrote is line N+1 there; :func:`_readable_traceback` undoes that.
@@ -29,6 +34,9 @@ def program_files(tool_code: str, checks: str, call: str) -> tuple[str, dict[str
     if checks.strip():
         modules[CHECKS_FILE] = f"{_IMPORT_TOOL}\n{explain_asserts(checks)}\n"
         first_line += "; import checks"
+    if question is not None:
+        modules[REQUEST_FILE] = f"question = {question!r}\n"
+        first_line += "; from request import question"
     return f"{first_line}\n{call}\n", modules
 
 

@@ -6,7 +6,7 @@ from langgraph.runtime import Runtime
 
 from nodes.creator.context import CreatorContext
 from nodes.creator.state import CreatorState
-from tools_registry import ToolRegistry, ToolSpec
+from tools_registry import ToolRegistry
 
 
 def retrieve(state: CreatorState, runtime: Runtime[CreatorContext]) -> dict[str, object]:
@@ -23,7 +23,10 @@ def retrieve(state: CreatorState, runtime: Runtime[CreatorContext]) -> dict[str,
     if not matches or matches[0][1] < context.reuse_threshold:
         return {}
     record, score = matches[0]
-    tool = ToolSpec(
-        name=record.name, code=record.source, docstring=record.description, signature=record.signature
-    )
-    return {"tool": tool, "reused_tool_id": record.id, "reuse_score": score, "status": "running", "rounds": 0}
+    return {
+        "tool": record.spec(),
+        "reused_tool_id": record.id,
+        "reuse_score": score,
+        "status": "running",
+        "rounds": 0,
+    }

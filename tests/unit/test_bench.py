@@ -9,11 +9,11 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 
 from evaluation import runner
 from evaluation.datasets import BBH_TASKS, Item, sample
-from evaluation.graders import grade_numeric, grade_rounded
 from evaluation.report import load_rows, markdown_report
 from evaluation.runner import regrade, run_bench
 from graphs.baselines import build_cot_graph, build_pot_graph, build_pot_vote_graph
 from graphs.creator import build_creator_graph
+from nodes.common.grading import grade_numeric, grade_rounded
 from sandbox import SubprocessExecutor
 from tests.fakes import ScriptedChatModel, ScriptedModels, fenced
 

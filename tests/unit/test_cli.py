@@ -164,7 +164,7 @@ def test_unreadable_table_file_is_a_clear_error(capsys, tmp_path):
 def test_bench_takes_prompt_variants_per_node_and_never_mixes_them_in_one_file(capsys, tmp_path, monkeypatch):
     from evaluation import runner
     from evaluation.datasets import Item
-    from evaluation.graders import grade_numeric
+    from nodes.common.grading import grade_numeric
 
     item = Item(id="tiny/0", question="How much more is 17 than 15?", answer="2", table="", level="", meta={})
     monkeypatch.setitem(runner.DATASETS, "tiny", (lambda: [item], grade_numeric))

@@ -11,7 +11,7 @@ from evaluation.datasets import (
     load_tool_transfer,
     sample,
 )
-from evaluation.graders import (
+from nodes.common.grading import (
     extract_number,
     grade_bbh,
     grade_choice,

@@ -151,3 +151,29 @@ def grade_bbh(prediction: str | None, gold: str, task: str) -> bool:
     if task == "dyck_languages":
         return prediction.replace(" ", "").strip() == gold.replace(" ", "").strip()
     return _normalise_text(prediction) == _normalise_text(gold)
+
+
+_BBH_RULES = (
+    "logical_deduction",
+    "tracking_shuffled_objects",
+    "dyck_languages",
+    "word_sorting",
+    "chinese_remainder_theorem",
+    "schedule_meeting",
+)
+"""Big-Bench task names (and prefixes) graded by :func:`grade_bbh`."""
+
+
+def grade_task(prediction: str | None, gold: str, task: str) -> bool:
+    """Grade an answer of any task family: Big-Bench's own rules, else by the gold's shape.
+
+    A family the dispatcher named has no rules of its own: option letters are compared as
+    letters, numbers as numbers, anything else as normalised text.
+    """
+    if task.startswith(_BBH_RULES):
+        return grade_bbh(prediction, gold, task)
+    if re.fullmatch(r"\(?[A-Z]\)", gold.strip()):
+        return grade_choice(prediction, gold)
+    if _NUMBER.fullmatch(gold.strip().replace(" ", "")):
+        return grade_numeric(prediction, gold)
+    return prediction is not None and _normalise_text(prediction) == _normalise_text(gold)

@@ -1,0 +1,133 @@
+"""The dispatcher's answering nodes: with a cached tool, by the maker directly, or by a tool made now.
+
+They run the tool user, CREATOR and the tool maker as graphs of their own, given as
+builders and compiled here with the dispatcher's store, so each keeps its own state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Any
+
+from langgraph.graph import StateGraph
+from langgraph.runtime import Runtime
+
+from nodes.common.context import ModelContext
+from nodes.common.usage import ModelCall, usage_update
+from nodes.creator.context import CreatorContext
+from nodes.latm.context import LatmContext
+from nodes.latm.queue import RequestQueue, Waiting
+from nodes.latm.state import DispatchState, Example
+from tools_registry import ToolRecord, ToolRegistry
+
+Builder = StateGraph[Any, Any, Any, Any]
+_MOST_DEMOS = 3
+
+
+def _creator_context(context: LatmContext) -> CreatorContext:
+    shared = {item.name: getattr(context, item.name) for item in fields(ModelContext)}
+    return CreatorContext(**shared, register_tools=False)
+
+
+def _use(user: Builder, record: ToolRecord, request: str, context: LatmContext) -> dict[str, Any]:
+    assert record.latm is not None
+    state = user.compile().invoke(
+        {"request": request, "tool": record.spec(), "card": record.latm.card, "task": record.latm.family},
+        context=context,
+    )
+    return dict(state)
+
+
+def _spent(state: dict[str, Any]) -> dict[str, object]:
+    """The sub-run's model calls, as this graph's ledger update."""
+    return usage_update(list(state.get("model_calls", [])))
+
+
+def use_cached_tool(
+    state: DispatchState, runtime: Runtime[LatmContext], *, user: Builder
+) -> dict[str, object]:
+    """Answer with the chosen family's cached tool; count the use (failed or not) in the registry."""
+    assert runtime.store is not None and state.get("tool_id")
+    registry = ToolRegistry(runtime.store)
+    record = registry.get(str(state["tool_id"]))
+    if record is None:
+        return {
+            "route": "cached tool",
+            "answer": None,
+            "error": f"tool {state['tool_id']} vanished from the store",
+        }
+    used = _use(user, record, state["request"], runtime.context)
+    registry.record_use(record.id, ok=used.get("status") == "solved")
+    return {**_spent(used), "route": "cached tool", "answer": used.get("answer")}
+
+
+def answer_directly(
+    state: DispatchState, runtime: Runtime[LatmContext], *, creator: Builder
+) -> dict[str, object]:
+    """The maker answers through CREATOR, so a family without a tool is never left unanswered."""
+    assert runtime.store is not None
+    solved = creator.compile().invoke(
+        {"problem": state["request"]}, context=_creator_context(runtime.context)
+    )
+    no_tool = RequestQueue(runtime.store).no_tool_reason(state["family"]) is not None
+    return {**_spent(solved), "answer": solved.get("answer"), "route": "no tool" if no_tool else "queued"}
+
+
+def enqueue(state: DispatchState, runtime: Runtime[LatmContext]) -> dict[str, object]:
+    """Queue the request under its family, with the maker's answer as its label."""
+    assert runtime.store is not None
+    RequestQueue(runtime.store).add(state["family"], state["request"], state.get("answer"))
+    return {}
+
+
+def _demos(waiting: list[Waiting]) -> tuple[list[Example], list[Example]]:
+    labelled = [Example(question=row.request, answer=row.label) for row in waiting if row.label]
+    half = min(_MOST_DEMOS, (len(labelled) + 1) // 2)
+    return labelled[:half], labelled[half : half + _MOST_DEMOS]
+
+
+def make_family_tool(
+    state: DispatchState, runtime: Runtime[LatmContext], *, maker: Builder, user: Builder
+) -> dict[str, object]:
+    """The queue is full: the maker makes the family's tool from the maker's own answers.
+
+    The tool is recorded as ``verified: self``. Every waiting request, this one included,
+    is then answered with it; if no tool passes, the family is marked so and its later
+    requests go to the maker directly.
+    """
+    assert runtime.store is not None
+    queue, family = RequestQueue(runtime.store), state["family"]
+    waiting = queue.waiting(family)
+    train, valid = _demos(waiting)
+    if not train or not valid:
+        answered = len(train) + len(valid)
+        reason = f"the maker answered {answered} of the {len(waiting)} waiting requests; 2 are needed"
+        queue.mark_no_tool(family, reason)
+        queue.clear(family)
+        return {"route": "no tool", "error": None}
+    made = maker.compile(store=runtime.store).invoke(
+        {"task": family, "train": train, "valid": valid, "verified_by": "self"}, context=runtime.context
+    )
+    calls: list[ModelCall] = list(made.get("model_calls", []))
+    record = ToolRegistry(runtime.store).get(made["tool_id"]) if made.get("tool_id") else None
+    if record is None:
+        queue.mark_no_tool(family, made.get("reason") or "the tool was not registered")
+        queue.clear(family)
+        return {**usage_update(calls), "route": "no tool"}
+    answers: list[dict[str, str | None]] = []
+    answer = None
+    for row in waiting:
+        used = _use(user, record, row.request, runtime.context)
+        ToolRegistry(runtime.store).record_use(record.id, ok=used.get("status") == "solved")
+        calls += used.get("model_calls", [])
+        answers.append({"request": row.request, "answer": used.get("answer")})
+        if row.request == state["request"]:
+            answer = used.get("answer")
+    queue.clear(family)
+    return {
+        **usage_update(calls),
+        "route": "made now",
+        "tool_id": record.id,
+        "answer": answer,
+        "waiters": answers,
+    }

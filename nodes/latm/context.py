@@ -1,0 +1,51 @@
+"""Run-time configuration of LATM's graphs: tool maker, tool user and dispatcher."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from nodes.common.context import ModelContext
+
+LatmPromptNode = Literal["propose", "fix", "verify", "write_call", "repair_call", "dispatch"]
+"""The LATM nodes that ask a model, each with prompt variants under ``prompts/``."""
+
+
+@dataclass(kw_only=True)
+class LatmContext(ModelContext):
+    """Per-run settings of LATM. The maker makes and verifies tools; the user applies them."""
+
+    max_fix_rounds: int = field(
+        default=3,
+        metadata={"description": "Fix rounds of one proposal before it is given up (the paper: 3)."},
+    )
+    max_proposals: int = field(
+        default=3,
+        metadata={"description": "Fresh proposals, sampled at proposal_temperature, before 'no tool'."},
+    )
+    proposal_temperature: float = field(
+        default=0.7,
+        metadata={"description": "Sampling temperature of the second and later proposals."},
+    )
+    user_repair_rounds: int = field(
+        default=0,
+        metadata={"description": "Repairs the tool user may make of a call that failed (the paper: 0)."},
+    )
+    queue_threshold: int = field(
+        default=6,
+        metadata={"description": "Requests of a new family that wait before the maker makes its tool."},
+    )
+    dispatch_candidates: int = field(
+        default=3,
+        metadata={"description": "Cached tools the registry proposes to the dispatcher per request."},
+    )
+    propose_prompt: str = field(default="default", metadata={"description": "Prompt variant of propose."})
+    fix_prompt: str = field(default="default", metadata={"description": "Prompt variant of fix."})
+    verify_prompt: str = field(default="default", metadata={"description": "Prompt variant of verify."})
+    write_call_prompt: str = field(
+        default="default", metadata={"description": "Prompt variant of the tool user's call."}
+    )
+    repair_call_prompt: str = field(
+        default="default", metadata={"description": "Prompt variant of the tool user's repair."}
+    )
+    dispatch_prompt: str = field(default="default", metadata={"description": "Prompt variant of dispatch."})

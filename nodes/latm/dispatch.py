@@ -1,0 +1,120 @@
+"""dispatch: the light model decides whether a request fits a cached tool, a waiting family, or none."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import openai
+from langchain_core.messages import HumanMessage, SystemMessage
+from langgraph.runtime import Runtime
+
+from nodes.common.asking import ask_model
+from nodes.common.usage import usage_update
+from nodes.latm.context import LatmContext
+from nodes.latm.queue import RequestQueue
+from nodes.latm.state import DispatchState
+from prompts import load_prompt
+from toolmaker.models import ChatModelFactory
+from tools_registry import ToolRecord, ToolRegistry
+
+NONE = "none"
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def family_name(text: str) -> str:
+    """A family name as a slug: ``Sort words!`` → ``sort_words``."""
+    return _SLUG.sub("_", text.lower()).strip("_")[:60]
+
+
+def cached_families(registry: ToolRegistry, request: str, k: int) -> dict[str, ToolRecord]:
+    """The families of the ``k`` best-matching LATM tools, each with its newest matching tool."""
+    found: dict[str, ToolRecord] = {}
+    for record, _ in registry.search(request, k=4 * k):
+        if record.latm is not None and record.latm.family not in found:
+            found[record.latm.family] = record
+    return dict(list(found.items())[:k])
+
+
+def _decision_schema(options: list[str]) -> dict[str, Any]:
+    return {
+        "type": "json_schema",
+        "json_schema": {
+            "name": "dispatch",
+            "strict": True,
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "choice": {"type": "string", "enum": [*options, NONE]},
+                    "family": {"type": "string"},
+                },
+                "required": ["choice", "family"],
+                "additionalProperties": False,
+            },
+        },
+    }
+
+
+def read_decision(text: str, options: list[str]) -> tuple[str, str]:
+    """``(choice, family)`` from a reply: JSON as the schema asks, else the first option it names."""
+    cleaned = text.strip().removeprefix("```json").removeprefix("```").removesuffix("```").strip()
+    try:
+        decided = json.loads(cleaned)
+        choice, family = str(decided.get("choice", NONE)), str(decided.get("family", ""))
+    except (ValueError, AttributeError):
+        named = [option for option in options if option in text]
+        choice, family = (named[0] if named else NONE), ""
+    if choice not in options:
+        choice = NONE
+    return choice, family_name(family)
+
+
+def _render_options(cached: dict[str, ToolRecord], pending: dict[str, str]) -> str:
+    lines = []
+    for family, record in cached.items():
+        example = record.demos[0].question if record.demos else ""
+        summary = (record.description.strip().splitlines() or [""])[0]
+        lines.append(f"- {family}: a tool that {summary[:200]} Example request: {example[:300]}")
+    for family, example in pending.items():
+        lines.append(f"- {family}: requests waiting for a tool. Example request: {example[:300]}")
+    return "\n".join(lines) or "(none yet)"
+
+
+def dispatch(
+    state: DispatchState, runtime: Runtime[LatmContext], *, models: ChatModelFactory
+) -> dict[str, object]:
+    """Offer the registry's best cached tools and the waiting families to the user role; take its pick.
+
+    The reply is constrained to those names or ``none`` with a JSON schema; an endpoint
+    that refuses ``response_format`` is asked again without it and the reply is parsed.
+    """
+    context = runtime.context
+    if runtime.store is None:
+        raise ValueError("the dispatcher needs a store: compile the graph with one")
+    cached = cached_families(ToolRegistry(runtime.store), state["request"], context.dispatch_candidates)
+    pending = {f: r for f, r in RequestQueue(runtime.store).families().items() if f not in cached}
+    options = [*cached, *pending]
+    system, user = load_prompt("dispatch", context.prompt_variant("dispatch")).render(
+        options=_render_options(cached, pending), request=state["request"].strip()
+    )
+    request = context.model_request("user")
+    messages = [SystemMessage(system), HumanMessage(user)]
+    model = models(request)
+    try:
+        reply, call_cost = ask_model(
+            model, request, "dispatch", messages, response_format=_decision_schema(options)
+        )
+    except openai.BadRequestError:
+        reply, call_cost = ask_model(model, request, "dispatch", messages)
+    text = reply.content if isinstance(reply.content, str) else str(reply.content)
+    choice, proposed = read_decision(text, options)
+    family = choice if choice != NONE else (proposed or family_name(" ".join(state["request"].split()[:4])))
+    return {
+        **usage_update([call_cost]),
+        "candidates": list(cached),
+        "pending": list(pending),
+        "choice": choice,
+        "family": family,
+        "tool_id": cached[choice].id if choice in cached else None,
+    }

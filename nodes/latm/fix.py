@@ -1,0 +1,63 @@
+"""fix: show the maker which examples failed and how; take its fixed function and calls."""
+
+from __future__ import annotations
+
+from langgraph.runtime import Runtime
+
+from nodes.common.asking import ask_as, unusable_reply
+from nodes.common.usage import usage_update
+from nodes.latm.context import LatmContext
+from nodes.latm.examples import read_tool_and_calls
+from nodes.latm.state import ExampleResult, ToolMakingState
+from toolmaker.models import ChatModelFactory
+from tools_registry.source import ToolSourceError
+
+_NO_TOOL = "# (no usable function yet: write one)"
+
+
+def _report(failed: list[ExampleResult]) -> str:
+    return "\n\n".join(
+        f"Example {number}\nQuestion: {result['question'].strip()}\nCall:\n{result['call']}\n"
+        f"Expected answer: {result['expected']}\nWhat happened: {result['failure']}"
+        for number, result in enumerate(failed, start=1)
+    )
+
+
+def fix(
+    state: ToolMakingState, runtime: Runtime[LatmContext], *, models: ChatModelFactory
+) -> dict[str, object]:
+    """Ask for a fix of the failing examples: a new function and one call per failing example.
+
+    The fixed calls replace the failing examples' calls; the other calls are kept.
+    """
+    tool = state.get("tool")
+    results = state.get("results", [])
+    failed_positions = [position for position, result in enumerate(results) if not result["passed"]]
+    failed = [results[position] for position in failed_positions]
+    failure = state.get("pending_failure") or _report(failed)
+    text, call_cost = ask_as(
+        models,
+        runtime.context,
+        "fix",
+        "maker",
+        {"task": state["task"], "tool_code": tool["code"].strip() if tool else _NO_TOOL, "failures": failure,
+         "count": str(max(len(failed), 1))},
+    )  # fmt: skip
+    update: dict[str, object] = {**usage_update([call_cost]), "fix_rounds": state.get("fix_rounds", 0) + 1}
+    # No failed example means the failure was a reply that could not be read: write the calls again.
+    wanted = len(failed) or len(state["train"])
+    try:
+        new_tool, new_calls = read_tool_and_calls(text, wanted, tool)
+    except ToolSourceError as exc:
+        return {**update, "pending_failure": unusable_reply("fix", "fix", exc, text)}
+    train_calls = list(state.get("train_calls", []))
+    valid_calls = list(state.get("valid_calls", []))
+    if not failed_positions:
+        train_calls, valid_calls = new_calls, []
+    for position, call in zip(failed_positions, new_calls, strict=bool(failed_positions)):
+        if position < len(train_calls):
+            train_calls[position] = call
+        else:
+            valid_calls[position - len(train_calls)] = call
+    return {**update, "tool": new_tool, "train_calls": train_calls, "valid_calls": valid_calls,
+            "pending_failure": None}  # fmt: skip

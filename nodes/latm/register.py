@@ -1,0 +1,56 @@
+"""register: a verified tool enters the registry with its card, family and making cost."""
+
+from __future__ import annotations
+
+from langgraph.runtime import Runtime
+
+from nodes.common.asking import model_name
+from nodes.common.usage import usage_by
+from nodes.latm.context import LatmContext
+from nodes.latm.state import ToolMakingState
+from toolmaker.costs import PriceTable
+from toolmaker.models import ChatModelFactory
+from tools_registry import Demo, LatmInfo, MakingCost, Provenance, ToolRegistry, VerifiedExample
+
+
+def register_tool(
+    state: ToolMakingState, runtime: Runtime[LatmContext], *, models: ChatModelFactory, prices: PriceTable
+) -> dict[str, object]:
+    """Store the verified tool; without a store, the card in the state is the result."""
+    tool = state["tool"]
+    if runtime.store is None or tool is None:
+        return {"tool_id": None}
+    calls = state.get("model_calls", [])
+    maker = usage_by(calls, "role").get("maker", {"input": 0, "output": 0, "calls": 0})
+    request = runtime.context.model_request("maker")
+    maker_model = model_name(models(request), request)
+    results = state["results"]
+    record = ToolRegistry(runtime.store).add(
+        tool,
+        demos=[Demo(question=r["question"], call=r["call"], output=r["answer"] or "") for r in results],
+        verification=[
+            VerifiedExample(call=r["call"], output=r["answer"], expected=r["expected"], passed=r["passed"])
+            for r in results
+        ],
+        provenance=Provenance(
+            problem=state["train"][0]["question"] if state["train"] else "",
+            method="latm",
+            model=maker_model,
+            prompt_variant=runtime.context.propose_prompt,
+        ),
+        tags=["latm", f"family:{state['task']}"],
+        latm=LatmInfo(
+            family=state["task"],
+            card=state["card"],
+            verified=state.get("verified_by", "gold"),
+            maker_model=maker_model,
+            making=MakingCost(
+                input_tokens=maker["input"],
+                output_tokens=maker["output"],
+                calls=maker["calls"],
+                seconds=round(sum(call["seconds"] for call in calls), 3),
+                dollars=prices.dollars(calls),
+            ),
+        ),
+    )
+    return {"tool_id": record.id}

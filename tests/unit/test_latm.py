@@ -1,0 +1,191 @@
+"""LATM's graphs on scripted models: making, using, dispatching, queueing, and what it all cost."""
+
+import pytest
+from langgraph.store.memory import InMemoryStore
+
+from graphs.latm import build_dispatcher_graph, build_tool_maker_graph, build_tool_user_graph
+from nodes.common.usage import usage_by
+from nodes.latm import LatmContext
+from nodes.latm.queue import RequestQueue
+from sandbox import SubprocessExecutor
+from tests.fakes import ScriptedModels, fenced
+from toolmaker.costs import Price, PriceTable
+from tools_registry import ToolRegistry
+
+SORT = '''
+def sort_words(question: str) -> str:
+    """Sort the words after 'List:' in a request alphabetically, joined by single spaces."""
+    return " ".join(sorted(question.split("List:")[1].split()))
+'''
+SORT_BROKEN = '''
+def sort_words(question: str) -> str:
+    """Sort the words after 'List:' in a request alphabetically."""
+    return str(sorted(question.split("List:")[1].split()))
+'''
+SORT_WRONG_ON_ONE = '''
+def sort_words(question: str) -> str:
+    """Sort the words after 'List:' alphabetically (but lose the word "c")."""
+    return " ".join(sorted(set(question.split("List:")[1].split()) - {"c"}))
+'''
+
+
+def ask(words):
+    return f"Sort the following words alphabetically: List: {words}"
+
+
+TRAIN = [
+    {"question": ask(w), "answer": " ".join(sorted(w.split()))}
+    for w in ("pear apple", "fig kiwi date", "b a")
+]
+VALID = [{"question": ask(w), "answer": " ".join(sorted(w.split()))} for w in ("zeta eta", "c b a", "y x")]
+CALLS = "\n".join(["print(sort_words(question))"] * 3)
+EXECUTOR = SubprocessExecutor()
+
+
+def make(maker_replies, **context):
+    models = ScriptedModels(maker=maker_replies)
+    store = InMemoryStore()
+    graph = build_tool_maker_graph(models=models, executor=EXECUTOR).compile(store=store)
+    state = graph.invoke(
+        {"task": "word_sorting", "train": TRAIN, "valid": VALID}, context=LatmContext(**context)
+    )
+    return state, ToolRegistry(store), models
+
+
+def test_a_tool_that_passes_train_and_validation_is_registered_with_its_card_and_cost():
+    state, registry, models = make([fenced(SORT + CALLS), fenced(CALLS)])
+    assert state["status"] == "verified" and [r["passed"] for r in state["results"]] == [True] * 6
+    record = registry.get(state["tool_id"])
+    assert record.latm.family == "word_sorting" and record.latm.verified == "gold"
+    assert "def sort_words" in record.latm.card and ask("zeta eta") in record.latm.card
+    assert record.latm.making.calls == 2 and record.latm.making.input_tokens == 200
+    assert [p["verified"] for p in state["proposals"]] == [True]
+    assert [call["node"] for call in state["model_calls"]] == ["propose", "verify"]
+    # The validation prompt shows the questions but not their answers.
+    verify_prompt = models.maker.prompts[1][-1].content
+    assert ask("zeta eta") in verify_prompt and "Answer: eta zeta" not in verify_prompt
+
+
+def test_a_proposal_failing_a_train_demo_is_fixed_with_expected_and_actual_shown():
+    state, registry, models = make([fenced(SORT_BROKEN + CALLS), fenced(SORT + CALLS), fenced(CALLS)])
+    assert state["status"] == "verified" and state["fix_rounds"] == 1
+    fix_prompt = models.maker.prompts[1][-1].content
+    assert "expected answer is `apple pear`" in fix_prompt and "['apple', 'pear']" in fix_prompt
+    assert registry.get(state["tool_id"]).source.strip() == SORT.strip()
+
+
+def test_a_proposal_still_failing_after_its_fix_rounds_is_replaced_by_a_fresh_sampled_one():
+    broken = fenced(SORT_BROKEN + CALLS)
+    state, registry, models = make([broken, broken, fenced(SORT + CALLS), fenced(CALLS)], max_fix_rounds=1)
+    assert state["status"] == "verified" and state["proposal"] == 1
+    first, second = state["proposals"]
+    assert not first["verified"] and first["train_passed"] == 0 and first["fix_rounds"] == 1
+    assert second["verified"] and first["tokens"]["calls"] == 2 and second["tokens"]["calls"] == 2
+    temperatures = [request.temperature for request in models.requests]
+    assert temperatures[0] == 0.0 and temperatures[2] == 0.7 and models.requests[2].seed == 1
+
+
+def test_a_tool_failing_validation_is_never_registered_and_the_reason_is_kept():
+    wrong = fenced(SORT_WRONG_ON_ONE + CALLS)
+    fix_one = fenced(SORT_WRONG_ON_ONE + "\nprint(sort_words(question))")
+    replies = [wrong, fenced(CALLS), fix_one] * 2
+    state, registry, _ = make(replies, max_fix_rounds=1, max_proposals=2)
+    assert state["status"] == "no_tool" and state.get("tool_id") is None
+    assert "after 2 proposals" in state["reason"] and "expected answer is `a b c`" in state["reason"]
+    assert registry.tools() == [] and len(state["proposals"]) == 2
+
+
+def test_an_unreadable_proposal_goes_to_fix_with_the_reason():
+    state, _, models = make(["I would sort them.", fenced(SORT + CALLS), fenced(CALLS)])
+    assert state["status"] == "verified"
+    assert "held no usable tool" in models.maker.prompts[1][-1].content
+
+
+CARD_TOOL = {
+    "name": "sort_words",
+    "code": SORT,
+    "docstring": "",
+    "signature": "sort_words(question: str) -> str",
+}
+
+
+@pytest.mark.parametrize("repairs, status, answer", [(0, "failed", None), (1, "solved", "apple fig pear")])
+def test_the_user_answers_with_one_call_and_repairs_only_when_allowed(repairs, status, answer):
+    models = ScriptedModels(
+        user=[fenced("print(sort_words(undefined))"), fenced("print(sort_words(question))")]
+    )
+    graph = build_tool_user_graph(models=models, executor=EXECUTOR).compile()
+    state = graph.invoke(
+        {"request": ask("pear apple fig"), "tool": CARD_TOOL, "card": "the card"},
+        context=LatmContext(user_repair_rounds=repairs),
+    )
+    assert state["status"] == status and state["answer"] == answer
+    assert usage_by(state["model_calls"], "node")["write_call"]["calls"] == 1
+    assert all(request.role == "user" for request in models.requests)
+
+
+def dispatcher(models, store):
+    return build_dispatcher_graph(models=models, executor=EXECUTOR).compile(store=store)
+
+
+def test_a_request_of_a_cached_family_is_answered_by_the_user_without_the_maker():
+    store = InMemoryStore()
+    maker = build_tool_maker_graph(
+        models=ScriptedModels(maker=[fenced(SORT + CALLS), fenced(CALLS)]), executor=EXECUTOR
+    )
+    made = maker.compile(store=store).invoke(
+        {"task": "word_sorting", "train": TRAIN, "valid": VALID}, context=LatmContext()
+    )
+    tool_id = made["tool_id"]
+    models = ScriptedModels(
+        user=['{"choice": "word_sorting", "family": "word_sorting"}', fenced(CALLS.splitlines()[0])]
+    )
+    state = dispatcher(models, store).invoke({"request": ask("pear apple fig")}, context=LatmContext())
+    assert (
+        state["route"] == "cached tool"
+        and state["answer"] == "apple fig pear"
+        and state["tool_id"] == tool_id
+    )
+    assert set(state["tokens"]) == {"user"} and state["candidates"] == ["word_sorting"]
+    assert "word_sorting" in models.user.prompts[0][-1].content
+    assert ToolRegistry(store).stats(tool_id).uses == 1
+
+
+def test_none_queues_the_request_answered_by_the_maker_and_a_full_queue_makes_the_tool_for_every_waiter():
+    store = InMemoryStore()
+
+    def creator_answer(words):  # CREATOR's create and decide: the call spells the request out
+        return [fenced(SORT), fenced(f"print(sort_words({ask(words)!r}))")]
+
+    # Request 1: none, CREATOR answers, queued. Request 2: the waiting family, CREATOR, queue full → make.
+    user = [
+        '{"choice": "none", "family": "Word Sorting"}',
+        '{"choice": "word_sorting", "family": "word_sorting"}',
+        fenced("print(sort_words(question))"),
+        fenced("print(sort_words(question))"),
+    ]
+    maker = [*creator_answer("pear apple"), *creator_answer("kiwi fig"), fenced(SORT + "\nprint(sort_words(question))"),
+             fenced("print(sort_words(question))")]  # fmt: skip
+    models = ScriptedModels(maker=maker, user=user)
+    graph = dispatcher(models, store)
+    first = graph.invoke({"request": ask("pear apple")}, context=LatmContext(queue_threshold=2))
+    assert (
+        first["route"] == "queued" and first["family"] == "word_sorting" and first["answer"] == "apple pear"
+    )
+    assert [w.label for w in RequestQueue(store).waiting("word_sorting")] == ["apple pear"]
+    second = graph.invoke({"request": ask("kiwi fig")}, context=LatmContext(queue_threshold=2))
+    assert second["route"] == "made now" and second["answer"] == "fig kiwi"
+    assert [w["answer"] for w in second["waiters"]] == ["apple pear", "fig kiwi"]
+    record = ToolRegistry(store).get(second["tool_id"])
+    assert record.latm.verified == "self" and ToolRegistry(store).stats(record.id).uses == 2
+    assert RequestQueue(store).waiting("word_sorting") == []
+    assert "word_sorting" in models.user.prompts[1][-1].content  # the waiting family was offered
+
+
+def test_cost_figures_add_up_per_node_role_and_request_and_price_in_dollars():
+    state, _, _ = make([fenced(SORT_BROKEN + CALLS), fenced(SORT + CALLS), fenced(CALLS)])
+    by_node, by_role = usage_by(state["model_calls"], "node"), usage_by(state["model_calls"], "role")
+    assert {node: usage["calls"] for node, usage in by_node.items()} == {"propose": 1, "fix": 1, "verify": 1}
+    assert by_role["maker"] == state["tokens"]["maker"] == {"input": 300, "output": 30, "calls": 3}
+    prices = PriceTable(models={"maker": Price(input_per_million=10, output_per_million=30)})
+    assert prices.dollars(state["model_calls"]) == pytest.approx(300 * 10 / 1e6 + 30 * 30 / 1e6)

@@ -1,0 +1,63 @@
+"""Money from usage: a price table per model, for hosted and for local models alike.
+
+Hosted models cost dollars per million input and output tokens. A local model costs
+what its machine costs while it works: dollars per hour of measured model time
+(default 0), so the same ledger prices a laptop, a rented GPU and an API.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+
+
+class Price(BaseModel):
+    """The price of one model."""
+
+    input_per_million: float = Field(default=0.0, ge=0)
+    output_per_million: float = Field(default=0.0, ge=0)
+    per_hour: float = Field(default=0.0, ge=0)
+    """Dollars per hour of model time (local models)."""
+
+
+class PriceError(ValueError):
+    """A price table cannot be read."""
+
+
+class PriceTable(BaseModel):
+    """Prices by model name; models not listed cost ``default`` (0 unless set)."""
+
+    models: dict[str, Price] = Field(default_factory=dict)
+    default: Price = Field(default_factory=Price)
+
+    def price(self, model: str) -> Price:
+        """The price of ``model``."""
+        return self.models.get(model, self.default)
+
+    def dollars(self, calls: Iterable[Mapping[str, Any]]) -> float:
+        """What the ledger rows ``calls`` (``model``, ``input``, ``output``, ``seconds``) cost."""
+        total = 0.0
+        for call in calls:
+            price = self.price(str(call["model"]))
+            total += call["input"] * price.input_per_million / 1e6
+            total += call["output"] * price.output_per_million / 1e6
+            total += call["seconds"] * price.per_hour / 3600
+        return total
+
+    @classmethod
+    def from_file(cls, path: Path | None) -> PriceTable:
+        """Read a JSON price table (``{"models": {NAME: {...}}, "default": {...}}``); none: all free.
+
+        Raises:
+            PriceError: The file cannot be read or is not a price table.
+        """
+        if path is None:
+            return cls()
+        try:
+            return cls.model_validate(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, ValidationError) as exc:
+            raise PriceError(f"cannot read the price table {path}: {exc}") from exc
