@@ -17,9 +17,9 @@ from typing import Any
 from rich.progress import track
 
 from benchmarks.problems import PROBLEMS
-from evaluation.graders import grade_numeric
 from graphs.creator import build_creator_graph
 from graphs.running import solve
+from nodes.common.grading import grade_numeric
 from nodes.creator.context import CreatorContext
 
 CONFIGS: dict[str, CreatorContext] = {

@@ -164,8 +164,13 @@ def test_none_queues_the_request_answered_by_the_maker_and_a_full_queue_makes_th
         fenced("print(sort_words(question))"),
         fenced("print(sort_words(question))"),
     ]
-    maker = [*creator_answer("pear apple"), *creator_answer("kiwi fig"), fenced(SORT + "\nprint(sort_words(question))"),
-             fenced("print(sort_words(question))")]  # fmt: skip
+    one_call = "print(sort_words(question))"
+    maker = [
+        *creator_answer("pear apple"),
+        *creator_answer("kiwi fig"),
+        fenced(f"{SORT}\n{one_call}"),
+        fenced(one_call),
+    ]
     models = ScriptedModels(maker=maker, user=user)
     graph = dispatcher(models, store)
     first = graph.invoke({"request": ask("pear apple")}, context=LatmContext(queue_threshold=2))
