@@ -13,6 +13,7 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 
 from cli.data import add_data_parser
+from cli.latm import add_latm_parser
 from cli.tools import add_tools_parser
 from graphs.running import SolveReport
 from toolmaker import __version__
@@ -194,6 +195,8 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def _experiment(args: argparse.Namespace) -> int:
+    from evaluation.latm import EXPERIMENT as LATM
+    from evaluation.latm import run_latm, write_latm_report
     from evaluation.presets import PRESETS, preset_command, run_preset, write_preset_report
     from evaluation.runner import BenchError
     from evaluation.transfer import EXPERIMENT as TRANSFER
@@ -202,7 +205,12 @@ def _experiment(args: argparse.Namespace) -> int:
 
     folder = Path(args.out_dir)
     try:
-        if args.preset == TRANSFER and args.report_only:
+        if args.preset == LATM:
+            if args.report_only:
+                report = write_latm_report(folder, n=args.n, seed=args.seed)
+            else:
+                report = run_latm(folder, n=args.n, step=args.step, seed=args.seed)
+        elif args.preset == TRANSFER and args.report_only:
             report = report_transfer(folder, n=args.n, seed=args.seed)
         elif args.preset == TRANSFER:
             report = run_transfer(folder, n=args.n, seed=args.seed, context_overrides=_run_overrides(args))
@@ -337,7 +345,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_tools_parser(commands)
     add_data_parser(commands)
+    add_latm_parser(commands)
 
+    from evaluation.latm import EXPERIMENT as LATM
     from evaluation.presets import PRESETS
     from evaluation.runner import DATASETS, METHODS
     from evaluation.transfer import EXPERIMENT as TRANSFER
@@ -359,9 +369,10 @@ def build_parser() -> argparse.ArgumentParser:
     experiment = commands.add_parser(
         "experiment",
         help="run a paper experiment resumably: main, rounds, hints (cells of methods x datasets) "
-        "or transfer (tools made on one scenario reused on two others)",
+        "or transfer (tools made on one scenario reused on two others), "
+        "or latm (LATM's six Big-Bench tasks: tools made with 3 seeds, used by the user and the maker)",
     )
-    experiment.add_argument("preset", choices=[*PRESETS, TRANSFER])
+    experiment.add_argument("preset", choices=[*PRESETS, TRANSFER, LATM])
     experiment.add_argument("--n", type=int, default=30, help="items per dataset (default 30)")
     experiment.add_argument("--step", type=int, default=5, help="grow all cells this many items at a time")
     experiment.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")

@@ -10,7 +10,7 @@ import openai
 from langgraph.graph.state import CompiledStateGraph
 from typing_extensions import TypedDict
 
-from nodes.common.usage import TokenUsage
+from nodes.common.usage import ModelCall, TokenUsage
 from nodes.creator.context import CreatorContext
 from nodes.creator.state import Attempt, CreatorInput, CreatorState, Status
 from prompts import PromptError
@@ -93,4 +93,46 @@ def solve(
         error=error,
         tool_id=state.get("tool_id"),
         reused_tool_id=state.get("reused_tool_id"),
+    )
+
+
+class RequestReport(TypedDict):
+    """One request through the LATM dispatcher, as ``toolmaker latm solve --json`` prints it."""
+
+    request: str
+    route: str | None
+    """``cached tool``, ``queued``, ``made now`` or ``no tool``."""
+    family: str | None
+    answer: str | None
+    tool_id: str | None
+    waiters: list[dict[str, str | None]]
+    """Earlier requests answered with a tool made for this one's family."""
+    tokens: dict[str, TokenUsage]
+    model_calls: list[ModelCall]
+    seconds: float
+    error: str | None
+
+
+def dispatch_request(
+    graph: CompiledStateGraph[Any, Any, Any, Any], request: str, context: Any
+) -> RequestReport:
+    """Run the dispatcher on ``request``; failures outside the models' code become ``error``."""
+    started = time.monotonic()
+    state: dict[str, Any] = {}
+    error: str | None = None
+    try:
+        state = dict(graph.invoke({"request": request}, context=context))
+    except RUN_ERRORS as exc:
+        error = describe_run_error(exc)
+    return RequestReport(
+        request=request,
+        route=state.get("route"),
+        family=state.get("family"),
+        answer=state.get("answer"),
+        tool_id=state.get("tool_id"),
+        waiters=state.get("waiters", []),
+        tokens=state.get("tokens", {}),
+        model_calls=state.get("model_calls", []),
+        seconds=round(time.monotonic() - started, 2),
+        error=error,
     )

@@ -61,3 +61,31 @@ class PriceTable(BaseModel):
             return cls.model_validate(json.loads(path.read_text(encoding="utf-8")))
         except (OSError, ValueError, ValidationError) as exc:
             raise PriceError(f"cannot read the price table {path}: {exc}") from exc
+
+
+class Budget(BaseModel):
+    """A ceiling on a batch's tokens (input + output) or dollars; a batch stops before crossing it."""
+
+    tokens: int | None = None
+    dollars: float | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Budget:
+        """``"20000"`` or ``"20000tokens"`` (tokens), ``"$0.50"`` (dollars).
+
+        Raises:
+            PriceError: The text is neither.
+        """
+        cleaned = text.strip().lower().removesuffix("tokens").strip()
+        try:
+            if cleaned.startswith("$"):
+                return cls(dollars=float(cleaned[1:]))
+            return cls(tokens=int(cleaned))
+        except ValueError as exc:
+            raise PriceError(f"a budget is a token count (20000) or dollars ($0.50), not {text!r}") from exc
+
+    def allows(self, tokens: int, dollars: float, *, next_tokens: int, next_dollars: float) -> bool:
+        """Whether spending one more request like the costliest so far stays within the budget."""
+        if self.tokens is not None and tokens + next_tokens > self.tokens:
+            return False
+        return self.dollars is None or dollars + next_dollars <= self.dollars

@@ -192,3 +192,38 @@ def test_server_outlives_the_thread_that_started_it_but_not_its_process():
     while _running(started["pid"]) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not _running(started["pid"])
+
+
+def test_latm_the_maker_makes_a_word_sorting_tool_and_the_user_answers_three_test_items_with_it():
+    from langgraph.store.memory import InMemoryStore
+
+    from evaluation.datasets import load_bbh
+    from graphs.latm import build_tool_maker_graph, build_tool_user_graph
+    from nodes.common.grading import grade_bbh
+    from nodes.latm import LatmContext
+    from tools_registry import ToolRegistry
+
+    demos = {split: load_bbh("word_sorting", split)[:3] for split in ("train", "valid")}
+    store = InMemoryStore()
+    made = (
+        build_tool_maker_graph()
+        .compile(store=store)
+        .invoke(
+            {
+                "task": "word_sorting",
+                "train": [{"question": i["question"], "answer": i["answer"]} for i in demos["train"]],
+                "valid": [{"question": i["question"], "answer": i["answer"]} for i in demos["valid"]],
+            },
+            context=LatmContext(),
+        )
+    )
+    assert made["status"] == "verified", made.get("reason")
+    record = ToolRegistry(store).get(made["tool_id"])
+    assert record.latm.family == "word_sorting" and all(check.passed for check in record.verification)
+    user = build_tool_user_graph().compile(store=store)
+    answers = []
+    for item in load_bbh("word_sorting", "test")[:3]:
+        state = user.invoke({"request": item["question"], "tool_id": record.id}, context=LatmContext())
+        assert set(state["tokens"]) == {"user"}  # the maker is never asked
+        answers.append(grade_bbh(state["answer"], item["answer"], "word_sorting"))
+    assert sum(answers) >= 2, answers

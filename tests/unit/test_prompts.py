@@ -5,6 +5,7 @@ import pytest
 
 import prompts
 from nodes.creator.context import CreatorContext, PromptNode
+from nodes.latm.context import LatmContext, LatmPromptNode
 from prompts import PromptError, load_prompt, variants
 
 
@@ -12,10 +13,12 @@ def test_every_prompt_folder_is_a_node_the_context_can_choose_a_variant_for():
     folders = {
         path.name for path in Path(prompts.__file__).parent.iterdir() if path.is_dir() and path.name[0] != "_"
     }
-    assert folders == set(get_args(PromptNode))
+    assert folders == set(get_args(PromptNode)) | set(get_args(LatmPromptNode))
     context = CreatorContext(program_prompt="terse", rectify_prompt="my.md")
     assert context.prompt_variant("program") == "terse"
     assert context.non_default_prompts() == {"rectify": "my.md", "program": "terse"}
+    latm = LatmContext(dispatch_prompt="strict")
+    assert [latm.prompt_variant(node) for node in get_args(LatmPromptNode)][-1] == "strict"
 
 
 @pytest.mark.parametrize("node", get_args(PromptNode))
@@ -23,6 +26,14 @@ def test_every_node_ships_a_default_with_both_sections(node):
     assert "default" in variants(node)
     prompt = load_prompt(node)
     assert prompt.system.template and "$problem" in prompt.user.template
+
+
+@pytest.mark.parametrize("node", get_args(LatmPromptNode))
+def test_every_latm_node_ships_a_default_that_shows_its_input(node):
+    prompt = load_prompt(node)
+    shown = {"propose": "$examples", "fix": "$failures", "verify": "$examples", "write_call": "$card",
+             "repair_call": "$failure", "dispatch": "$options"}  # fmt: skip
+    assert prompt.system.template and shown[node] in prompt.user.template
 
 
 def test_a_variant_can_be_a_file_of_ones_own(tmp_path):

@@ -1,0 +1,318 @@
+"""``toolmaker latm ...``: make a verified tool, solve one request, or serve a stream of them."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import Progress
+
+_EXIT_FAILED, _EXIT_ERROR = 1, 2
+_MOST_DEMOS = 3
+
+
+def _context(args: argparse.Namespace, **extra: Any) -> Any:
+    from nodes.latm import LatmContext
+
+    overrides = {
+        name: value
+        for name, value in (
+            ("maker_model", args.model),
+            ("maker_base_url", args.base_url),
+            ("user_model", args.user_model),
+            ("user_base_url", args.user_base_url),
+        )
+        if value
+    }
+    return LatmContext(seed=args.seed, user_repair_rounds=args.user_repairs, **overrides, **extra)
+
+
+def _prices(args: argparse.Namespace) -> Any:
+    from toolmaker.costs import PriceTable
+    from toolmaker.settings import get_settings
+
+    return PriceTable.from_file(Path(args.prices) if args.prices else get_settings().prices_file)
+
+
+def _read_demos(path: Path) -> tuple[list[Any], list[Any]]:
+    """Rows ``{"question", "answer"[, "split"]}``; without splits the first 3 train, the next 3 validate."""
+    rows = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            rows.append((row.get("split"), {"question": str(row["question"]), "answer": str(row["answer"])}))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"{path}:{number}: not a demo row with question and answer ({exc})") from exc
+    if any(split for split, _ in rows):
+        return [r for s, r in rows if s == "train"], [r for s, r in rows if s == "valid"]
+    demos = [row for _, row in rows]
+    return demos[:_MOST_DEMOS], demos[_MOST_DEMOS : 2 * _MOST_DEMOS]
+
+
+def _task_demos(task: str, demos: str | None) -> tuple[list[Any], list[Any]]:
+    from evaluation.datasets import BBH_TASKS, load_bbh
+
+    if demos:
+        return _read_demos(Path(demos))
+    if task not in BBH_TASKS:
+        raise ValueError(
+            f"no demos for task {task!r}: give --demos FILE.jsonl, or one of {', '.join(BBH_TASKS)}"
+        )
+    as_examples = [
+        [
+            {"question": item["question"], "answer": item["answer"]}
+            for item in load_bbh(task, split)[:_MOST_DEMOS]
+        ]
+        for split in ("train", "valid")
+    ]
+    return as_examples[0], as_examples[1]
+
+
+def _make(args: argparse.Namespace) -> int:
+    from graphs.latm import build_tool_maker_graph
+    from graphs.running import RUN_ERRORS, describe_run_error
+    from toolmaker.datasets import DatasetError
+    from toolmaker.settings import get_settings
+    from tools_registry import sqlite_registry
+
+    err = Console(stderr=True)
+    try:
+        train, valid = _task_demos(args.task, args.demos)
+        prices = _prices(args)
+    except (ValueError, OSError, DatasetError) as exc:
+        err.print(f"[red]error:[/] {exc}")
+        return _EXIT_ERROR
+    if not train or not valid:
+        err.print("[red]error:[/] making a tool needs at least one train and one validation demo")
+        return _EXIT_ERROR
+    with sqlite_registry(get_settings().registry_path) as registry:
+        graph = build_tool_maker_graph(prices=prices).compile(name="latm-tool-maker", store=registry.store)
+        state: dict[str, Any] = {}
+        error = None
+        with err.status(f"making a tool for {args.task} from {len(train)} + {len(valid)} demos…") as spinner:
+            try:
+                for update in graph.stream(
+                    {"task": args.task, "train": train, "valid": valid},
+                    context=_context(args),
+                    stream_mode="values",
+                ):
+                    state = dict(update)
+                    spinner.update(
+                        f"proposal {state.get('proposal', 0) + 1}, fix round {state.get('fix_rounds', 0)}…"
+                    )
+            except RUN_ERRORS as exc:
+                error = describe_run_error(exc)
+    calls = state.get("model_calls", [])
+    report = {
+        "task": args.task,
+        "status": state.get("status"),
+        "tool_id": state.get("tool_id"),
+        "reason": state.get("reason") if error is None else error,
+        "card": state.get("card"),
+        "proposals": state.get("proposals", []),
+        "tokens": state.get("tokens", {}),
+        "seconds": round(sum(call["seconds"] for call in calls), 2),
+        "dollars": prices.dollars(calls),
+    }
+    if args.json:
+        print(json.dumps(report, indent=2))
+    elif report["status"] == "verified":
+        out = Console()
+        out.print(report["card"])
+        out.print(f"[bold]registered[/] {report['tool_id']} for {args.task}; {_cost_line(report)}")
+    else:
+        err.print(f"[yellow]no tool[/] for {args.task}: {report['reason']}")
+    if error:
+        err.print(f"[red]error:[/] {error}")
+        return _EXIT_ERROR
+    return 0 if report["status"] == "verified" else _EXIT_FAILED
+
+
+def _cost_line(report: dict[str, Any]) -> str:
+    tokens = ", ".join(
+        f"{role} {usage['input']} in / {usage['output']} out ({usage['calls']} calls)"
+        for role, usage in report["tokens"].items()
+    )
+    return f"tokens: {tokens or 'none'}; {report['seconds']} s; ${report['dollars']:.4f}"
+
+
+def _requests(source: str) -> Iterator[str]:
+    """Lines of a file or stdin: plain text, or JSONL with ``request`` (or ``question``)."""
+    handle = sys.stdin if source == "-" else Path(source).open(encoding="utf-8")
+    with handle:
+        for line in handle:
+            if not line.strip():
+                continue
+            if line.lstrip().startswith("{"):
+                row = json.loads(line)
+                yield str(row.get("request") or row["question"])
+            else:
+                yield line.strip()
+
+
+def _dispatcher(args: argparse.Namespace, store: Any) -> Any:
+    from graphs.latm import build_dispatcher_graph
+
+    return build_dispatcher_graph(prices=_prices(args)).compile(name="latm-dispatcher", store=store)
+
+
+def _report_dict(report: Any, prices: Any) -> dict[str, Any]:
+    maker = report["tokens"].get("maker", {"input": 0, "output": 0, "calls": 0})
+    return {
+        **report,
+        "maker_tokens": maker["input"] + maker["output"],
+        "dollars": prices.dollars(report["model_calls"]),
+    }
+
+
+def _solve(args: argparse.Namespace) -> int:
+    from graphs.running import dispatch_request
+    from toolmaker.costs import PriceError
+    from toolmaker.settings import get_settings
+    from tools_registry import sqlite_registry
+
+    err = Console(stderr=True)
+    try:
+        prices = _prices(args)
+    except PriceError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        return _EXIT_ERROR
+    with sqlite_registry(get_settings().registry_path) as registry:
+        graph = _dispatcher(args, registry.store)
+        with err.status("dispatching…"):
+            report = _report_dict(dispatch_request(graph, args.request, _context(args)), prices)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        Console().print(
+            f"[bold]route:[/] {report['route']} ({report['family']})   [bold]answer:[/] {report['answer']}\n"
+            f"maker tokens: {report['maker_tokens']}   ${report['dollars']:.4f}   {report['seconds']} s"
+        )
+    if report["error"]:
+        err.print(f"[red]error:[/] {report['error']}")
+        return _EXIT_ERROR
+    return 0 if report["answer"] is not None else _EXIT_FAILED
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from graphs.running import dispatch_request
+    from toolmaker.costs import Budget, PriceError
+    from toolmaker.settings import get_settings
+    from tools_registry import sqlite_registry
+
+    err = Console(stderr=True)
+    try:
+        prices = _prices(args)
+        budget = Budget.parse(args.budget) if args.budget else Budget()
+        requests = list(_requests(args.source))
+    except (PriceError, OSError, ValueError, KeyError) as exc:
+        err.print(f"[red]error:[/] {exc}")
+        return _EXIT_ERROR
+    reports: list[dict[str, Any]] = []
+    spent_tokens, spent_dollars, costliest = 0, 0.0, (0, 0.0)
+    status = 0
+    with sqlite_registry(get_settings().registry_path) as registry, Progress(console=err) as progress:
+        graph = _dispatcher(args, registry.store)
+        task = progress.add_task("requests", total=len(requests))
+        for request in requests:
+            if not budget.allows(
+                spent_tokens, spent_dollars, next_tokens=costliest[0], next_dollars=costliest[1]
+            ):
+                err.print(
+                    f"[yellow]budget:[/] stopped before request {len(reports) + 1} of {len(requests)}: one "
+                    "more like the costliest so far would pass the budget "
+                    f"({spent_tokens} tokens, ${spent_dollars:.4f} spent)"
+                )
+                status = _EXIT_FAILED
+                break
+            report = _report_dict(dispatch_request(graph, request, _context(args)), prices)
+            tokens = sum(usage["input"] + usage["output"] for usage in report["tokens"].values())
+            spent_tokens, spent_dollars = spent_tokens + tokens, spent_dollars + report["dollars"]
+            costliest = (max(costliest[0], tokens), max(costliest[1], report["dollars"]))
+            reports.append(report)
+            progress.advance(task)
+            if args.json:
+                print(json.dumps(report), flush=True)
+            else:
+                progress.console.print(
+                    f"[bold]{report['route']}[/] ({report['family']}): {report['answer']}  "
+                    f"[dim]{tokens} tokens, ${report['dollars']:.4f}, {report['seconds']} s[/]"
+                )
+            if report["error"]:
+                err.print(f"[red]error:[/] {report['error']}")
+                return _EXIT_ERROR
+    _print_totals(reports, err)
+    return status
+
+
+def _print_totals(reports: list[dict[str, Any]], err: Console) -> None:
+    """Totals, and the cost per request against the maker answering every request itself."""
+    if not reports:
+        return
+    routes: dict[str, int] = {}
+    for report in reports:
+        routes[str(report["route"])] = routes.get(str(report["route"]), 0) + 1
+    tokens = sum(sum(u["input"] + u["output"] for u in r["tokens"].values()) for r in reports)
+    direct = [
+        sum(
+            c["input"] + c["output"]
+            for c in r["model_calls"]
+            if c["role"] == "maker" and c["node"] != "propose"
+        )
+        for r in reports
+        if r["route"] in ("queued", "no tool")
+    ]
+    line = (
+        f"{len(reports)} requests: "
+        + ", ".join(f"{count} {route}" for route, count in routes.items())
+        + f"; {tokens / len(reports):.0f} tokens per request"
+    )
+    if direct:
+        line += f" (the maker answering directly took {sum(direct) / len(direct):.0f} per request here)"
+    err.print(line)
+
+
+def add_latm_parser(commands: Any) -> None:
+    """Register ``toolmaker latm make|solve|serve``."""
+    latm = commands.add_parser(
+        "latm", help="LATM: make verified tools with the maker, use them with the user"
+    )
+    actions = latm.add_subparsers(dest="latm_command", required=True)
+
+    def common(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--model", help="model of the maker role (default: settings / embedded 1.5B)")
+        parser.add_argument("--base-url", help="OpenAI-compatible base URL of the maker role")
+        parser.add_argument("--user-model", help="model of the user role (default: settings / embedded 0.5B)")
+        parser.add_argument("--user-base-url", help="OpenAI-compatible base URL of the user role")
+        parser.add_argument(
+            "--user-repairs", type=int, default=0, help="repairs of a failed call (default 0)"
+        )
+        parser.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
+        parser.add_argument("--prices", help="a JSON price table (default: TOOLMAKER_PRICES, else free)")
+        parser.add_argument("--json", action="store_true", help="print JSON")
+
+    make = actions.add_parser("make", help="make and verify a tool for a task, and register it")
+    make.add_argument(
+        "--task", required=True, help="a Big-Bench task (its LATM demos) or any name with --demos"
+    )
+    make.add_argument("--demos", help="JSONL demos: question, answer[, split train|valid]")
+    common(make)
+    make.set_defaults(handler=_make)
+
+    solve = actions.add_parser("solve", help="dispatch one request: a cached tool, or the maker (and queue)")
+    solve.add_argument("request", help="the request, in natural language")
+    common(solve)
+    solve.set_defaults(handler=_solve)
+
+    serve = actions.add_parser("serve", help="dispatch a stream of requests (a file, or - for stdin)")
+    serve.add_argument("source", help="requests, one per line, or JSONL with a request (or question) field")
+    serve.add_argument("--budget", help="stop before passing this many tokens (20000) or dollars ($0.50)")
+    common(serve)
+    serve.set_defaults(handler=_serve)

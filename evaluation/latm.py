@@ -1,0 +1,249 @@
+"""LATM's experiment on its six Big-Bench tasks: make tools with several seeds, use them on test items.
+
+Cells, each a resumable JSONL file under the results folder, on the same test items:
+``user-cot`` and ``maker-cot`` (chain-of-thought of each model, through ``run_bench``),
+``making-TASK`` (one row per making seed: verified or not, proposals, cost, tool and card),
+and ``latm-ROLE-sSEED`` (the tool made with that seed, used by the user or by the maker).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal, cast
+
+from rich.progress import Progress
+
+from evaluation.datasets import BBH_TASKS, load_bbh, sample
+from evaluation.runner import BenchError, read_rows, run_bench
+from graphs.latm import build_tool_maker_graph, build_tool_user_graph
+from graphs.running import RUN_ERRORS, describe_run_error
+from nodes.common.grading import grade_bbh
+from nodes.common.usage import usage_by
+from nodes.latm import Example, LatmContext, ToolMakingInput, ToolUseInput
+from toolmaker.costs import PriceTable
+from toolmaker.settings import get_settings
+
+EXPERIMENT = "latm"
+USER_ROLES = {"user": "the light model (user role)", "maker": "the maker model as user"}
+DEMOS = 3
+NO_SLOT = "No time slot works."
+
+
+def _demos(task: str, split: Literal["train", "valid"]) -> list[Example]:
+    return [
+        Example(question=item["question"], answer=item["answer"]) for item in load_bbh(task, split)[:DEMOS]
+    ]
+
+
+def make_tools(task: str, folder: Path, seeds: list[int], prices: PriceTable) -> list[dict[str, Any]]:
+    """Make the task's tool once per seed (resumable); one row per seed in ``making-TASK.jsonl``."""
+    out = folder / f"making-{task}.jsonl"
+    rows = read_rows(out)
+    graph = build_tool_maker_graph(prices=prices).compile(name="latm-tool-maker")
+    for seed in seeds:
+        if any(row["seed"] == seed for row in rows):
+            continue
+        try:
+            demos = ToolMakingInput(task=task, train=_demos(task, "train"), valid=_demos(task, "valid"))
+            state = graph.invoke(demos, context=LatmContext(seed=seed))
+        except RUN_ERRORS as exc:
+            raise BenchError(f"making a {task} tool with seed {seed}: {describe_run_error(exc)}") from exc
+        calls = state.get("model_calls", [])
+        row = {
+            "task": task,
+            "seed": seed,
+            "verified": state.get("status") == "verified",
+            "reason": state.get("reason"),
+            "proposals": state.get("proposals", []),
+            "tool": state.get("tool"),
+            "card": state.get("card"),
+            "tokens": usage_by(calls, "role"),
+            "seconds": round(sum(call["seconds"] for call in calls), 2),
+            "dollars": prices.dollars(calls),
+        }
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with out.open("a") as handle:
+            handle.write(json.dumps(row) + "\n")
+        rows.append(row)
+    return rows
+
+
+def use_tool(
+    task: str, making: dict[str, Any], role: str, folder: Path, *, n: int, seed: int, prices: PriceTable
+) -> Path:
+    """Answer the sampled test items with one made tool (resumable rows, as ``run_bench`` writes)."""
+    out = folder / f"latm-{role}-s{making['seed']}-bbh-{task}.jsonl"
+    done = {row["id"] for row in read_rows(out)}
+    settings = get_settings()
+    model = settings.user.model if role == "user" else settings.maker.model
+    context = LatmContext(user_model=model)
+    graph = build_tool_user_graph().compile(name="latm-tool-user")
+    todo = [item for item in sample(load_bbh(task, "test"), n, seed) if item["id"] not in done]
+    with Progress() as progress:
+        bar = progress.add_task(f"latm {role} s{making['seed']} on {task}", total=len(todo))
+        for item in todo:
+            request = {
+                "request": item["question"],
+                "tool": making["tool"],
+                "card": making["card"],
+                "task": task,
+            }
+            try:
+                state = graph.invoke(cast(ToolUseInput, request), context=context)
+            except RUN_ERRORS as exc:
+                raise BenchError(f"latm {role} on {item['id']}: {describe_run_error(exc)}") from exc
+            calls = state.get("model_calls", [])
+            row = {
+                "id": item["id"],
+                "dataset": f"bbh-{task}",
+                "method": f"latm-{role}",
+                "making_seed": making["seed"],
+                "model": model,
+                "prediction": state.get("answer"),
+                "gold": item["answer"],
+                "correct": grade_bbh(state.get("answer"), item["answer"], task),
+                "status": state.get("status"),
+                "rounds": state.get("repairs", 0),
+                "tokens": usage_by(calls, "role"),
+                "seconds": round(sum(call["seconds"] for call in calls), 2),
+                "dollars": prices.dollars(calls),
+            }
+            with out.open("a") as handle:
+                handle.write(json.dumps(row) + "\n")
+            progress.advance(bar)
+    return out
+
+
+def run_latm(
+    folder: Path,
+    *,
+    n: int,
+    step: int,
+    seed: int = 1,
+    making_seeds: int = 3,
+    tasks: tuple[str, ...] = BBH_TASKS,
+    prices: PriceTable | None = None,
+) -> Path:
+    """Grow every cell to ``n`` test items, ``step`` at a time; tools are made first, once per seed."""
+    prices = prices or PriceTable.from_file(get_settings().prices_file)
+    settings = get_settings()
+    makings = {task: make_tools(task, folder, list(range(making_seeds)), prices) for task in tasks}
+    for size in range(min(step, n), n + step, step):
+        size = min(size, n)
+        for task in tasks:
+            for role, model in (("user", settings.user.model), ("maker", settings.maker.model)):
+                run_bench(f"bbh-{task}", "cot", folder / f"{role}-cot-bbh-{task}.jsonl", n=size, seed=seed,
+                          context_overrides={"maker_model": model})  # fmt: skip
+                for making in makings[task]:
+                    if making["verified"]:
+                        use_tool(task, making, role, folder, n=size, seed=seed, prices=prices)
+        write_latm_report(folder, n=n, seed=seed, tasks=tasks)
+        if size == n:
+            break
+    return folder / f"{EXPERIMENT}.md"
+
+
+def _cell(rows: list[dict[str, Any]], ids: set[str]) -> dict[str, float]:
+    kept = [row for row in rows if row["id"] in ids]
+    if not kept:
+        return {}
+    tokens = [sum(u["input"] + u["output"] for u in row["tokens"].values()) for row in kept]
+    return {
+        "accuracy": 100 * sum(row["correct"] for row in kept) / len(kept),
+        "tokens": sum(tokens) / len(kept),
+        "seconds": sum(float(row["seconds"]) for row in kept) / len(kept),
+        "dollars": sum(float(row.get("dollars", 0.0)) for row in kept) / len(kept),
+        "n": len(kept),
+    }
+
+
+def _by_seed(uses: dict[tuple[str, int], list[dict[str, Any]]], wanted: set[str], role: str) -> str:
+    """Accuracy of each made tool in ``role``'s hands, by making seed."""
+    found = [(making_seed, _cell(rows, wanted)) for (r, making_seed), rows in uses.items() if r == role]
+    return ", ".join(f"s{s}: {c['accuracy']:.1f}" for s, c in found if c) or "no tool"
+
+
+def write_latm_report(folder: Path, *, n: int, seed: int, tasks: tuple[str, ...] = BBH_TASKS) -> Path:
+    """``latm.md``: accuracy and cost per request, making success and cost, and amortised cost."""
+    lines = [
+        "# Experiment `latm`",
+        "",
+        "LATM's six Big-Bench tasks: tools made from the first 3 train and 3 validation items with "
+        "several seeds, used on test items only; chain-of-thought of each model on the same items.",
+        "",
+        f"Command: `toolmaker experiment latm --n {n} --seed {seed} --out-dir {folder}`",
+        "",
+        "## Accuracy per request (items every method finished; LATM: each verified tool, by making seed)",
+        "",
+        "| task | items | user CoT | maker CoT | LATM maker → user | LATM maker → maker |",
+        "|---|---|---|---|---|---|",
+    ]
+    making_lines = [
+        "| task | tools verified / runs | proposals per run | making tokens | making s |",
+        "|---|---|---|---|---|",
+    ]
+    cost_lines = [
+        "| task | method | tokens / request | seconds / request | $ / request |",
+        "|---|---|---|---|---|",
+    ]
+    for task in tasks:
+        wanted = {item["id"] for item in sample(load_bbh(task, "test"), n, seed)}
+        cells = {name: read_rows(folder / f"{name}-cot-bbh-{task}.jsonl") for name in ("user", "maker")}
+        makings = read_rows(folder / f"making-{task}.jsonl")
+        uses = {
+            (role, making["seed"]): read_rows(folder / f"latm-{role}-s{making['seed']}-bbh-{task}.jsonl")
+            for making in makings
+            if making["verified"]
+            for role in USER_ROLES
+        }
+        for rows in [*cells.values(), *uses.values()]:
+            wanted &= {row["id"] for row in rows}
+        summary = {name: _cell(rows, wanted) for name, rows in cells.items()}
+
+        cot = {name: f"{c['accuracy']:.1f}" if c else "—" for name, c in summary.items()}
+        lines.append(
+            f"| {task} | {len(wanted)} | {cot['user']} | {cot['maker']} | "
+            f"{_by_seed(uses, wanted, 'user')} | {_by_seed(uses, wanted, 'maker')} |"
+        )
+        verified = [m for m in makings if m["verified"]]
+        if makings:
+            tokens = sum(sum(u["input"] + u["output"] for u in m["tokens"].values()) for m in makings) / len(
+                makings
+            )
+            making_lines.append(
+                f"| {task} | {len(verified)} / {len(makings)} | "
+                f"{sum(len(m['proposals']) for m in makings) / len(makings):.1f} | {tokens:.0f} | "
+                f"{sum(m['seconds'] for m in makings) / len(makings):.0f} |"
+            )
+        for label, cell in [("user CoT", summary["user"]), ("maker CoT", summary["maker"])] + [
+            (f"LATM maker → {role} (s{s})", _cell(rows, wanted)) for (role, s), rows in uses.items()
+        ]:
+            if cell:
+                figures = f"{cell['tokens']:.0f} | {cell['seconds']:.1f} | {cell['dollars']:.5f}"
+                cost_lines.append(f"| {task} | {label} | {figures} |")
+        if task == "schedule_meeting" and wanted:
+            constant = sum(
+                grade_bbh(NO_SLOT, item["answer"], task)
+                for item in load_bbh(task, "test")
+                if item["id"] in wanted
+            )
+            lines.append(
+                f'| (constant "{NO_SLOT}") | {len(wanted)} | {100 * constant / len(wanted):.1f} | | | |'
+            )
+    text = "\n".join(
+        [
+            *lines,
+            "",
+            "## Making a tool (per run: one seed)",
+            "",
+            *making_lines,
+            "",
+            "## Cost per request (on the same items)",
+            "",
+            *cost_lines,
+        ]  # fmt: skip
+    )
+    report = folder / f"{EXPERIMENT}.md"
+    report.write_text(text + "\n", encoding="utf-8")
+    return report
