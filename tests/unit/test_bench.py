@@ -135,6 +135,7 @@ def test_items_are_solved_concurrently_and_every_row_is_written_once(tmp_path, m
     assert len((tmp_path / "many.jsonl").read_text().splitlines()) == 6
 
 
+@pytest.mark.datasets
 def test_latms_six_tasks_are_benchmarks_on_their_240_test_items(tmp_path):
     for task in BBH_TASKS:
         load, grade = runner.DATASETS[f"bbh-{task}"]
