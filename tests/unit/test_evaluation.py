@@ -1,11 +1,15 @@
 """Loaders and graders on the real dataset records (tests marked ``datasets`` read them)."""
 
+import json
+import re
+
 import pytest
 
 from evaluation.datasets import (
     BBH_TASKS,
     load_bbh,
     load_creation_challenge,
+    load_items,
     load_math,
     load_tabmwp,
     load_tool_transfer,
@@ -13,12 +17,14 @@ from evaluation.datasets import (
 )
 from evaluation.graders import (
     extract_number,
+    grade_answer,
     grade_bbh,
     grade_choice,
     grade_math,
     grade_numeric,
     grade_rounded,
 )
+from toolmaker.datasets import DatasetError
 from tools_registry import tool_from_source
 
 
@@ -134,3 +140,47 @@ def test_sampling_is_deterministic_and_keeps_file_order():
     assert first == again and first != other and len(first) == 30
     positions = [items.index(item) for item in first]
     assert positions == sorted(positions)
+
+
+def test_own_items_are_read_from_jsonl_with_defaults_for_what_a_line_leaves_out(tmp_path):
+    path = tmp_path / "shop.jsonl"
+    pens = {"id": "shop/pens", "question": "How much are 2 pens?", "table": "item | price\npen | $1.50",
+            "answer": 3.0, "level": "easy"}  # fmt: skip
+    dearest = {"question": "Which item is dearest?", "answer": "Notebook"}
+    path.write_text(json.dumps(pens) + "\n\n" + json.dumps(dearest) + "\n")
+    first, second = load_items(path)
+    assert first == pens | {"answer": "3", "meta": {}}
+    assert second == dearest | {"id": "shop/3", "table": "", "level": "", "meta": {}}  # blank lines count
+
+
+@pytest.mark.parametrize(
+    ("line", "error"),
+    [
+        ("{not json", "not JSON"),
+        ('["a list"]', "expected an object with question and answer"),
+        ('{"question": "Q?"}', "answer must be text or a number, not None"),
+        ('{"question": "Q?", "answer": true}', "answer must be text or a number, not True"),
+        ('{"answer": "1"}', "expected text for question"),
+        ('{"question": "Q?", "answer": "1", "table": 5, "id": 7}', "expected text for table, id"),
+        ('{"question": "Q?", "answer": "1", "id": "own/1"}', "the id 'own/1' is also that of line 1"),
+    ],
+)
+def test_a_malformed_line_of_own_items_is_an_error_naming_the_file_and_line(tmp_path, line, error):
+    path = tmp_path / "own.jsonl"
+    path.write_text('{"question": "How much?", "answer": "2"}\n' + line + "\n")
+    with pytest.raises(DatasetError, match="^" + re.escape(f"{path}, line 2: {error}")):
+        load_items(path)
+
+
+def test_a_missing_items_file_is_a_dataset_error(tmp_path):
+    with pytest.raises(DatasetError, match="cannot read the items file"):
+        load_items(tmp_path / "absent.jsonl")
+
+
+def test_own_items_are_graded_as_numbers_when_the_gold_is_one_else_as_text():
+    assert grade_answer("3.0", "3") and grade_answer("The total is $1,157.63", "1157.63")
+    assert grade_answer("0.75", "3/4") and not grade_answer("4", "3")
+    assert grade_answer("  notebook. ", "Notebook") and not grade_answer("note book", "Notebook")
+    # A gold that merely contains a number is text: the number alone is not the answer.
+    assert not grade_answer("66", "Route 66") and grade_answer("route  66", "Route 66")
+    assert not grade_answer(None, "Notebook") and not grade_answer(None, "3")
