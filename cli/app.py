@@ -173,7 +173,8 @@ def _bench(args: argparse.Namespace) -> int:
     from evaluation.runner import BenchError, matching_calls, run_bench
     from toolmaker.datasets import DatasetError
 
-    out = Path(args.out or f"results/{args.method}-{args.dataset}.jsonl")
+    # An items file's rows go to results/METHOD-STEM.jsonl (a dataset name is its own stem).
+    out = Path(args.out or f"results/{args.method}-{Path(args.dataset).stem}.jsonl")
     per_item = matching_calls(Path(args.match_calls)) if args.match_calls else None
     try:
         rows = run_bench(
@@ -278,6 +279,18 @@ def _prompt_choice(text: str) -> str:
     return text
 
 
+def _dataset_choice(text: str) -> str:
+    from evaluation.runner import DATASETS, BenchError, resolve_dataset
+
+    try:
+        resolve_dataset(text)
+    except BenchError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+    if text not in DATASETS and not Path(text).is_file():
+        raise argparse.ArgumentTypeError(f"no items file {text}")
+    return text
+
+
 def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--concurrency",
@@ -353,7 +366,14 @@ def build_parser() -> argparse.ArgumentParser:
     from evaluation.transfer import EXPERIMENT as TRANSFER
 
     bench = commands.add_parser("bench", help="run a method on a dataset (resumable JSONL rows)")
-    bench.add_argument("--dataset", required=True, choices=list(DATASETS))
+    bench.add_argument(
+        "--dataset",
+        required=True,
+        type=_dataset_choice,
+        metavar="NAME|FILE.jsonl",
+        help=f"one of {', '.join(DATASETS)}; or a JSONL file of one's own items, per line an object "
+        "with question and answer, optionally table, level and id",
+    )
     bench.add_argument("--method", default="creator", choices=list(METHODS))
     bench.add_argument("--n", type=int, help="items to sample (default: all)")
     bench.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")

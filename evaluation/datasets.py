@@ -1,19 +1,21 @@
 """Loaders for the benchmark datasets, read through ``toolmaker.datasets`` (checksummed).
 
 Every loader returns :class:`Item` records in file order; :func:`sample` draws a
-deterministic subset, so every method is scored on the same items.
+deterministic subset, so every method is scored on the same items. :func:`load_items`
+reads one's own items from a JSONL file.
 """
 
 from __future__ import annotations
 
 import json
 import random
+from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from typing_extensions import TypedDict
 
 from nodes.common.parsing import extract_code_blocks
-from toolmaker.datasets import dataset_file
+from toolmaker.datasets import DatasetError, dataset_file
 
 MATH_SUBJECTS = (
     "algebra",
@@ -168,6 +170,55 @@ def load_bbh(task: str, split: Literal["train", "valid", "test"] = "test") -> li
             question, target = question.replace(" ", ""), target.replace(" ", "")
         items.append(
             Item(id=f"bbh/{task}/{index}", question=question, answer=target, table="", level=task, meta={})
+        )
+    return items
+
+
+def load_items(path: Path) -> list[Item]:
+    """One's own items from a JSONL file, one object per line.
+
+    Each has ``question`` and ``answer`` (text or a number), and may have ``table``, ``level``
+    and ``id`` (default ``<file stem>/<line number>``); blank lines are skipped.
+
+    Raises:
+        DatasetError: The file cannot be read, a line is not such an object, or two lines share an id.
+    """
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DatasetError(f"cannot read the items file {path}: {exc}") from exc
+    items: list[Item] = []
+    line_of: dict[str, int] = {}
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{path}, line {number}"
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DatasetError(f"{where}: not JSON ({exc.msg})") from exc
+        if not isinstance(row, dict):
+            raise DatasetError(f"{where}: expected an object with question and answer")
+        answer = row.get("answer")
+        if isinstance(answer, bool) or not isinstance(answer, str | int | float):
+            raise DatasetError(f"{where}: answer must be text or a number, not {answer!r}")
+        defaults = {"question": None, "table": "", "level": "", "id": f"{path.stem}/{number}"}
+        texts: dict[str, Any] = {key: row.get(key, default) for key, default in defaults.items()}
+        if wrong := [key for key, value in texts.items() if not isinstance(value, str)]:
+            raise DatasetError(f"{where}: expected text for {', '.join(wrong)}")
+        item_id = texts["id"]
+        if item_id in line_of:  # a rerun skips the items whose id has a row, so ids must be unique
+            raise DatasetError(f"{where}: the id {item_id!r} is also that of line {line_of[item_id]}")
+        line_of[item_id] = number
+        items.append(
+            Item(
+                id=item_id,
+                question=texts["question"],
+                answer=answer if isinstance(answer, str) else _number(answer),
+                table=texts["table"],
+                level=texts["level"],
+                meta={},
+            )
         )
     return items
 

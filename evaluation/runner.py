@@ -19,6 +19,7 @@ from evaluation.datasets import (
     Item,
     load_bbh,
     load_creation_challenge,
+    load_items,
     load_math,
     load_tabmwp,
     sample,
@@ -26,7 +27,7 @@ from evaluation.datasets import (
 from graphs.baselines import build_cot_graph, build_entangled_graph, build_pot_graph, build_pot_vote_graph
 from graphs.creator import build_creator_graph
 from graphs.running import SolveReport, solve
-from nodes.common.grading import grade_bbh, grade_math, grade_numeric, grade_rounded
+from nodes.common.grading import grade_answer, grade_bbh, grade_math, grade_numeric, grade_rounded
 from nodes.creator.context import CreatorContext
 from toolmaker.settings import get_settings
 
@@ -66,6 +67,21 @@ METHODS: dict[str, tuple[Build, CreatorContext]] = {
 
 class BenchError(Exception):
     """A benchmark run cannot go on; rows already written are kept."""
+
+
+def resolve_dataset(dataset: str) -> tuple[Callable[[], list[Item]], Grader]:
+    """The loader and grader of a name in :data:`DATASETS`, or of a ``.jsonl`` file of one's own items.
+
+    The file is read only when the loader is called, so its rows can be graded again without it.
+
+    Raises:
+        BenchError: ``dataset`` is neither.
+    """
+    if dataset in DATASETS:
+        return DATASETS[dataset]
+    if dataset.endswith(".jsonl"):
+        return partial(load_items, Path(dataset)), grade_answer
+    raise BenchError(f"no dataset {dataset!r}: one of {', '.join(DATASETS)}, or a .jsonl file of items")
 
 
 def read_rows(out: Path) -> list[dict[str, Any]]:
@@ -109,16 +125,20 @@ def regrade(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
     A grader fix thus reaches rows written before it. Rows from before per-round answers
     were recorded keep their per-round verdicts (used only for rounds before their last).
-    Rows of datasets not in :data:`DATASETS` are returned as they are.
+    Rows of datasets :func:`resolve_dataset` does not know are returned as they are.
     """
     graded = []
     for row in rows:
-        if row["dataset"] in DATASETS:
-            grade, gold = DATASETS[row["dataset"]][1], row["gold"]
-            row = {**row, "correct": grade(row["prediction"], gold)}
-            if "answer_after_round" in row:
-                by_round = row["answer_after_round"].items()
-                row["correct_after_round"] = {r: grade(answer, gold) for r, answer in by_round}
+        try:
+            _, grade = resolve_dataset(row["dataset"])
+        except BenchError:
+            graded.append(row)
+            continue
+        gold = row["gold"]
+        row = {**row, "correct": grade(row["prediction"], gold)}
+        if "answer_after_round" in row:
+            by_round = row["answer_after_round"].items()
+            row["correct_after_round"] = {r: grade(answer, gold) for r, answer in by_round}
         graded.append(row)
     return graded
 
@@ -155,6 +175,7 @@ def run_bench(
 ) -> list[dict[str, Any]]:
     """Solve the sampled items not yet in ``out`` and append one row per item.
 
+    ``dataset`` is a name or a ``.jsonl`` file of items (see :func:`resolve_dataset`);
     ``graph`` replaces the method's own graph (tests pass one with scripted models);
     ``item_overrides`` adds configuration per item (see :func:`matching_calls`);
     ``concurrency`` items are solved at once (for remote endpoints: the embedded server
@@ -165,7 +186,7 @@ def run_bench(
     the model's code (a dead endpoint) stops the run with :class:`BenchError` once the
     items under way are written, and writes no row for that item, so a rerun retries it.
     """
-    load, grade = DATASETS[dataset]
+    load, grade = resolve_dataset(dataset)
     build, configuration = METHODS[method]
     context = replace(configuration, **(context_overrides or {}))
     model = maker_model(context)

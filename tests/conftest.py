@@ -1,12 +1,54 @@
+import os
+from pathlib import Path
+from typing import NoReturn
+
 import pytest
 
+from toolmaker.datasets import FETCH_COMMAND, MANIFEST, datasets_dir
 from toolmaker.settings import get_settings
+
+DATASETS = pytest.StashKey[Path]()
+ABSENT = pytest.StashKey[list[str]]()
+
+
+def pytest_sessionstart(session):
+    # Decided once, in the environment as the user has it: the fixture below moves the data
+    # directory, and with it the default datasets folder, for every test.
+    root = datasets_dir()
+    session.config.stash[DATASETS] = root
+    session.config.stash[ABSENT] = [name for name in MANIFEST if not (root / name).is_file()]
+    get_settings.cache_clear()
+
+
+def unavailable(reason: str) -> NoReturn:
+    """Skip a test whose data is absent; under CI, where the data must be there, fail it."""
+    if os.environ.get("CI"):
+        pytest.fail(reason, pytrace=False)
+    pytest.skip(reason)
+
+
+def pytest_runtest_setup(item):
+    # Raised from this one place, so the skips share one line of pytest's summary.
+    if item.get_closest_marker("datasets") and (absent := item.config.stash[ABSENT]):
+        unavailable(
+            f"needs the benchmark dataset files; {len(absent)} of {len(MANIFEST)} are missing from "
+            f"{item.config.stash[DATASETS]}: run `{FETCH_COMMAND}` to download them "
+            "(or set TOOLMAKER_DATASETS_DIR to a folder that has them)"
+        )
 
 
 @pytest.fixture(autouse=True)
-def _private_data_dir(tmp_path, monkeypatch):
-    """Every test gets its own registry file; the user's is never touched."""
+def _private_data_dir(request, tmp_path, monkeypatch):
+    """Every test gets its own registry file; the user's is never touched.
+
+    Tests marked ``datasets`` read the benchmark files where the session found them; the
+    others see an empty folder, so one that reads them unmarked fails everywhere, not only
+    in a clone without them.
+    """
     monkeypatch.setenv("TOOLMAKER_DATA_DIR", str(tmp_path / "toolmaker-data"))
+    marked = request.node.get_closest_marker("datasets")
+    datasets = request.config.stash[DATASETS] if marked else tmp_path / "no-datasets"
+    monkeypatch.setenv("TOOLMAKER_DATASETS_DIR", str(datasets))
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()

@@ -29,7 +29,7 @@ _BESIDE_THE_CLONE = Path(__file__).resolve().parents[1].parent / "shared" / "dat
 
 
 class DatasetError(RuntimeError):
-    """A dataset file is missing or not the published bytes."""
+    """A dataset file is missing or not the published bytes, or a file of one's own items is malformed."""
 
 
 @dataclass(frozen=True)

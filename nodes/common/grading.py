@@ -23,15 +23,25 @@ _LATEX_FRACTION = re.compile(r"^(-?)\\[dt]?frac\{(-?\d+(?:\.\d+)?)\}\{(\d+(?:\.\
 _TRANSFORMS = (*standard_transformations, implicit_multiplication_application, convert_xor)
 
 
+def _without_units(text: str) -> str:
+    cleaned = text.replace("$", "").replace("\\%", "").replace("%", "").strip()
+    return _LATEX_FRACTION.sub(r"\1\2/\3", cleaned)
+
+
+def _fraction(cleaned: str) -> float | None:
+    fraction = re.fullmatch(r"(-?\d+(?:\.\d+)?)\s*/\s*(\d+(?:\.\d+)?)", cleaned)
+    if fraction and float(fraction.group(2)) != 0:
+        return float(fraction.group(1)) / float(fraction.group(2))
+    return None
+
+
 def extract_number(text: str | None) -> float | None:
     r"""The last number in an answer ("$1,157.63" → 1157.63, "3/4" and "\frac{3}{4}" → 0.75), or None."""
     if not text:
         return None
-    cleaned = text.replace("$", "").replace("\\%", "").replace("%", "").strip()
-    cleaned = _LATEX_FRACTION.sub(r"\1\2/\3", cleaned)
-    fraction = re.fullmatch(r"(-?\d+(?:\.\d+)?)\s*/\s*(\d+(?:\.\d+)?)", cleaned)
-    if fraction and float(fraction.group(2)) != 0:
-        return float(fraction.group(1)) / float(fraction.group(2))
+    cleaned = _without_units(text)
+    if (ratio := _fraction(cleaned)) is not None:
+        return ratio
     numbers = _NUMBER.findall(cleaned)
     if not numbers:
         return None
@@ -132,6 +142,18 @@ def _normalise_text(text: str) -> str:
     return " ".join(text.strip().strip(".").split()).lower()
 
 
+def grade_answer(prediction: str | None, gold: str) -> bool:
+    """Numeric if the gold is a number alone ("12", "$1,157.63", "3/4"), else exact match up to spacing.
+
+    The grader of one's own items (``bench --dataset FILE.jsonl``); case and a final full stop
+    do not count either.
+    """
+    cleaned = _without_units(gold)
+    if _fraction(cleaned) is not None or _NUMBER.fullmatch(cleaned):
+        return grade_numeric(prediction, gold)
+    return prediction is not None and _normalise_text(prediction) == _normalise_text(gold)
+
+
 def grade_choice(prediction: str | None, gold: str) -> bool:
     """Multiple choice: the option letter, however it is written ("(B)", "B", "B) red")."""
     if prediction is None:
@@ -174,6 +196,4 @@ def grade_task(prediction: str | None, gold: str, task: str) -> bool:
         return grade_bbh(prediction, gold, task)
     if re.fullmatch(r"\(?[A-Z]\)", gold.strip()):
         return grade_choice(prediction, gold)
-    if _NUMBER.fullmatch(gold.strip().replace(" ", "")):
-        return grade_numeric(prediction, gold)
-    return prediction is not None and _normalise_text(prediction) == _normalise_text(gold)
+    return grade_answer(prediction, gold)

@@ -125,7 +125,17 @@ def test_both_roles_are_served_and_a_dead_server_is_restarted():
     assert restarted is not server and restarted.is_healthy()
 
 
-def test_smoke_bench_on_two_tabmwp_items_and_its_report(tmp_path):
+PRICES = "Stationery prices\n\nitem | price\nsticker | $0.25\nmarker | $1.10\nnotebook | $2.35\nruler | $0.90"
+# TabMWP-style items of our own, so the smoke bench needs none of the benchmark files.
+TABLE_ITEMS = [
+    {"question": "How much money does Ann need to buy a notebook and a ruler?", "answer": 3.25},
+    {"question": "How much more does a notebook cost than a marker?", "answer": 1.25},
+]
+
+
+def test_smoke_bench_on_two_tabmwp_style_items_and_its_report(tmp_path):
+    items = tmp_path / "prices.jsonl"
+    items.write_text("".join(json.dumps(item | {"table": PRICES}) + "\n" for item in TABLE_ITEMS))
     out = tmp_path / "smoke.jsonl"
     command = [
         sys.executable,
@@ -133,7 +143,7 @@ def test_smoke_bench_on_two_tabmwp_items_and_its_report(tmp_path):
         "cli",
         "bench",
         "--dataset",
-        "tabmwp",
+        str(items),
         "--n",
         "2",
         "--out",
@@ -143,6 +153,7 @@ def test_smoke_bench_on_two_tabmwp_items_and_its_report(tmp_path):
     assert completed.returncode == 0, completed.stderr
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(rows) == 2 and all(row["status"] in {"solved", "failed"} for row in rows)
+    assert sorted((row["id"], row["gold"]) for row in rows) == [("prices/1", "3.25"), ("prices/2", "1.25")]
     assert all(isinstance(row["correct"], bool) and row["tokens"]["maker"]["calls"] >= 2 for row in rows)
     rerun = subprocess.run(command, capture_output=True, text=True, timeout=120, check=True)
     assert "0/0 new items" in rerun.stderr and len(out.read_text().splitlines()) == 2

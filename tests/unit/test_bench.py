@@ -135,6 +135,7 @@ def test_items_are_solved_concurrently_and_every_row_is_written_once(tmp_path, m
     assert len((tmp_path / "many.jsonl").read_text().splitlines()) == 6
 
 
+@pytest.mark.datasets
 def test_latms_six_tasks_are_benchmarks_on_their_240_test_items(tmp_path):
     for task in BBH_TASKS:
         load, grade = runner.DATASETS[f"bbh-{task}"]
@@ -160,3 +161,11 @@ def test_reports_grade_again_from_the_answers_rows_recorded(monkeypatch):
     assert new["correct"] and new["correct_after_round"] == {"0": False, "1": True, "2": True, "3": True}
     assert old["correct"] and old["correct_after_round"] == from_before_answers["correct_after_round"]
     assert kept == elsewhere and not fixed_late["correct"]  # the rows read are not changed
+
+
+def test_rows_of_an_items_file_are_graded_again_without_the_file(tmp_path):
+    answers = {"0": None, "1": "notebook."}
+    row = {"id": "shop/2", "dataset": str(tmp_path / "gone.jsonl"), "prediction": "notebook.",
+           "gold": "Notebook", "correct": False, "answer_after_round": answers}  # fmt: skip
+    (regraded,) = regrade([row])
+    assert regraded["correct"] and regraded["correct_after_round"] == {"0": False, "1": True}

@@ -194,3 +194,48 @@ def test_bench_takes_prompt_variants_per_node_and_never_mixes_them_in_one_file(c
     assert "other prompt variants" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["bench", "--dataset", "tiny", "--prompt-variant", "nonode=x"])
+
+
+def test_bench_on_a_jsonl_file_of_ones_own_items(capsys, tmp_path, monkeypatch):
+    items = tmp_path / "shop.jsonl"
+    table = "item | price\npen | $1.50\nnotebook | $4.00"
+    questions = [("How much do 2 pens cost?", 3), ("Which item costs more?", "Notebook")]
+    items.write_text(
+        "".join(json.dumps({"question": q, "table": table, "answer": a}) + "\n" for q, a in questions)
+    )
+    monkeypatch.chdir(tmp_path)
+    with FakeOpenAIServer([fenced("print(2 * 1.50)"), fenced("print('notebook')")]) as server:
+        options = ["--method", "pot", "--model", "m", "--base-url", server.base_url]
+        assert main(["bench", "--dataset", str(items), *options]) == 0
+    assert "pen | $1.50" in server.requests[0]["messages"][-1]["content"]
+    out = tmp_path / "results" / "pot-shop.jsonl"  # named after the file, as a dataset after its name
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(row["id"], row["dataset"], row["prediction"], row["correct"]) for row in rows] == [
+        ("shop/1", str(items), "3.0", True),
+        ("shop/2", str(items), "notebook", True),
+    ]
+    assert "2/2 new items correct" in capsys.readouterr().err
+    assert main(["report", str(out)]) == 0 and "| pot | 100.0% (2) |" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("dataset", "error"),
+    [("absent.jsonl", "no items file absent.jsonl"), ("tabmwp2", "no dataset 'tabmwp2': one of math, ")],
+)
+def test_bench_refuses_a_dataset_that_is_neither_a_name_nor_an_items_file(
+    capsys, tmp_path, monkeypatch, dataset, error
+):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit):
+        main(["bench", "--dataset", dataset])
+    assert f"argument --dataset: {error}" in capsys.readouterr().err
+
+
+def test_bench_names_the_malformed_line_of_an_items_file(capsys, tmp_path):
+    items = tmp_path / "own.jsonl"
+    items.write_text('{"question": "How much?", "answer": 2}\n{"question": "And now?"}\n')
+    dead = ["--model", "m", "--base-url", "http://127.0.0.1:9/v1", "--out", str(tmp_path / "rows.jsonl")]
+    assert main(["bench", "--dataset", str(items), *dead]) == 2
+    err = capsys.readouterr().err.replace("\n", "")
+    assert f"{items}, line 2: answer must be text or a number" in err
+    assert not (tmp_path / "rows.jsonl").exists()

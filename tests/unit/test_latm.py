@@ -194,3 +194,21 @@ def test_cost_figures_add_up_per_node_role_and_request_and_price_in_dollars():
     assert by_role["maker"] == state["tokens"]["maker"] == {"input": 300, "output": 30, "calls": 3}
     prices = PriceTable(models={"maker": Price(input_per_million=10, output_per_million=30)})
     assert prices.dollars(state["model_calls"]) == pytest.approx(300 * 10 / 1e6 + 30 * 30 / 1e6)
+
+
+@pytest.mark.parametrize(
+    "prediction, gold, task, expected",
+    [
+        ("(B)", "(B)", "logical_deduction_five_objects", True),
+        ("B", "(B)", "a_family_the_dispatcher_named", True),
+        ("14687.0", "14687", "a_family_the_dispatcher_named", True),
+        ("14687.0", "14687", "chinese_remainder_theorem", False),  # Big-Bench's exact match
+        ("]]", "] ]", "dyck_languages", True),
+        ("Apple Fig", "apple fig", "another_family", True),
+        ("apple", "apple fig", "another_family", False),
+    ],
+)
+def test_any_family_is_graded_by_its_rules_or_by_the_gold_answers_shape(prediction, gold, task, expected):
+    from nodes.common.grading import grade_task
+
+    assert grade_task(prediction, gold, task) is expected
