@@ -76,8 +76,9 @@ def use_tool(
     out = folder / f"latm-{role}-s{making['seed']}-bbh-{task}.jsonl"
     done = {row["id"] for row in read_rows(out)}
     settings = get_settings()
-    model = settings.user.model if role == "user" else settings.maker.model
-    context = LatmContext(user_model=model)
+    endpoint = settings.user if role == "user" else settings.maker
+    model = endpoint.model
+    context = LatmContext(user_model=model, user_base_url=endpoint.base_url)
     graph = build_tool_user_graph().compile(name="latm-tool-user")
     todo = [item for item in sample(load_bbh(task, "test"), n, seed) if item["id"] not in done]
     with Progress() as progress:
@@ -125,19 +126,24 @@ def run_latm(
     tasks: tuple[str, ...] = BBH_TASKS,
     prices: PriceTable | None = None,
 ) -> Path:
-    """Grow every cell to ``n`` test items, ``step`` at a time; tools are made first, once per seed."""
+    """Grow every cell to ``n`` test items, ``step`` at a time; a task's tools are made before its first step.
+
+    The report is rewritten after every step, so partial results can be read and committed.
+    """
     prices = prices or PriceTable.from_file(get_settings().prices_file)
     settings = get_settings()
-    makings = {task: make_tools(task, folder, list(range(making_seeds)), prices) for task in tasks}
     for size in range(min(step, n), n + step, step):
         size = min(size, n)
         for task in tasks:
-            for role, model in (("user", settings.user.model), ("maker", settings.maker.model)):
+            making = make_tools(task, folder, list(range(making_seeds)), prices)  # once, then read back
+            for role, endpoint in (("user", settings.user), ("maker", settings.maker)):
+                # CoT asks the maker role: point it at this role's endpoint.
+                played_by = {"maker_model": endpoint.model, "maker_base_url": endpoint.base_url}
                 run_bench(f"bbh-{task}", "cot", folder / f"{role}-cot-bbh-{task}.jsonl", n=size, seed=seed,
-                          context_overrides={"maker_model": model})  # fmt: skip
-                for making in makings[task]:
-                    if making["verified"]:
-                        use_tool(task, making, role, folder, n=size, seed=seed, prices=prices)
+                          context_overrides=played_by)  # fmt: skip
+                for made in making:
+                    if made["verified"]:
+                        use_tool(task, made, role, folder, n=size, seed=seed, prices=prices)
         write_latm_report(folder, n=n, seed=seed, tasks=tasks)
         if size == n:
             break
