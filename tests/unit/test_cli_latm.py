@@ -1,0 +1,70 @@
+"""``toolmaker latm`` over the real OpenAI-compatible HTTP path, against a scripted endpoint."""
+
+import json
+
+from cli import main
+from tests.fakes import FakeOpenAIServer, fenced
+
+SORT = '''
+def sort_words(question: str) -> str:
+    """Sort the words after 'List:' in a request alphabetically, joined by single spaces."""
+    return " ".join(sorted(question.split("List:")[1].split()))
+'''
+CALL = "print(sort_words(question))"
+DISPATCH_TO_SORTING = '{"choice": "word_sorting", "family": "word_sorting"}'
+
+
+def ask(words):
+    return f"Sort the following words alphabetically: List: {words}"
+
+
+def endpoints(server):
+    return ["--base-url", server.base_url, "--user-base-url", server.base_url, "--json"]
+
+
+def make_sorting_tool(tmp_path, capsys):
+    demos = tmp_path / "demos.jsonl"
+    lists = ("pear apple", "fig kiwi date", "b a", "zeta eta", "c b a", "y x")
+    demos.write_text(
+        "".join(json.dumps({"question": ask(w), "answer": " ".join(sorted(w.split()))}) + "\n" for w in lists)
+    )
+    with FakeOpenAIServer([fenced(SORT + "\n".join([CALL] * 3)), fenced("\n".join([CALL] * 3))]) as server:
+        code = main(["latm", "make", "--task", "word_sorting", "--demos", str(demos), *endpoints(server)])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_make_registers_a_verified_tool_and_solve_then_uses_it_without_the_maker(tmp_path, capsys):
+    code, made = make_sorting_tool(tmp_path, capsys)
+    assert code == 0 and made["status"] == "verified" and made["tool_id"].startswith("sort_words@")
+    assert made["tokens"]["maker"] == {"input": 100, "output": 10, "calls": 2}
+    with FakeOpenAIServer([DISPATCH_TO_SORTING, fenced(CALL)]) as server:
+        code = main(["latm", "solve", ask("pear apple fig"), *endpoints(server)])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0 and report["route"] == "cached tool" and report["answer"] == "apple fig pear"
+    assert report["maker_tokens"] == 0 and report["tool_id"] == made["tool_id"]
+    schema = server.requests[0]["response_format"]["json_schema"]["schema"]
+    assert schema["properties"]["choice"]["enum"] == ["word_sorting", "none"]
+
+
+def test_serve_stops_before_the_budget_is_passed_and_keeps_what_was_answered(tmp_path, capsys):
+    make_sorting_tool(tmp_path, capsys)
+    stream = tmp_path / "requests.txt"
+    stream.write_text("\n".join(ask(w) for w in ("pear apple", "kiwi fig", "b a")) + "\n")
+    with FakeOpenAIServer([DISPATCH_TO_SORTING, fenced(CALL)] * 3) as server:
+        code = main(["latm", "serve", str(stream), "--budget", "200", *endpoints(server)])
+    captured = capsys.readouterr()
+    rows = [json.loads(line) for line in captured.out.splitlines()]
+    assert code == 1 and [row["answer"] for row in rows] == ["apple pear"]
+    assert "budget:" in captured.err and "stopped before request 2 of 3" in " ".join(captured.err.split())
+
+
+def test_make_without_demos_for_an_unknown_task_is_a_clear_error(capsys):
+    assert main(["latm", "make", "--task", "my_task"]) == 2
+    assert "no demos for task 'my_task': give --demos FILE.jsonl" in " ".join(capsys.readouterr().err.split())
+
+
+def test_a_malformed_demo_line_is_named(tmp_path, capsys):
+    demos = tmp_path / "demos.jsonl"
+    demos.write_text('{"question": "q"}\n')
+    assert main(["latm", "make", "--task", "mine", "--demos", str(demos)]) == 2
+    assert f"{demos}:1: not a demo row" in " ".join(capsys.readouterr().err.split())
