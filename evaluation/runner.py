@@ -28,7 +28,9 @@ from graphs.baselines import build_cot_graph, build_entangled_graph, build_pot_g
 from graphs.creator import build_creator_graph
 from graphs.running import SolveReport, solve
 from nodes.common.grading import grade_answer, grade_bbh, grade_math, grade_numeric, grade_rounded
+from nodes.common.usage import seconds_by, usage_by
 from nodes.creator.context import CreatorContext
+from toolmaker.costs import PriceTable
 from toolmaker.settings import get_settings
 
 Grader = Callable[[str | None, str], bool]
@@ -193,6 +195,7 @@ def run_bench(
     previous = read_rows(out)
     ensure_one_setup(previous, context, out)
     compiled = graph or build().compile(name=method)
+    prices = PriceTable.from_file(get_settings().prices_file)
     items = sample(load(), n, seed)
     done = {row["id"] for row in previous}
     todo = [item for item in items if item["id"] not in done]
@@ -219,6 +222,9 @@ def run_bench(
             "status": report["status"],
             "rounds": report["rounds"],
             "tokens": report["tokens"],
+            "tokens_by_node": usage_by(report["model_calls"], "node"),
+            "seconds_by_role": seconds_by(report["model_calls"], "role"),
+            "dollars": prices.dollars(report["model_calls"]),
             "seconds": report["seconds"],
             "tool_id": report["tool_id"],
         }

@@ -36,6 +36,8 @@ class SolveReport(TypedDict):
     call: str
     attempts: list[Attempt]
     tokens: dict[str, TokenUsage]
+    model_calls: list[ModelCall]
+    """Every model call: node, role, model, tokens and seconds (costs per node, money)."""
     seconds: float
     error: str | None
     """Why the run stopped early (endpoint down, bad configuration); None otherwise."""
@@ -89,6 +91,7 @@ def solve(
         call=state.get("call", ""),
         attempts=state.get("attempts", []),
         tokens=state.get("tokens", {}),
+        model_calls=state.get("model_calls", []),
         seconds=round(time.monotonic() - started, 2),
         error=error,
         tool_id=state.get("tool_id"),

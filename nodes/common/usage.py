@@ -57,6 +57,14 @@ def usage_by(calls: Iterable[ModelCall], key: Literal["role", "node", "model"]) 
     return totals
 
 
+def seconds_by(calls: Iterable[ModelCall], key: Literal["role", "node", "model"]) -> dict[str, float]:
+    """Model seconds summed per role, per node or per model."""
+    totals: dict[str, float] = {}
+    for call in calls:
+        totals[call[key]] = round(totals.get(call[key], 0.0) + call["seconds"], 3)
+    return totals
+
+
 def usage_update(calls: list[ModelCall]) -> dict[str, object]:
     """The state update that records ``calls``: the ledger rows and the per-role totals."""
     return {"model_calls": calls, "tokens": usage_by(calls, "role")}

@@ -48,6 +48,9 @@ def test_rows_are_graded_per_round_and_a_rerun_resumes(tmp_path):
     assert (first["prediction"], first["correct"], first["correct_after_round"]["0"]) == ("2", True, True)
     assert (second["prediction"], second["correct"], second["rounds"]) == ("6", True, 1)
     assert second["correct_after_round"] == {"0": False, "1": True, "2": True, "3": True}
+    calls = {node: usage["calls"] for node, usage in second["tokens_by_node"].items()}
+    assert calls == {"create": 1, "decide": 1, "rectify": 1} and second["tokens"]["maker"]["calls"] == 3
+    assert set(second["seconds_by_role"]) == {"maker"} and second["dollars"] == 0.0  # no price table
     assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == ["tiny/0", "tiny/1"]
     assert run_bench("tiny", "creator", out, graph=graph_for([])) == []
 
