@@ -196,6 +196,8 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def _experiment(args: argparse.Namespace) -> int:
+    from evaluation.dispatch import EXPERIMENT as DISPATCH
+    from evaluation.dispatch import run_dispatch
     from evaluation.latm import EXPERIMENT as LATM
     from evaluation.latm import run_latm, write_latm_report
     from evaluation.presets import PRESETS, preset_command, run_preset, write_preset_report
@@ -206,7 +208,9 @@ def _experiment(args: argparse.Namespace) -> int:
 
     folder = Path(args.out_dir)
     try:
-        if args.preset == LATM:
+        if args.preset == DISPATCH:
+            report = run_dispatch(folder, per_task=args.n, seed=args.seed)
+        elif args.preset == LATM:
             if args.report_only:
                 report = write_latm_report(folder, n=args.n, seed=args.seed)
             else:
@@ -360,6 +364,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_data_parser(commands)
     add_latm_parser(commands)
 
+    from evaluation.dispatch import EXPERIMENT as DISPATCH
     from evaluation.latm import EXPERIMENT as LATM
     from evaluation.presets import PRESETS
     from evaluation.runner import DATASETS, METHODS
@@ -390,9 +395,10 @@ def build_parser() -> argparse.ArgumentParser:
         "experiment",
         help="run a paper experiment resumably: main, rounds, hints (cells of methods x datasets) "
         "or transfer (tools made on one scenario reused on two others), "
-        "or latm (LATM's six Big-Bench tasks: tools made with 3 seeds, used by the user and the maker)",
+        "or latm (LATM's six Big-Bench tasks: tools made with 3 seeds, used by the user and the maker), "
+        "or latm-dispatch (a mixed stream of them, two tasks without a tool at the start; --n per task)",
     )
-    experiment.add_argument("preset", choices=[*PRESETS, TRANSFER, LATM])
+    experiment.add_argument("preset", choices=[*PRESETS, TRANSFER, LATM, DISPATCH])
     experiment.add_argument("--n", type=int, default=30, help="items per dataset (default 30)")
     experiment.add_argument("--step", type=int, default=5, help="grow all cells this many items at a time")
     experiment.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")

@@ -212,3 +212,36 @@ def test_any_family_is_graded_by_its_rules_or_by_the_gold_answers_shape(predicti
     from nodes.common.grading import grade_task
 
     assert grade_task(prediction, gold, task) is expected
+
+
+def test_dispatch_figures_count_right_tools_and_decisions_against_the_families_true_tasks(tmp_path):
+    import json
+
+    from evaluation.dispatch import _family_origins, write_dispatch_report
+
+    def row(task, had, route, family):
+        tokens = {"user": {"input": 9, "output": 1, "calls": 1}}
+        return {"id": f"{task}/{family}/{route}", "task": task, "task_had_tool": had, "route": route,
+                "family": family, "correct": route == "cached tool", "tokens": tokens,
+                "seconds": 1.0}  # fmt: skip
+
+    rows = [
+        row("word_sorting", True, "cached tool", "word_sorting"),
+        row("dyck_languages", True, "cached tool", "word_sorting"),  # the wrong tool
+        row("schedule_meeting", False, "queued", "meeting_slots"),
+        row("schedule_meeting", False, "made now", "meeting_slots"),
+        row("schedule_meeting", True, "cached tool", "meeting_slots"),  # the tool made in the stream
+        row("dyck_languages", True, "queued", "brackets"),  # had a tool, but was sent to make one
+    ]
+    origin = _family_origins(rows, ["word_sorting", "dyck_languages"])
+    assert origin == {"word_sorting": "word_sorting", "dyck_languages": "dyck_languages",
+                      "meeting_slots": "schedule_meeting", "brackets": "dyck_languages"}  # fmt: skip
+    for each in rows:
+        each["family_task"] = origin[each["family"]]
+    (tmp_path / "latm-dispatch.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    report = write_dispatch_report(tmp_path, seeded=["word_sorting", "dyck_languages"], held_out=("x",))
+    text = report.read_text()
+    assert "| right tool (requests of a family that had a tool) | 50.0% (2/4) |" in text
+    assert "| right reuse-vs-new decision (all requests) | 83.3% (5/6) |" in text
+    assert "| requests that waited in a queue | 2 |" in text
+    assert "| tools made during the stream | 1 |" in text

@@ -1,0 +1,146 @@
+"""The dispatcher benchmark: a shuffled stream of the six tasks' test items, two tasks with no tool.
+
+As in LATM's set-up, the registry starts with a verified tool for every task but the
+held-out ones (tools from ``experiment latm``'s making rows). Each request is dispatched
+once, in order; its row says where it went and what that cost. The registry and the
+queues live in a SQLite file beside the rows, so a killed run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+from rich.progress import Progress
+
+from evaluation.datasets import load_bbh, sample
+from evaluation.latm import TASKS
+from evaluation.runner import BenchError, read_rows
+from graphs.latm import build_dispatcher_graph
+from graphs.running import dispatch_request
+from nodes.common.grading import grade_bbh
+from nodes.latm import LatmContext
+from toolmaker.costs import PriceTable
+from toolmaker.settings import get_settings
+from tools_registry import Demo, LatmInfo, Provenance, ToolRegistry, sqlite_registry
+
+EXPERIMENT = "latm-dispatch"
+HELD_OUT = ("schedule_meeting", "tracking_shuffled_objects_five_objects")
+"""Tasks with no tool at the start of the stream."""
+
+
+def _seed_registry(registry: ToolRegistry, folder: Path, held_out: tuple[str, ...]) -> list[str]:
+    """Register the first verified tool of every task not held out; the tasks that have one."""
+    existing = {record.latm.family for record in registry.tools() if record.latm is not None}
+    seeded = []
+    for task in TASKS:
+        if task in held_out:
+            continue
+        made = next((row for row in read_rows(folder / f"making-{task}.jsonl") if row["verified"]), None)
+        if task not in existing and made is not None:
+            questions = [
+                item["question"] for split in ("train", "valid") for item in load_bbh(task, split)[:3]
+            ]
+            registry.add(
+                made["tool"],
+                demos=[Demo(question=question, call="", output="") for question in questions],
+                provenance=Provenance(problem=questions[0], method="latm"),
+                tags=["latm", f"family:{task}"],
+                latm=LatmInfo(family=task, card=made["card"], verified="gold"),
+            )
+        if task in existing or made is not None:
+            seeded.append(task)
+    return seeded
+
+
+def stream_items(per_task: int, seed: int) -> list[tuple[str, Any]]:
+    """``per_task`` test items of each task, shuffled into one stream by ``seed``."""
+    stream = [(task, item) for task in TASKS for item in sample(load_bbh(task, "test"), per_task, seed)]
+    random.Random(seed).shuffle(stream)
+    return stream
+
+
+def run_dispatch(folder: Path, *, per_task: int, seed: int = 1, held_out: tuple[str, ...] = HELD_OUT) -> Path:
+    """Dispatch the stream (resumable); write ``latm-dispatch.jsonl`` rows and ``latm-dispatch.md``."""
+    out = folder / f"{EXPERIMENT}.jsonl"
+    done = {row["id"] for row in read_rows(out)}
+    prices = PriceTable.from_file(get_settings().prices_file)
+    with sqlite_registry(folder / f"{EXPERIMENT}.sqlite") as registry:
+        seeded = _seed_registry(registry, folder, held_out)
+        if not seeded:
+            raise BenchError(
+                f"no verified tools in {folder}/making-*.jsonl: run 'toolmaker experiment latm' first"
+            )
+        graph = build_dispatcher_graph(prices=prices).compile(name="latm-dispatcher", store=registry.store)
+        stream = [(task, item) for task, item in stream_items(per_task, seed) if item["id"] not in done]
+        with Progress() as progress:
+            bar = progress.add_task("dispatching the stream", total=len(stream))
+            origin = _family_origins(read_rows(out), seeded)
+            for task, item in stream:
+                families = {r.latm.family for r in registry.tools() if r.latm is not None}
+                had_tool = {origin.get(family, family) for family in families}
+                report = dispatch_request(graph, item["question"], LatmContext(seed=seed))
+                if report["error"]:
+                    raise BenchError(f"{item['id']}: {report['error']}")
+                row = {
+                    "id": item["id"],
+                    "task": task,
+                    "task_had_tool": task in had_tool,
+                    "route": report["route"],
+                    "family": report["family"],
+                    "family_task": origin.setdefault(str(report["family"]), task),
+                    "answer": report["answer"],
+                    "gold": item["answer"],
+                    "correct": grade_bbh(report["answer"], item["answer"], task),
+                    "waiters": len(report["waiters"]),
+                    "tokens": report["tokens"],
+                    "seconds": report["seconds"],
+                    "dollars": prices.dollars(report["model_calls"]),
+                }
+                with out.open("a") as handle:
+                    handle.write(json.dumps(row) + "\n")
+                progress.advance(bar)
+    return write_dispatch_report(folder, seeded=seeded, held_out=held_out)
+
+
+def _family_origins(rows: list[dict[str, Any]], seeded: list[str]) -> dict[str, str]:
+    """Each family with its true task: a seeded task's own, or that of the first request named so."""
+    origin = {task: task for task in seeded}
+    for row in rows:
+        origin.setdefault(str(row["family"]), row["task"])
+    return origin
+
+
+def write_dispatch_report(folder: Path, *, seeded: list[str], held_out: tuple[str, ...]) -> Path:
+    """Right-tool and reuse-vs-new rates, queue counts, accuracy and cost per request of the stream."""
+    rows = read_rows(folder / f"{EXPERIMENT}.jsonl")
+    with_tool = [row for row in rows if row["task_had_tool"]]
+    right_tool = sum(row["route"] == "cached tool" and row["family_task"] == row["task"] for row in with_tool)
+    right_decision = sum((row["route"] == "cached tool") == row["task_had_tool"] for row in rows)
+    tokens = [sum(u["input"] + u["output"] for u in row["tokens"].values()) for row in rows]
+
+    def share(count: int, total: int) -> str:
+        return f"{100 * count / total:.1f}% ({count}/{total})" if total else "—"
+
+    lines = [
+        f"# Experiment `{EXPERIMENT}`",
+        "",
+        f"A shuffled stream of the six tasks' test items; tools at the start for {', '.join(seeded)}; "
+        f"held out (no tool at the start): {', '.join(held_out)}.",
+        "",
+        "| figure | value |",
+        "|---|---|",
+        f"| requests | {len(rows)} |",
+        f"| right tool (requests of a family that had a tool) | {share(right_tool, len(with_tool))} |",
+        f"| right reuse-vs-new decision (all requests) | {share(right_decision, len(rows))} |",
+        f"| requests that waited in a queue | {sum(row['route'] == 'queued' for row in rows)} |",
+        f"| tools made during the stream | {sum(row['route'] == 'made now' for row in rows)} |",
+        f"| accuracy, end to end | {share(sum(row['correct'] for row in rows), len(rows))} |",
+        f"| tokens per request | {sum(tokens) / len(rows):.0f} |" if rows else "| tokens per request | — |",
+        f"| seconds per request | {sum(row['seconds'] for row in rows) / len(rows):.1f} |" if rows else "",
+    ]
+    report = folder / f"{EXPERIMENT}.md"
+    report.write_text("\n".join(line for line in lines if line) + "\n", encoding="utf-8")
+    return report
