@@ -62,11 +62,24 @@ def top_level_statements(code: str, what: str = "code") -> list[tuple[ast.stmt, 
     return statements
 
 
-def split_definitions(code: str, what: str = "code") -> tuple[str, str]:
+def assigns_to(node: ast.stmt, names: frozenset[str]) -> bool:
+    """Whether ``node`` is an assignment to one of ``names`` (``question = "..."``)."""
+    targets = (
+        node.targets
+        if isinstance(node, ast.Assign)
+        else [node.target]
+        if isinstance(node, ast.AnnAssign)
+        else []
+    )
+    return any(isinstance(target, ast.Name) and target.id in names for target in targets)
+
+
+def split_definitions(code: str, what: str = "code", inputs: frozenset[str] = frozenset()) -> tuple[str, str]:
     """Split code into its definitions and the statements that use them.
 
     Small models leave example calls and prints below a tool; those belong to the call,
-    not to the tool that is kept.
+    not to the tool that is kept. Assignments to ``inputs`` (variables a call is given,
+    such as LATM's ``question``) set up a call, so they are statements too.
 
     Returns:
         ``(definitions, statements)``, each as source text (possibly empty).
@@ -74,7 +87,8 @@ def split_definitions(code: str, what: str = "code") -> tuple[str, str]:
     definitions: list[str] = []
     statements: list[str] = []
     for node, segment in top_level_statements(code, what):
-        (definitions if _is_definition(node) else statements).append(segment)
+        is_definition = _is_definition(node) and not assigns_to(node, inputs)
+        (definitions if is_definition else statements).append(segment)
     return "\n\n".join(definitions), "\n".join(statements)
 
 

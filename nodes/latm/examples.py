@@ -31,23 +31,39 @@ def render_examples(examples: list[Example], *, answers: bool = True) -> str:
     return "\n\n".join(parts)
 
 
+QUESTION = frozenset({"question"})
+"""The variable a LATM call is given: the request's text."""
+
+
 def read_calls(code: str, tool: ToolSpec, count: int) -> list[str]:
     """One printing call of the tool per example, in order, from the statements of ``code``.
+
+    Statements that set a call up (``question = "List: ..."``) stay with the call after them.
 
     Raises:
         ToolSourceError: The number of calls is not ``count``, or one does not call the tool.
     """
-    statements = [
-        segment
-        for node, segment in top_level_statements(code, "calls")
-        if not isinstance(node, ast.Import | ast.ImportFrom | ast.FunctionDef | ast.ClassDef)
-    ]
-    if len(statements) != count:
+    calls: list[str] = []
+    setup: list[str] = []
+    for node, segment in top_level_statements(code, "calls"):
+        if isinstance(node, ast.Import | ast.ImportFrom | ast.FunctionDef | ast.ClassDef):
+            continue
+        called = {
+            n.func.id for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+        }
+        if tool["name"] in called:
+            calls.append(call_from_code("\n".join([*setup, segment]), tool["name"], tool["code"]))
+            setup = []
+        elif isinstance(node, ast.Expr) and calls and not setup:  # `print(result)` after `result = tool(...)`
+            calls[-1] = f"{calls[-1]}\n{segment}"
+        else:
+            setup.append(segment)
+    if len(calls) != count:
         raise ToolSourceError(
             f"expected {count} calls, one line per example in order, each printing the tool's "
-            f"answer for that example; found {len(statements)}"
+            f"answer for that example; found {len(calls)}"
         )
-    return [call_from_code(statement, tool["name"], tool["code"]) for statement in statements]
+    return calls
 
 
 def read_tool_and_calls(text: str, count: int, tool: ToolSpec | None = None) -> tuple[ToolSpec, list[str]]:
@@ -60,7 +76,7 @@ def read_tool_and_calls(text: str, count: int, tool: ToolSpec | None = None) -> 
     if not blocks:
         raise ToolSourceError("the reply held no Python code: answer with one ```python block")
     code = "\n\n".join(blocks)
-    definitions, statements = split_definitions(code, "reply")
+    definitions, statements = split_definitions(code, "reply", inputs=QUESTION)
     if defines_function(parse_python(definitions or "pass", "reply")):
         tool = tool_from_source(definitions, preferred_name=tool["name"] if tool else None)
     if tool is None:
@@ -96,7 +112,14 @@ def try_example(
     )
 
 
-def render_card(tool: ToolSpec, demos: list[tuple[str, str]]) -> str:
+def render_usage(examples: list[Example], calls: list[str]) -> str:
+    """Question → call demonstrations (the calls that answered them)."""
+    return "\n\n".join(
+        f"Question: {example['question'].strip()}\nCall:\n{call}"
+        for example, call in zip(examples, calls, strict=False)
+    )
+
+
+def render_card(tool: ToolSpec, examples: list[Example], calls: list[str]) -> str:
     """The tool card a light model reads: the function, then question → call demonstrations."""
-    shown = "\n\n".join(f"Question: {question.strip()}\nCall:\n{call}" for question, call in demos)
-    return f"```python\n{tool['code'].strip()}\n```\n\nHow to call it:\n\n{shown}"
+    return f"```python\n{tool['code'].strip()}\n```\n\nHow to call it:\n\n{render_usage(examples, calls)}"

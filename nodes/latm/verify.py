@@ -8,16 +8,19 @@ from nodes.common.asking import ask_as, unusable_reply
 from nodes.common.parsing import require_code
 from nodes.common.usage import usage_update
 from nodes.latm.context import LatmContext
-from nodes.latm.examples import read_calls, render_examples
+from nodes.latm.examples import read_calls, render_examples, render_usage
 from nodes.latm.state import ToolMakingState
 from toolmaker.models import ChatModelFactory
-from tools_registry.source import ToolSourceError, render_tool_signature
+from tools_registry.source import ToolSourceError
 
 
 def verify(
     state: ToolMakingState, runtime: Runtime[LatmContext], *, models: ChatModelFactory
 ) -> dict[str, object]:
-    """Ask for calls on the validation questions, without their answers; try runs them next."""
+    """Ask for calls on the validation questions, without their answers; try runs them next.
+
+    The maker sees its tool and how its own calls answered the train questions.
+    """
     tool = state["tool"]
     assert tool is not None  # routed here only after the train examples passed
     text, call_cost = ask_as(
@@ -25,7 +28,11 @@ def verify(
         runtime.context,
         "verify",
         "maker",
-        {"tool": render_tool_signature(tool), "examples": render_examples(state["valid"], answers=False)},
+        {
+            "tool": tool["code"].strip(),
+            "usage": render_usage(state["train"], state.get("train_calls", [])),
+            "examples": render_examples(state["valid"], answers=False),
+        },
     )
     update = usage_update([call_cost])
     try:

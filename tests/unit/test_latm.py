@@ -245,3 +245,21 @@ def test_dispatch_figures_count_right_tools_and_decisions_against_the_families_t
     assert "| right reuse-vs-new decision (all requests) | 83.3% (5/6) |" in text
     assert "| requests that waited in a queue | 2 |" in text
     assert "| tools made during the stream | 1 |" in text
+
+
+def test_calls_keep_the_lines_that_set_them_up_and_the_tool_keeps_none_of_them():
+    from nodes.latm.examples import read_tool_and_calls
+
+    reply = fenced(
+        SORT
+        + 'question = "List: pear apple"\nprint(sort_words(question))\n'
+        + "result = sort_words(question)\nprint(result)\n"
+        + "print(sort_words(question))"
+    )
+    tool, calls = read_tool_and_calls(reply, 3)
+    assert "question =" not in tool["code"]
+    assert calls == [
+        'question = "List: pear apple"\nprint(sort_words(question))',
+        "result = sort_words(question)\nprint(result)\nprint(result)",
+        "print(sort_words(question))",
+    ]
