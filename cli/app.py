@@ -266,9 +266,17 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _graph(args: argparse.Namespace) -> int:
-    from graphs.creator import graph
+    from langgraph.graph.state import CompiledStateGraph
 
-    print(graph.get_graph().draw_mermaid(), end="")
+    from graphs import creator, latm
+
+    graphs: dict[str, CompiledStateGraph[Any, Any, Any, Any]] = {
+        "creator": creator.graph,
+        "latm-tool-maker": latm.tool_maker_graph,
+        "latm-tool-user": latm.tool_user_graph,
+        "latm-dispatcher": latm.dispatcher_graph,
+    }
+    print(graphs[args.name].get_graph().draw_mermaid(), end="")
     return 0
 
 
@@ -419,7 +427,13 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--plots", help="also write PNG plots into this folder")
     report.set_defaults(handler=_report)
 
-    graph = commands.add_parser("graph", help="print the CREATOR graph as a mermaid diagram")
+    graph = commands.add_parser("graph", help="print a graph as a mermaid diagram (default: CREATOR)")
+    graph.add_argument(
+        "name",
+        nargs="?",
+        default="creator",
+        choices=["creator", "latm-tool-maker", "latm-tool-user", "latm-dispatcher"],
+    )
     graph.set_defaults(handler=_graph)
     return parser
 

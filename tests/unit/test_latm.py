@@ -263,3 +263,14 @@ def test_calls_keep_the_lines_that_set_them_up_and_the_tool_keeps_none_of_them()
         "result = sort_words(question)\nprint(result)\nprint(result)",
         "print(sort_words(question))",
     ]
+
+
+@pytest.mark.parametrize("name", ["latm-tool-maker", "latm-tool-user", "latm-dispatcher"])
+def test_the_latm_graphs_have_the_topology_the_readme_shows(name, capsys):
+    from pathlib import Path
+
+    from cli import main
+
+    assert main(["graph", name]) == 0
+    golden = Path(__file__).parent / f"{name.replace('-', '_')}_topology.mmd"
+    assert capsys.readouterr().out == golden.read_text()
