@@ -28,6 +28,8 @@ EXPERIMENT = "latm"
 USER_ROLES = {"user": "the light model (user role)", "maker": "the maker model as user"}
 DEMOS = 3
 NO_SLOT = "No time slot works."
+MAKER_TEMPERATURE = 0.3
+"""LATM's maker samples at 0.3, so each making seed is a different draw (greedy would repeat one)."""
 TASKS = (
     "word_sorting",
     "dyck_languages",
@@ -55,7 +57,7 @@ def make_tools(task: str, folder: Path, seeds: list[int], prices: PriceTable) ->
             continue
         try:
             demos = ToolMakingInput(task=task, train=_demos(task, "train"), valid=_demos(task, "valid"))
-            state = graph.invoke(demos, context=LatmContext(seed=seed))
+            state = graph.invoke(demos, context=LatmContext(seed=seed, temperature=MAKER_TEMPERATURE))
         except RUN_ERRORS as exc:
             raise BenchError(f"making a {task} tool with seed {seed}: {describe_run_error(exc)}") from exc
         calls = state.get("model_calls", [])
