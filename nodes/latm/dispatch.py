@@ -109,7 +109,12 @@ def dispatch(
         reply, call_cost = ask_model(model, request, "dispatch", messages)
     text = reply.content if isinstance(reply.content, str) else str(reply.content)
     choice, proposed = read_decision(text, options)
-    family = choice if choice != NONE else (proposed or family_name(" ".join(state["request"].split()[:4])))
+    if choice != NONE:
+        family = choice
+    elif proposed and proposed != NONE and proposed not in cached:
+        family = proposed
+    else:  # small models echo "none" as the name: name the family after the request's first words
+        family = family_name(" ".join(state["request"].split()[:4]))
     return {
         **usage_update([call_cost]),
         "candidates": list(cached),

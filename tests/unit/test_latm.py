@@ -274,3 +274,23 @@ def test_the_latm_graphs_have_the_topology_the_readme_shows(name, capsys):
     assert main(["graph", name]) == 0
     golden = Path(__file__).parent / f"{name.replace('-', '_')}_topology.mmd"
     assert capsys.readouterr().out == golden.read_text()
+
+
+@pytest.mark.parametrize(
+    "reply, family",
+    [
+        ('{"choice": "none", "family": "none"}', "how_many_days_are"),
+        ('{"choice": "none", "family": ""}', "how_many_days_are"),
+        ('{"choice": "none", "family": "Day Counting"}', "day_counting"),
+        ("I think none of them", "how_many_days_are"),
+    ],
+)
+def test_a_new_family_is_never_named_none(reply, family):
+    store = InMemoryStore()
+    tool = fenced("def days(w: int, d: int) -> int:\n    return 7 * w + d")
+    models = ScriptedModels(user=[reply], maker=[tool, fenced("print(days(3, 4))")])
+    state = dispatcher(models, store).invoke(
+        {"request": "How many days are there in 3 weeks and 4 days?"}, context=LatmContext()
+    )
+    assert state["choice"] == "none" and state["family"] == family and state["route"] == "queued"
+    assert state["answer"] == "25" and [w.label for w in RequestQueue(store).waiting(family)] == ["25"]
