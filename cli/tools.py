@@ -12,7 +12,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 
 from toolmaker.settings import get_settings
-from tools_registry import ToolRecord, ToolRegistry, sqlite_registry
+from tools_registry import LatmInfo, ToolRecord, ToolRegistry, sqlite_registry
 
 
 def _summary(registry: ToolRegistry, record: ToolRecord, score: float | None = None) -> dict[str, Any]:
@@ -27,7 +27,28 @@ def _summary(registry: ToolRegistry, record: ToolRecord, score: float | None = N
     }
     if score is not None:
         row["score"] = score
+    if record.latm is not None:
+        row["latm"] = _latm_summary(record.latm, row["stats"]["uses"])
     return row
+
+
+def _latm_summary(latm: LatmInfo, uses: int) -> dict[str, Any]:
+    """A LATM tool's family, verification and making cost, and that cost spread over its uses so far."""
+    making = latm.making
+    per_use = None
+    if uses:
+        per_use = {
+            "tokens": (making.input_tokens + making.output_tokens) / uses,
+            "seconds": making.seconds / uses,
+            "dollars": making.dollars / uses,
+        }
+    return {
+        "family": latm.family,
+        "verified": latm.verified,
+        "maker_model": latm.maker_model,
+        "making": making.model_dump(),
+        "making_per_use": per_use,
+    }
 
 
 def _print_table(rows: list[dict[str, Any]]) -> None:
@@ -75,6 +96,19 @@ def run_tools_command(args: argparse.Namespace) -> int:
                     f"[bold]{record.id}[/] (version {record.version}) — {record.provenance.problem}"
                 )
                 Console().print(Syntax(record.source, "python"))
+                if record.latm is not None:
+                    latm = _summary(registry, record)["latm"]
+                    spread = latm["making_per_use"]
+                    Console().print(
+                        f"LATM tool for [bold]{latm['family']}[/] (verified: {latm['verified']}), made by "
+                        f"{latm['maker_model']} with {record.latm.making.calls} calls, "
+                        f"{record.latm.making.seconds} s, ${record.latm.making.dollars:.4f}"
+                        + (
+                            f"; {spread['tokens']:.0f} making tokens per use so far"
+                            if spread
+                            else "; not used yet"
+                        )
+                    )
             return 0
         if args.tools_command == "export":
             text = json.dumps(record.model_dump(mode="json"), indent=2) if args.json else record.source

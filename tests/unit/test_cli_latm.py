@@ -68,3 +68,42 @@ def test_a_malformed_demo_line_is_named(tmp_path, capsys):
     demos.write_text('{"question": "q"}\n')
     assert main(["latm", "make", "--task", "mine", "--demos", str(demos)]) == 2
     assert f"{demos}:1: not a demo row" in " ".join(capsys.readouterr().err.split())
+
+
+FRESH_PROCESS = """
+import json
+from nodes.latm.queue import RequestQueue
+from toolmaker.settings import get_settings
+from tools_registry import sqlite_registry
+
+with sqlite_registry(get_settings().registry_path) as registry:
+    tools = [(r.id, r.latm.family, registry.stats(r.id).uses) for r in registry.tools() if r.latm]
+    print(json.dumps({"tools": tools, "queues": RequestQueue(registry.store).families()}))
+"""
+
+
+def test_the_cache_and_the_queue_survive_into_a_new_process_and_tools_show_the_making_cost_per_use(
+    tmp_path, capsys
+):
+    import subprocess
+    import sys
+
+    _, made = make_sorting_tool(tmp_path, capsys)
+    with FakeOpenAIServer([DISPATCH_TO_SORTING, fenced(CALL)]) as server:
+        main(["latm", "solve", ask("pear apple fig"), *endpoints(server)])
+    capsys.readouterr()
+    days = "How many days are there in 3 weeks and 4 days?"
+    creator = [fenced("def days(w: int, d: int) -> int:\n    return 7 * w + d"), fenced("print(days(3, 4))")]
+    with FakeOpenAIServer(['{"choice": "none", "family": "day_counting"}', *creator]) as server:
+        main(["latm", "solve", days, *endpoints(server)])
+    queued = json.loads(capsys.readouterr().out)
+    assert queued["route"] == "queued" and queued["answer"] == "25" and queued["maker_tokens"] == 110
+    fresh = subprocess.run([sys.executable, "-c", FRESH_PROCESS], capture_output=True, text=True, check=True)
+    assert json.loads(fresh.stdout) == {
+        "tools": [[made["tool_id"], "word_sorting", 1]],
+        "queues": {"day_counting": days},
+    }
+    assert main(["tools", "list", "--json"]) == 0
+    (listed,) = json.loads(capsys.readouterr().out)
+    assert listed["latm"]["verified"] == "gold" and listed["latm"]["making"]["calls"] == 2
+    assert listed["latm"]["making_per_use"]["tokens"] == 110  # 2 calls of 55 tokens, over 1 use
