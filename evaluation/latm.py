@@ -9,12 +9,14 @@ and ``latm-ROLE-sSEED`` (the tool made with that seed, used by the user or by th
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any, Literal, cast
 
 from rich.progress import Progress
 
 from evaluation.datasets import load_bbh, sample
+from evaluation.plots import write_amortised_cost_plot
 from evaluation.runner import BenchError, read_rows, run_bench
 from graphs.latm import build_tool_maker_graph, build_tool_user_graph
 from graphs.running import RUN_ERRORS, describe_run_error
@@ -181,6 +183,30 @@ def _by_seed(uses: dict[tuple[str, int], list[dict[str, Any]]], wanted: set[str]
     return ", ".join(f"s{s}: {c['accuracy']:.1f}" for s, c in found if c) or "no tool"
 
 
+def _amortised_section(amortised: dict[str, dict[str, float]], folder: Path) -> list[str]:
+    """The cost-over-n plot and, per task, from which n on LATM costs less than maker CoT."""
+    complete = {task: cost for task, cost in amortised.items() if {"making", "use", "cot"} <= set(cost)}
+    if not complete:
+        return []
+    plot = write_amortised_cost_plot(complete, folder / "plots" / "latm" / "cost_over_n.png")
+    lines = [
+        "",
+        "## Cost of n requests (model seconds)",
+        "",
+        f"![C + n·c against n·C]({plot.relative_to(folder)})",
+        "",
+    ]
+    for task, cost in complete.items():
+        saving = cost["cot"] - cost["use"]
+        breakeven = f"from n = {math.ceil(cost['making'] / saving)} on" if saving > 0 else "never"
+        lines.append(
+            f"- {task}: one verified tool cost C = {cost['making']:.0f} s to make, "
+            f"then c = {cost['use']:.1f} s per request, against {cost['cot']:.1f} s for maker CoT: "
+            f"LATM is cheaper {breakeven}."
+        )
+    return lines
+
+
 def write_latm_report(folder: Path, *, n: int, seed: int, tasks: tuple[str, ...] = TASKS) -> Path:
     """``latm.md``: accuracy and cost per request, making success and cost, and amortised cost."""
     lines = [
@@ -204,6 +230,7 @@ def write_latm_report(folder: Path, *, n: int, seed: int, tasks: tuple[str, ...]
         "| task | method | tokens / request | seconds / request | $ / request |",
         "|---|---|---|---|---|",
     ]
+    amortised: dict[str, dict[str, float]] = {}
     for task in tasks:
         wanted = {item["id"] for item in sample(load_bbh(task, "test"), n, seed)}
         cells = {name: read_rows(folder / f"{name}-cot-bbh-{task}.jsonl") for name in ("user", "maker")}
@@ -224,6 +251,14 @@ def write_latm_report(folder: Path, *, n: int, seed: int, tasks: tuple[str, ...]
             f"{_by_seed(uses, wanted, 'user')} | {_by_seed(uses, wanted, 'maker')} |"
         )
         verified = [m for m in makings if m["verified"]]
+        amortised[task] = {}
+        if verified:  # the cost of one verified tool: every making run's seconds, failed ones too
+            amortised[task]["making"] = sum(m["seconds"] for m in makings) / len(verified)
+            used = [_cell(rows, wanted) for (role, _), rows in uses.items() if role == "user"]
+            if used := [cell for cell in used if cell]:
+                amortised[task]["use"] = sum(cell["seconds"] for cell in used) / len(used)
+        if summary["maker"]:
+            amortised[task]["cot"] = summary["maker"]["seconds"]
         if makings:
             tokens = sum(sum(u["input"] + u["output"] for u in m["tokens"].values()) for m in makings) / len(
                 makings
@@ -248,19 +283,14 @@ def write_latm_report(folder: Path, *, n: int, seed: int, tasks: tuple[str, ...]
             lines.append(
                 f'| (constant "{NO_SLOT}") | {len(wanted)} | {100 * constant / len(wanted):.1f} | | | |'
             )
-    text = "\n".join(
-        [
-            *lines,
-            "",
-            "## Making a tool (per run: one seed)",
-            "",
-            *making_lines,
-            "",
-            "## Cost per request (on the same items)",
-            "",
-            *cost_lines,
-        ]  # fmt: skip
-    )
+    sections = [*lines, "", "## Making a tool (per run: one seed)", "", *making_lines, ""]
+    sections += [
+        "## Cost per request (on the same items)",
+        "",
+        *cost_lines,
+        *_amortised_section(amortised, folder),
+    ]
+    text = "\n".join(sections)
     report = folder / f"{EXPERIMENT}.md"
     report.write_text(text + "\n", encoding="utf-8")
     return report

@@ -99,3 +99,28 @@ def _save(figure: Any, path: Path) -> Path:
     figure.savefig(path, dpi=120)
     plt.close(figure)
     return path
+
+
+def write_amortised_cost_plot(costs: dict[str, dict[str, float]], path: Path, requests: int = 240) -> Path:
+    """Seconds for n requests per task: LATM's C + n·c (maker → user) against maker CoT's n·C.
+
+    ``costs`` maps a task to ``making`` (seconds to obtain one verified tool), ``use``
+    (seconds per request with it) and ``cot`` (maker CoT's seconds per request).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure, panels = plt.subplots(1, max(len(costs), 1), figsize=(4 * max(len(costs), 1), 3.5), squeeze=False)
+    counts = list(range(0, requests + 1, max(1, requests // 48)))
+    for axes, (task, cost) in zip(panels[0], costs.items(), strict=False):
+        if "making" in cost and "use" in cost:
+            axes.plot(counts, [cost["making"] + n * cost["use"] for n in counts], label="LATM maker → user")
+        if "cot" in cost:
+            axes.plot(counts, [n * cost["cot"] for n in counts], label="maker CoT", linestyle="--")
+        axes.set_title(task, fontsize=9)
+        axes.set_xlabel("requests n")
+        axes.set_ylabel("model seconds")
+        axes.legend(fontsize=7)
+    figure.suptitle("Cost of n requests: C + n·c against n·C (measured seconds)")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path

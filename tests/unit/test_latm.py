@@ -294,3 +294,15 @@ def test_a_new_family_is_never_named_none(reply, family):
     )
     assert state["choice"] == "none" and state["family"] == family and state["route"] == "queued"
     assert state["answer"] == "25" and [w.label for w in RequestQueue(store).waiting(family)] == ["25"]
+
+
+def test_the_amortised_cost_section_says_from_which_n_latm_is_cheaper(tmp_path):
+    from evaluation.latm import _amortised_section
+
+    lines = _amortised_section(
+        {"word_sorting": {"making": 60.0, "use": 2.0, "cot": 25.0}, "dyck_languages": {"making": 90.0}},
+        tmp_path,
+    )
+    assert (tmp_path / "plots" / "latm" / "cost_over_n.png").stat().st_size > 0
+    assert any("word_sorting" in line and "cheaper from n = 3 on" in line for line in lines)
+    assert not any("dyck_languages" in line for line in lines)  # no use and no CoT measured yet
