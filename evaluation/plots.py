@@ -119,7 +119,7 @@ def write_amortised_cost_plot(costs: dict[str, dict[str, float]], path: Path, re
         axes.set_xlabel("requests n")
         axes.set_ylabel("model seconds")
         axes.legend(fontsize=7)
-    figure.suptitle("Cost of n requests: C + n·c against n·C (measured seconds)")
+    figure.suptitle("Cost of n requests: C + n·c against n·C", fontsize=10)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
