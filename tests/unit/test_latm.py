@@ -306,3 +306,38 @@ def test_the_amortised_cost_section_says_from_which_n_latm_is_cheaper(tmp_path):
     assert (tmp_path / "plots" / "latm" / "cost_over_n.png").stat().st_size > 0
     assert any("word_sorting" in line and "cheaper from n = 3 on" in line for line in lines)
     assert not any("dyck_languages" in line for line in lines)  # no use and no CoT measured yet
+
+
+@pytest.mark.datasets
+def test_the_latm_report_compares_methods_on_common_items_with_each_made_tool_and_the_constant_baseline(
+    tmp_path,
+):
+    import json
+
+    from evaluation.datasets import load_bbh, sample
+    from evaluation.latm import write_latm_report
+
+    def write(name, rows):
+        (tmp_path / name).write_text("".join(json.dumps(row) + "\n" for row in rows))
+
+    task = "schedule_meeting"
+    items = sample(load_bbh(task, "test"), 4, 1)
+    tokens = {"user": {"input": 90, "output": 10, "calls": 1}}
+
+    def rows(right, **extra):
+        return [{"id": item["id"], "correct": r, "tokens": tokens, "seconds": 2.0, **extra}
+                for item, r in zip(items, right, strict=True)]  # fmt: skip
+
+    write(f"user-cot-bbh-{task}.jsonl", rows([False] * 4))
+    write(f"maker-cot-bbh-{task}.jsonl", rows([True, False, False, False])[:3])  # one item not finished yet
+    making = {"task": task, "verified": True, "proposals": [{}], "tokens": tokens, "seconds": 40.0}
+    write(f"making-{task}.jsonl", [{**making, "seed": 0}, {**making, "seed": 1, "verified": False}])
+    repaired = {"correct_after_round": {"0": False, "1": True}}
+    write(f"latm-user-s0-bbh-{task}.jsonl", rows([True, True, False, False], **repaired))
+    write(f"latm-maker-s0-bbh-{task}.jsonl", rows([True, True, True, False], **repaired))
+    text = write_latm_report(tmp_path, n=4, seed=1, tasks=(task,)).read_text()
+    assert f"| {task} | 3 | 0.0 | 33.3 | s0: 66.7 | s0: 100.0 | s0: 100.0 |" in text
+    constant = sum(item["answer"] == "No time slot works." for item in items[:3])
+    assert f'| (constant "No time slot works.") | 3 | {100 * constant / 3:.1f} |' in text
+    assert f"| {task} | 1 / 2 | 1.0 | 100 | 40 |" in text
+    assert "one verified tool cost C = 80 s to make" in text  # both runs' seconds, for the one tool
