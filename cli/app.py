@@ -14,6 +14,7 @@ from rich.syntax import Syntax
 
 from cli.data import add_data_parser
 from cli.latm import add_latm_parser
+from cli.output import describe_tokens
 from cli.tools import add_tools_parser
 from graphs.running import SolveReport
 from toolmaker import __version__
@@ -109,12 +110,9 @@ def _print_report(report: SolveReport) -> None:
         stdout = last["result"]["stdout"].strip() if last["result"] else ""
         output = stdout or last["failure"] or ""
         out.print(Panel(output, title="output"))
-    tokens = ", ".join(
-        f"{role} {usage['input']} in / {usage['output']} out ({usage['calls']} calls)"
-        for role, usage in report["tokens"].items()
-    )
+    tokens = describe_tokens(report["tokens"])
     out.print(f"[bold]answer:[/] {report['answer']}   [bold]status:[/] {report['status']}")
-    out.print(f"rounds: {report['rounds']}   tokens: {tokens or 'none'}   seconds: {report['seconds']}")
+    out.print(f"rounds: {report['rounds']}   tokens: {tokens}   seconds: {report['seconds']}")
 
 
 def _serve(args: argparse.Namespace) -> int:

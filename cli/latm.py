@@ -12,6 +12,8 @@ from typing import Any
 from rich.console import Console
 from rich.progress import Progress
 
+from cli.output import describe_tokens
+
 _EXIT_FAILED, _EXIT_ERROR = 1, 2
 _MOST_DEMOS = 3
 
@@ -136,11 +138,8 @@ def _make(args: argparse.Namespace) -> int:
 
 
 def _cost_line(report: dict[str, Any]) -> str:
-    tokens = ", ".join(
-        f"{role} {usage['input']} in / {usage['output']} out ({usage['calls']} calls)"
-        for role, usage in report["tokens"].items()
-    )
-    return f"tokens: {tokens or 'none'}; {report['seconds']} s; ${report['dollars']:.4f}"
+    tokens = describe_tokens(report["tokens"])
+    return f"tokens: {tokens}; {report['seconds']} s; ${report['dollars']:.4f}"
 
 
 def _requests(source: str) -> Iterator[str]:
