@@ -15,7 +15,6 @@ from rich.progress import Progress
 from cli.output import describe_tokens
 
 _EXIT_FAILED, _EXIT_ERROR = 1, 2
-_MOST_DEMOS = 3
 
 
 def _context(args: argparse.Namespace, **extra: Any) -> Any:
@@ -42,6 +41,8 @@ def _prices(args: argparse.Namespace) -> Any:
 
 
 def _read_demos(path: Path) -> tuple[list[Any], list[Any]]:
+    from nodes.latm.examples import DEMOS_PER_SPLIT
+
     """Rows ``{"question", "answer"[, "split"]}``; without splits the first 3 train, the next 3 validate."""
     rows = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
@@ -55,26 +56,20 @@ def _read_demos(path: Path) -> tuple[list[Any], list[Any]]:
     if any(split for split, _ in rows):
         return [r for s, r in rows if s == "train"], [r for s, r in rows if s == "valid"]
     demos = [row for _, row in rows]
-    return demos[:_MOST_DEMOS], demos[_MOST_DEMOS : 2 * _MOST_DEMOS]
+    return demos[:DEMOS_PER_SPLIT], demos[DEMOS_PER_SPLIT : 2 * DEMOS_PER_SPLIT]
 
 
 def _task_demos(task: str, demos: str | None) -> tuple[list[Any], list[Any]]:
-    from evaluation.datasets import BBH_TASKS, load_bbh
+    from evaluation.datasets import BBH_TASKS
+    from evaluation.latm import bbh_demos
 
     if demos:
         return _read_demos(Path(demos))
     if task not in BBH_TASKS:
-        raise ValueError(
-            f"no demos for task {task!r}: give --demos FILE.jsonl, or one of {', '.join(BBH_TASKS)}"
-        )
-    as_examples = [
-        [
-            {"question": item["question"], "answer": item["answer"]}
-            for item in load_bbh(task, split)[:_MOST_DEMOS]
-        ]
-        for split in ("train", "valid")
-    ]
-    return as_examples[0], as_examples[1]
+        known = ", ".join(BBH_TASKS)
+        raise ValueError(f"no demos for task {task!r}: give --demos FILE.jsonl, or one of {known}")
+    made = bbh_demos(task)
+    return list(made["train"]), list(made["valid"])
 
 
 def _make(args: argparse.Namespace) -> int:

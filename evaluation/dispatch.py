@@ -16,7 +16,7 @@ from typing import Any
 from rich.progress import Progress
 
 from evaluation.datasets import load_bbh, sample
-from evaluation.latm import TASKS
+from evaluation.latm import TASKS, bbh_demos
 from evaluation.runner import BenchError, read_rows
 from graphs.latm import build_dispatcher_graph
 from graphs.running import dispatch_request
@@ -40,9 +40,8 @@ def _seed_registry(registry: ToolRegistry, folder: Path, held_out: tuple[str, ..
             continue
         made = next((row for row in read_rows(folder / f"making-{task}.jsonl") if row["verified"]), None)
         if task not in existing and made is not None:
-            questions = [
-                item["question"] for split in ("train", "valid") for item in load_bbh(task, split)[:3]
-            ]
+            demos = bbh_demos(task)
+            questions = [example["question"] for example in [*demos["train"], *demos["valid"]]]
             registry.add(
                 made["tool"],
                 demos=[Demo(question=question, call="", output="") for question in questions],

@@ -23,12 +23,12 @@ from graphs.running import RUN_ERRORS, describe_run_error
 from nodes.common.grading import grade_bbh
 from nodes.common.usage import usage_by
 from nodes.latm import Example, LatmContext, ToolMakingInput, ToolUseInput
+from nodes.latm.examples import DEMOS_PER_SPLIT
 from toolmaker.costs import PriceTable
 from toolmaker.settings import get_settings
 
 EXPERIMENT = "latm"
 USER_ROLES = {"user": "the light model (user role)", "maker": "the maker model as user"}
-DEMOS = 3
 NO_SLOT = "No time slot works."
 MAKER_TEMPERATURE = 0.3
 """LATM's maker samples at 0.3, so each making seed is a different draw (greedy would repeat one)."""
@@ -43,10 +43,14 @@ TASKS = (
 """LATM's six tasks, those whose tools the embedded maker made in a first probe first (see REFERENCES)."""
 
 
-def _demos(task: str, split: Literal["train", "valid"]) -> list[Example]:
-    return [
-        Example(question=item["question"], answer=item["answer"]) for item in load_bbh(task, split)[:DEMOS]
-    ]
+def bbh_demos(task: str) -> ToolMakingInput:
+    """LATM's demos of a Big-Bench task: its first 3 train and first 3 validation items."""
+
+    def first(split: Literal["train", "valid"]) -> list[Example]:
+        items = load_bbh(task, split)[:DEMOS_PER_SPLIT]
+        return [Example(question=item["question"], answer=item["answer"]) for item in items]
+
+    return ToolMakingInput(task=task, train=first("train"), valid=first("valid"))
 
 
 def make_tools(task: str, folder: Path, seeds: list[int], prices: PriceTable) -> list[dict[str, Any]]:
@@ -58,8 +62,9 @@ def make_tools(task: str, folder: Path, seeds: list[int], prices: PriceTable) ->
         if any(row["seed"] == seed for row in rows):
             continue
         try:
-            demos = ToolMakingInput(task=task, train=_demos(task, "train"), valid=_demos(task, "valid"))
-            state = graph.invoke(demos, context=LatmContext(seed=seed, temperature=MAKER_TEMPERATURE))
+            state = graph.invoke(
+                bbh_demos(task), context=LatmContext(seed=seed, temperature=MAKER_TEMPERATURE)
+            )
         except RUN_ERRORS as exc:
             raise BenchError(f"making a {task} tool with seed {seed}: {describe_run_error(exc)}") from exc
         calls = state.get("model_calls", [])

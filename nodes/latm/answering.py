@@ -16,12 +16,12 @@ from nodes.common.context import ModelContext
 from nodes.common.usage import ModelCall, usage_update
 from nodes.creator.context import CreatorContext
 from nodes.latm.context import LatmContext
+from nodes.latm.examples import DEMOS_PER_SPLIT
 from nodes.latm.queue import RequestQueue, Waiting
 from nodes.latm.state import DispatchState, Example
 from tools_registry import ToolRecord, ToolRegistry
 
 Builder = StateGraph[Any, Any, Any, Any]
-_MOST_DEMOS = 3
 
 
 def _creator_context(context: LatmContext) -> CreatorContext:
@@ -82,8 +82,8 @@ def enqueue(state: DispatchState, runtime: Runtime[LatmContext]) -> dict[str, ob
 
 def _demos(waiting: list[Waiting]) -> tuple[list[Example], list[Example]]:
     labelled = [Example(question=row.request, answer=row.label) for row in waiting if row.label]
-    half = min(_MOST_DEMOS, (len(labelled) + 1) // 2)
-    return labelled[:half], labelled[half : half + _MOST_DEMOS]
+    half = min(DEMOS_PER_SPLIT, (len(labelled) + 1) // 2)
+    return labelled[:half], labelled[half : half + DEMOS_PER_SPLIT]
 
 
 def make_family_tool(

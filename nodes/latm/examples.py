@@ -31,6 +31,9 @@ def render_examples(examples: list[Example], *, answers: bool = True) -> str:
     return "\n\n".join(parts)
 
 
+DEMOS_PER_SPLIT = 3
+"""LATM makes a tool from 3 train and 3 validation examples."""
+
 QUESTION = frozenset({"question"})
 """The variable a LATM call is given: the request's text."""
 
