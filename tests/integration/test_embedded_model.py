@@ -205,6 +205,7 @@ def test_server_outlives_the_thread_that_started_it_but_not_its_process():
     assert not _running(started["pid"])
 
 
+@pytest.mark.datasets
 def test_latm_the_maker_makes_a_word_sorting_tool_and_the_user_answers_three_test_items_with_it():
     from langgraph.store.memory import InMemoryStore
 
