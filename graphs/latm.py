@@ -17,6 +17,7 @@ from langgraph.runtime import get_runtime
 
 from graphs.creator import build_creator_graph
 from graphs.defaults import default_executor, default_models, default_prices
+from nodes.common.context import context_of
 from nodes.latm import (
     DispatchInput,
     DispatchState,
@@ -47,7 +48,7 @@ def route_after_try(
     state: ToolMakingState,
 ) -> Literal["fix", "propose", "give_up", "verify", "wrap"]:
     """Fix while rounds are left, then a fresh proposal, then give up; on success verify, then wrap."""
-    context = get_runtime(LatmContext).context
+    context = context_of(get_runtime(LatmContext), LatmContext)
     results = state.get("results", [])
     if state.get("pending_failure") or state.get("tool") is None or not all(r["passed"] for r in results):
         if state.get("fix_rounds", 0) < context.max_fix_rounds:
@@ -145,7 +146,7 @@ def route_after_enqueue(state: DispatchState) -> Literal["make_tool", "__end__"]
     runtime = get_runtime(LatmContext)
     assert runtime.store is not None
     waiting = RequestQueue(runtime.store).waiting(state["family"])
-    return "make_tool" if len(waiting) >= runtime.context.queue_threshold else "__end__"
+    return "make_tool" if len(waiting) >= context_of(runtime, LatmContext).queue_threshold else "__end__"
 
 
 def build_dispatcher_graph(

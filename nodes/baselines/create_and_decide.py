@@ -6,6 +6,7 @@ from langgraph.runtime import Runtime
 
 from nodes.common.asking import ask, problem_values, unusable_reply
 from nodes.common.checks import partition_asserts
+from nodes.common.context import context_of
 from nodes.common.parsing import call_from_code, split_reply
 from nodes.common.usage import usage_update
 from nodes.creator.context import CreatorContext
@@ -18,7 +19,9 @@ def create_and_decide(
     state: CreatorState, runtime: Runtime[CreatorContext], *, models: ChatModelFactory
 ) -> dict[str, object]:
     """Ask for a tool and its call together; split them by AST as create and decide would."""
-    text, call_cost = ask(models, runtime.context, "create_and_decide", **problem_values(state))
+    text, call_cost = ask(
+        models, context_of(runtime, CreatorContext), "create_and_decide", **problem_values(state)
+    )
     update: dict[str, object] = {
         **usage_update([call_cost]),
         "rounds": 0,

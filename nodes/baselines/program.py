@@ -5,6 +5,7 @@ from __future__ import annotations
 from langgraph.runtime import Runtime
 
 from nodes.common.asking import ask, problem_values, unusable_reply
+from nodes.common.context import context_of
 from nodes.common.parsing import require_code
 from nodes.common.usage import usage_update
 from nodes.creator.context import CreatorContext
@@ -28,7 +29,7 @@ def program(
     state: CreatorState, runtime: Runtime[CreatorContext], *, models: ChatModelFactory
 ) -> dict[str, object]:
     """Ask for one program that prints this problem's answer (no tool, no reuse)."""
-    text, call_cost = ask(models, runtime.context, "program", **problem_values(state))
+    text, call_cost = ask(models, context_of(runtime, CreatorContext), "program", **problem_values(state))
     return {
         **usage_update([call_cost]),
         "tool": None,
@@ -46,7 +47,7 @@ def fix_program(
     failure = state["attempts"][-1]["failure"] or ""
     text, call_cost = ask(
         models,
-        runtime.context,
+        context_of(runtime, CreatorContext),
         "fix_program",
         **problem_values(state),
         program=state.get("call", "") or "# (no usable program yet)",

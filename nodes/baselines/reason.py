@@ -7,6 +7,7 @@ import re
 from langgraph.runtime import Runtime
 
 from nodes.common.asking import ask, problem_values
+from nodes.common.context import context_of
 from nodes.common.usage import usage_update
 from nodes.creator.context import CreatorContext
 from nodes.creator.state import CreatorState
@@ -53,7 +54,7 @@ def reason(
     state: CreatorState, runtime: Runtime[CreatorContext], *, models: ChatModelFactory
 ) -> dict[str, object]:
     """Ask for step-by-step reasoning and take its final ``Answer:`` line."""
-    text, call_cost = ask(models, runtime.context, "reason", **problem_values(state))
+    text, call_cost = ask(models, context_of(runtime, CreatorContext), "reason", **problem_values(state))
     answer = final_answer(text)
     return {
         **usage_update([call_cost]),

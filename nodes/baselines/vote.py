@@ -8,6 +8,7 @@ from dataclasses import replace
 from langgraph.runtime import Runtime
 
 from nodes.common.asking import ask, problem_values
+from nodes.common.context import context_of
 from nodes.common.judging import judge, program_files
 from nodes.common.parsing import require_code
 from nodes.common.usage import ModelCall, usage_update
@@ -35,7 +36,7 @@ def vote(
 
     Give it as many samples as CREATOR spends model calls and the two use the same compute.
     """
-    context = runtime.context
+    context = context_of(runtime, CreatorContext)
     temperature = context.temperature or _SAMPLING_TEMPERATURE
     calls: list[ModelCall] = []
     attempts: list[Attempt] = []

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeVar
+
+from langgraph.runtime import Runtime
 
 from nodes.common.usage import Role
 from toolmaker.models import ModelRequest
@@ -56,3 +59,11 @@ class ModelContext:
             seed=self.seed,
             max_tokens=self.max_tokens,
         )
+
+
+AnyContext = TypeVar("AnyContext", bound=ModelContext)
+
+
+def context_of(runtime: Runtime[AnyContext], schema: type[AnyContext]) -> AnyContext:
+    """The run's context, or the schema's defaults when the graph was invoked without one."""
+    return runtime.context if runtime.context is not None else schema()

@@ -6,6 +6,7 @@ from langgraph.runtime import Runtime
 
 from nodes.common.asking import ask, problem_values, unusable_reply
 from nodes.common.checks import partition_asserts
+from nodes.common.context import context_of
 from nodes.common.parsing import split_reply
 from nodes.common.usage import usage_update
 from nodes.creator.context import CreatorContext
@@ -23,7 +24,7 @@ def create(
     Example calls and prints below the function are stripped. A reply with no usable
     function leaves ``tool`` empty and a ``pending_failure`` for rectify.
     """
-    context = runtime.context
+    context = context_of(runtime, CreatorContext)
     request = load_fragment("create", "self_check_request") if context.self_checks else ""
     text, call_cost = ask(models, context, "create", **problem_values(state), self_check_request=request)
     update: dict[str, object] = {

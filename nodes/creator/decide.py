@@ -5,6 +5,7 @@ from __future__ import annotations
 from langgraph.runtime import Runtime
 
 from nodes.common.asking import ask, problem_values, unusable_reply
+from nodes.common.context import context_of
 from nodes.common.parsing import call_from_code, require_code
 from nodes.common.usage import usage_update
 from nodes.creator.context import CreatorContext
@@ -24,7 +25,7 @@ def decide(
     tool = state.get("tool")
     if tool is None:
         return {}
-    context = runtime.context
+    context = context_of(runtime, CreatorContext)
     text, call_cost = ask(
         models,
         context,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
+from nodes.common.context import context_of
 from nodes.common.judging import Verdict, judge, program_files
 from nodes.creator.context import CreatorContext
 from nodes.creator.state import Attempt, CreatorState, Status
@@ -19,7 +20,7 @@ def execute(
     ``max_rectify_rounds`` are used up (or the sandbox itself broke), else ``running``.
     A pending parse failure is recorded as an attempt without running anything.
     """
-    context = runtime.context
+    context = context_of(runtime, CreatorContext)
     tool = state.get("tool")
     tool_code = tool["code"] if tool else ""
     checks, call = state.get("checks", ""), state.get("call", "")

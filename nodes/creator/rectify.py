@@ -6,6 +6,7 @@ from langgraph.runtime import Runtime
 
 from nodes.common.asking import ask, problem_values, unusable_reply
 from nodes.common.checks import partition_asserts
+from nodes.common.context import context_of
 from nodes.common.parsing import call_from_code, extract_code_blocks
 from nodes.common.usage import usage_update
 from nodes.creator.context import CreatorContext
@@ -40,7 +41,7 @@ def rectify(
     ``last_fix`` records ``tool``, ``call``, ``both`` or ``none``; a reply that changes
     nothing becomes a ``pending_failure`` saying so.
     """
-    context = runtime.context
+    context = context_of(runtime, CreatorContext)
     tool, checks, call = state.get("tool"), state.get("checks", ""), state.get("call", "")
     failure = state["attempts"][-1]["failure"] or ""
     text, call_cost = ask(

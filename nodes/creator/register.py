@@ -5,6 +5,7 @@ from __future__ import annotations
 from langgraph.runtime import Runtime
 
 from nodes.common.asking import model_name
+from nodes.common.context import context_of
 from nodes.creator.context import CreatorContext
 from nodes.creator.state import CreatorState
 from toolmaker.models import ChatModelFactory
@@ -21,7 +22,7 @@ def register(
     ``register_tools`` is off. The call and its printed answer become the tool's usage
     demo; its self-checks, if any, its verification.
     """
-    context = runtime.context
+    context = context_of(runtime, CreatorContext)
     tool = state.get("tool")
     if runtime.store is None or tool is None:
         return {}

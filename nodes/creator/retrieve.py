@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
+from nodes.common.context import context_of
 from nodes.creator.context import CreatorContext
 from nodes.creator.state import CreatorState
 from tools_registry import ToolRegistry
@@ -15,7 +16,7 @@ def retrieve(state: CreatorState, runtime: Runtime[CreatorContext]) -> dict[str,
     Does nothing unless ``reuse_tools`` is on and the graph was compiled with a store, so
     the default run stays faithful to the paper: every problem creates its own tool.
     """
-    context = runtime.context
+    context = context_of(runtime, CreatorContext)
     if not context.reuse_tools or runtime.store is None:
         return {}
     query = f"{state['problem']}\n{state.get('table', '')}"

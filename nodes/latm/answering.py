@@ -12,7 +12,7 @@ from typing import Any
 from langgraph.graph import StateGraph
 from langgraph.runtime import Runtime
 
-from nodes.common.context import ModelContext
+from nodes.common.context import ModelContext, context_of
 from nodes.common.usage import ModelCall, usage_update
 from nodes.creator.context import CreatorContext
 from nodes.latm.context import LatmContext
@@ -56,7 +56,7 @@ def use_cached_tool(
             "answer": None,
             "error": f"tool {state['tool_id']} vanished from the store",
         }
-    used = _use(user, record, state["request"], runtime.context)
+    used = _use(user, record, state["request"], context_of(runtime, LatmContext))
     registry.record_use(record.id, ok=used.get("status") == "solved")
     return {**_spent(used), "route": "cached tool", "answer": used.get("answer")}
 
@@ -67,7 +67,7 @@ def answer_directly(
     """The maker answers through CREATOR, so a family without a tool is never left unanswered."""
     assert runtime.store is not None
     solved = creator.compile().invoke(
-        {"problem": state["request"]}, context=_creator_context(runtime.context)
+        {"problem": state["request"]}, context=_creator_context(context_of(runtime, LatmContext))
     )
     no_tool = RequestQueue(runtime.store).no_tool_reason(state["family"]) is not None
     return {**_spent(solved), "answer": solved.get("answer"), "route": "no tool" if no_tool else "queued"}
@@ -106,7 +106,8 @@ def make_family_tool(
         queue.clear(family)
         return {"route": "no tool", "error": None}
     made = maker.compile(store=runtime.store).invoke(
-        {"task": family, "train": train, "valid": valid, "verified_by": "self"}, context=runtime.context
+        {"task": family, "train": train, "valid": valid, "verified_by": "self"},
+        context=context_of(runtime, LatmContext),
     )
     calls: list[ModelCall] = list(made.get("model_calls", []))
     record = ToolRegistry(runtime.store).get(made["tool_id"]) if made.get("tool_id") else None
@@ -117,7 +118,7 @@ def make_family_tool(
     answers: list[dict[str, str | None]] = []
     answer = None
     for row in waiting:
-        used = _use(user, record, row.request, runtime.context)
+        used = _use(user, record, row.request, context_of(runtime, LatmContext))
         ToolRegistry(runtime.store).record_use(record.id, ok=used.get("status") == "solved")
         calls += used.get("model_calls", [])
         answers.append({"request": row.request, "answer": used.get("answer")})

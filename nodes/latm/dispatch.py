@@ -11,6 +11,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
 from nodes.common.asking import ask_model
+from nodes.common.context import context_of
 from nodes.common.usage import usage_update
 from nodes.latm.context import LatmContext
 from nodes.latm.queue import RequestQueue
@@ -89,7 +90,7 @@ def dispatch(
     The reply is constrained to those names or ``none`` with a JSON schema; an endpoint
     that refuses ``response_format`` is asked again without it and the reply is parsed.
     """
-    context = runtime.context
+    context = context_of(runtime, LatmContext)
     if runtime.store is None:
         raise ValueError("the dispatcher needs a store: compile the graph with one")
     cached = cached_families(ToolRegistry(runtime.store), state["request"], context.dispatch_candidates)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from langgraph.runtime import Runtime
 
 from nodes.common.asking import ask_as, unusable_reply
+from nodes.common.context import context_of
 from nodes.common.usage import usage_update
 from nodes.latm.context import LatmContext
 from nodes.latm.examples import read_tool_and_calls
@@ -37,7 +38,7 @@ def fix(
     failure = state.get("pending_failure") or _report(failed)
     text, call_cost = ask_as(
         models,
-        runtime.context,
+        context_of(runtime, LatmContext),
         "fix",
         "maker",
         {"task": state["task"], "tool_code": tool["code"].strip() if tool else _NO_TOOL, "failures": failure,

@@ -7,6 +7,7 @@ from dataclasses import replace
 from langgraph.runtime import Runtime
 
 from nodes.common.asking import ask_as, unusable_reply
+from nodes.common.context import context_of
 from nodes.common.usage import usage_by, usage_update
 from nodes.latm.context import LatmContext
 from nodes.latm.examples import read_tool_and_calls, render_examples
@@ -40,7 +41,7 @@ def propose(
     proposal that failed samples at ``proposal_temperature`` with another seed, and the
     failed proposal is recorded in ``proposals``.
     """
-    context = runtime.context
+    context = context_of(runtime, LatmContext)
     first = "proposal" not in state
     index = 0 if first else state["proposal"] + 1
     if not first:

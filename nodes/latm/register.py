@@ -5,6 +5,7 @@ from __future__ import annotations
 from langgraph.runtime import Runtime
 
 from nodes.common.asking import model_name
+from nodes.common.context import context_of
 from nodes.common.usage import usage_by
 from nodes.latm.context import LatmContext
 from nodes.latm.state import ToolMakingState
@@ -22,7 +23,7 @@ def register_tool(
         return {"tool_id": None}
     calls = state.get("model_calls", [])
     maker = usage_by(calls, "role").get("maker", {"input": 0, "output": 0, "calls": 0})
-    request = runtime.context.model_request("maker")
+    request = context_of(runtime, LatmContext).model_request("maker")
     maker_model = model_name(models(request), request)
     results = state["results"]
     record = ToolRegistry(runtime.store).add(
@@ -36,7 +37,7 @@ def register_tool(
             problem=state["train"][0]["question"] if state["train"] else "",
             method="latm",
             model=maker_model,
-            prompt_variant=runtime.context.propose_prompt,
+            prompt_variant=context_of(runtime, LatmContext).propose_prompt,
         ),
         tags=["latm", f"family:{state['task']}"],
         latm=LatmInfo(

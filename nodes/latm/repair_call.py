@@ -5,6 +5,7 @@ from __future__ import annotations
 from langgraph.runtime import Runtime
 
 from nodes.common.asking import ask_as, unusable_reply
+from nodes.common.context import context_of
 from nodes.common.parsing import call_from_code, require_code
 from nodes.common.usage import usage_update
 from nodes.latm.context import LatmContext
@@ -20,7 +21,7 @@ def repair_call(
     tool = state["tool"]
     text, call_cost = ask_as(
         models,
-        runtime.context,
+        context_of(runtime, LatmContext),
         "repair_call",
         "user",
         {"card": state["card"], "request": state["request"].strip(), "call": state.get("call") or "# (none)",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
+from nodes.common.context import context_of
 from nodes.common.judging import judge, program_files
 from nodes.latm.context import LatmContext
 from nodes.latm.state import ToolUseState
@@ -12,7 +13,7 @@ from sandbox import Executor, Limits
 
 def run_call(state: ToolUseState, runtime: Runtime[LatmContext], *, executor: Executor) -> dict[str, object]:
     """Run the call (the request's text is in ``question``); ``solved``, or ``failed`` when out of repairs."""
-    context = runtime.context
+    context = context_of(runtime, LatmContext)
     if not state.get("failure"):
         main, modules = program_files(state["tool"]["code"], "", state["call"], question=state["request"])
         verdict = judge(

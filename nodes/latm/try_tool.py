@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
+from nodes.common.context import context_of
 from nodes.latm.context import LatmContext
 from nodes.latm.examples import try_example
 from nodes.latm.state import ExampleResult, ToolMakingState
@@ -34,7 +35,7 @@ def try_tool(
                     example,
                     split=split,  # type: ignore[arg-type]
                     task=state["task"],
-                    timeout_s=runtime.context.execution_timeout_s,
+                    timeout_s=context_of(runtime, LatmContext).execution_timeout_s,
                 )
             )
     return {"results": results}

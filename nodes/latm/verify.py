@@ -5,6 +5,7 @@ from __future__ import annotations
 from langgraph.runtime import Runtime
 
 from nodes.common.asking import ask_as, unusable_reply
+from nodes.common.context import context_of
 from nodes.common.parsing import require_code
 from nodes.common.usage import usage_update
 from nodes.latm.context import LatmContext
@@ -25,7 +26,7 @@ def verify(
     assert tool is not None  # routed here only after the train examples passed
     text, call_cost = ask_as(
         models,
-        runtime.context,
+        context_of(runtime, LatmContext),
         "verify",
         "maker",
         {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
+from nodes.common.context import context_of
 from nodes.latm.context import LatmContext
 from nodes.latm.examples import render_card
 from nodes.latm.propose import proposal_record
@@ -29,7 +30,7 @@ def give_up(state: ToolMakingState, runtime: Runtime[LatmContext]) -> dict[str, 
     """Record the last proposal and why the task has no tool; requests fall back to the maker."""
     failed = [result for result in state.get("results", []) if not result["passed"]]
     last = state.get("pending_failure") or (failed[0]["failure"] if failed else "no example passed")
-    context = runtime.context
+    context = context_of(runtime, LatmContext)
     reason = (
         f"no proposal passed every train and validation example after {context.max_proposals} proposals "
         f"with {context.max_fix_rounds} fix rounds each; the last failure: {last}"

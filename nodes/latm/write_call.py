@@ -5,6 +5,7 @@ from __future__ import annotations
 from langgraph.runtime import Runtime
 
 from nodes.common.asking import ask_as, unusable_reply
+from nodes.common.context import context_of
 from nodes.common.parsing import call_from_code, require_code
 from nodes.common.usage import usage_update
 from nodes.latm.context import LatmContext
@@ -37,7 +38,11 @@ def write_call(
     tool: ToolSpec = found.get("tool") or state["tool"]  # type: ignore[assignment]
     card = str(found.get("card") or state["card"])
     text, call_cost = ask_as(
-        models, runtime.context, "write_call", "user", {"card": card, "request": state["request"].strip()}
+        models,
+        context_of(runtime, LatmContext),
+        "write_call",
+        "user",
+        {"card": card, "request": state["request"].strip()},
     )
     update: dict[str, object] = {**found, **usage_update([call_cost]), "repairs": 0, "status": "running"}
     try:

@@ -341,3 +341,10 @@ def test_the_latm_report_compares_methods_on_common_items_with_each_made_tool_an
     assert f'| (constant "No time slot works.") | 3 | {100 * constant / 3:.1f} |' in text
     assert f"| {task} | 1 / 2 | 1.0 | 100 | 40 |" in text
     assert "one verified tool cost C = 80 s to make" in text  # both runs' seconds, for the one tool
+
+
+def test_a_graph_invoked_without_a_context_runs_on_the_context_defaults():
+    models = ScriptedModels(user=[fenced("print(sort_words(question))")])
+    graph = build_tool_user_graph(models=models, executor=EXECUTOR).compile()
+    state = graph.invoke({"request": ask("pear apple"), "tool": CARD_TOOL, "card": "the card"})
+    assert state["answer"] == "apple pear" and models.requests[0].temperature == LatmContext().temperature
