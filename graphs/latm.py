@@ -163,9 +163,9 @@ def build_dispatcher_graph(
         {..., 'route': 'cached tool', 'answer': 'apple pear'}
     """
     models, executor = default_models(models), default_executor(executor)
-    user = build_tool_user_graph(models=models, executor=executor)
+    user = build_tool_user_graph(models=models, executor=executor).compile(name="latm-tool-user")
     maker = build_tool_maker_graph(models=models, executor=executor, prices=prices)
-    creator = build_creator_graph(models=models, executor=executor)
+    creator = build_creator_graph(models=models, executor=executor).compile(name="creator")
     builder = StateGraph(
         DispatchState, context_schema=LatmContext, input_schema=DispatchInput, output_schema=DispatchState
     )

@@ -1,7 +1,8 @@
 """The dispatcher's answering nodes: with a cached tool, by the maker directly, or by a tool made now.
 
-They run the tool user, CREATOR and the tool maker as graphs of their own, given as
-builders and compiled here with the dispatcher's store, so each keeps its own state.
+They run the tool user, CREATOR and the tool maker as graphs of their own, so each keeps
+its own state; the maker is given as a builder and compiled with the dispatcher's store,
+in which it registers the tool it makes.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from dataclasses import fields
 from typing import Any
 
 from langgraph.graph import StateGraph
+from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 
 from nodes.common.context import ModelContext, context_of
@@ -22,6 +24,7 @@ from nodes.latm.state import DispatchState, Example
 from tools_registry import ToolRecord, ToolRegistry
 
 Builder = StateGraph[Any, Any, Any, Any]
+Compiled = CompiledStateGraph[Any, Any, Any, Any]
 
 
 def _creator_context(context: LatmContext) -> CreatorContext:
@@ -29,9 +32,9 @@ def _creator_context(context: LatmContext) -> CreatorContext:
     return CreatorContext(**shared, register_tools=False)
 
 
-def _use(user: Builder, record: ToolRecord, request: str, context: LatmContext) -> dict[str, Any]:
+def _use(user: Compiled, record: ToolRecord, request: str, context: LatmContext) -> dict[str, Any]:
     assert record.latm is not None
-    state = user.compile().invoke(
+    state = user.invoke(
         {"request": request, "tool": record.spec(), "card": record.latm.card, "task": record.latm.family},
         context=context,
     )
@@ -44,7 +47,7 @@ def _spent(state: dict[str, Any]) -> dict[str, object]:
 
 
 def use_cached_tool(
-    state: DispatchState, runtime: Runtime[LatmContext], *, user: Builder
+    state: DispatchState, runtime: Runtime[LatmContext], *, user: Compiled
 ) -> dict[str, object]:
     """Answer with the chosen family's cached tool; count the use (failed or not) in the registry."""
     assert runtime.store is not None and state.get("tool_id")
@@ -62,11 +65,11 @@ def use_cached_tool(
 
 
 def answer_directly(
-    state: DispatchState, runtime: Runtime[LatmContext], *, creator: Builder
+    state: DispatchState, runtime: Runtime[LatmContext], *, creator: Compiled
 ) -> dict[str, object]:
     """The maker answers through CREATOR, so a family without a tool is never left unanswered."""
     assert runtime.store is not None
-    solved = creator.compile().invoke(
+    solved = creator.invoke(
         {"problem": state["request"]}, context=_creator_context(context_of(runtime, LatmContext))
     )
     no_tool = RequestQueue(runtime.store).no_tool_reason(state["family"]) is not None
@@ -87,7 +90,7 @@ def _demos(waiting: list[Waiting]) -> tuple[list[Example], list[Example]]:
 
 
 def make_family_tool(
-    state: DispatchState, runtime: Runtime[LatmContext], *, maker: Builder, user: Builder
+    state: DispatchState, runtime: Runtime[LatmContext], *, maker: Builder, user: Compiled
 ) -> dict[str, object]:
     """The queue is full: the maker makes the family's tool from the maker's own answers.
 
