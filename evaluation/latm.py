@@ -17,7 +17,7 @@ from rich.progress import Progress
 
 from evaluation.datasets import load_bbh, sample
 from evaluation.plots import write_amortised_cost_plot
-from evaluation.runner import BenchError, read_rows, run_bench
+from evaluation.runner import BenchError, read_rows, regrade, run_bench
 from graphs.latm import build_tool_maker_graph, build_tool_user_graph
 from graphs.running import RUN_ERRORS, describe_run_error
 from nodes.common.grading import grade_bbh
@@ -201,7 +201,7 @@ def _by_seed(
         for (r, making_seed), rows in uses.items()
         if r == role
     ]
-    return ", ".join(f"s{s}: {c['accuracy']:.1f}" for s, c in found if c) or "no tool"
+    return ", ".join(f"s{s}: {c['accuracy']:.1f}" for s, c in found if c) or "no tool (yet)"
 
 
 def _amortised_section(amortised: dict[str, dict[str, float]], folder: Path) -> list[str]:
@@ -255,10 +255,14 @@ def write_latm_report(folder: Path, *, n: int, seed: int, tasks: tuple[str, ...]
     amortised: dict[str, dict[str, float]] = {}
     for task in tasks:
         wanted = {item["id"] for item in sample(load_bbh(task, "test"), n, seed)}
-        cells = {name: read_rows(folder / f"{name}-cot-bbh-{task}.jsonl") for name in ("user", "maker")}
+        cells = {
+            name: regrade(read_rows(folder / f"{name}-cot-bbh-{task}.jsonl")) for name in ("user", "maker")
+        }
         makings = read_rows(folder / f"making-{task}.jsonl")
         uses = {
-            (role, making["seed"]): read_rows(folder / f"latm-{role}-s{making['seed']}-bbh-{task}.jsonl")
+            (role, making["seed"]): regrade(
+                read_rows(folder / f"latm-{role}-s{making['seed']}-bbh-{task}.jsonl")
+            )
             for making in makings
             if making["verified"]
             for role in USER_ROLES

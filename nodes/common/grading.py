@@ -172,6 +172,8 @@ def grade_bbh(prediction: str | None, gold: str, task: str) -> bool:
         return grade_choice(prediction, gold)
     if task == "dyck_languages":
         return prediction.replace(" ", "").strip() == gold.replace(" ", "").strip()
+    if task == "word_sorting":  # the answer is the words in order: "beth, kenya" is "beth kenya"
+        return _normalise_text(prediction.replace(",", " ")) == _normalise_text(gold)
     return _normalise_text(prediction) == _normalise_text(gold)
 
 

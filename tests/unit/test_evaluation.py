@@ -130,6 +130,8 @@ def test_bbh_targets_on_the_real_records():
 def test_bbh_normalisation():
     assert grade_bbh("] ]", "]]", "dyck_languages")
     assert grade_bbh("apple  Banana.", "apple banana", "word_sorting")
+    assert grade_bbh("beth, kenya", "beth kenya", "word_sorting")  # the words in order, however separated
+    assert not grade_bbh("kenya, beth", "beth kenya", "word_sorting")
     assert grade_choice("The answer is (B).", "(B)") and not grade_choice("(A)", "(B)")
     assert grade_bbh("B", "(B)", "logical_deduction_five_objects")
 

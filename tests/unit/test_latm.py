@@ -324,17 +324,23 @@ def test_the_latm_report_compares_methods_on_common_items_with_each_made_tool_an
     items = sample(load_bbh(task, "test"), 4, 1)
     tokens = {"user": {"input": 90, "output": 10, "calls": 1}}
 
-    def rows(right, **extra):
-        return [{"id": item["id"], "correct": r, "tokens": tokens, "seconds": 2.0, **extra}
-                for item, r in zip(items, right, strict=True)]  # fmt: skip
+    def rows(right, repaired=False):
+        made = []
+        for item, r in zip(items, right, strict=True):
+            answer = item["answer"] if r else "a wrong slot"
+            row = {"id": item["id"], "dataset": f"bbh-{task}", "prediction": answer, "gold": item["answer"],
+                   "correct": r, "tokens": tokens, "seconds": 2.0}  # fmt: skip
+            if repaired:  # the repair fixes every answer
+                row["answer_after_round"] = {"0": answer, "1": item["answer"]}
+            made.append(row)
+        return made
 
     write(f"user-cot-bbh-{task}.jsonl", rows([False] * 4))
     write(f"maker-cot-bbh-{task}.jsonl", rows([True, False, False, False])[:3])  # one item not finished yet
     making = {"task": task, "verified": True, "proposals": [{}], "tokens": tokens, "seconds": 40.0}
     write(f"making-{task}.jsonl", [{**making, "seed": 0}, {**making, "seed": 1, "verified": False}])
-    repaired = {"correct_after_round": {"0": False, "1": True}}
-    write(f"latm-user-s0-bbh-{task}.jsonl", rows([True, True, False, False], **repaired))
-    write(f"latm-maker-s0-bbh-{task}.jsonl", rows([True, True, True, False], **repaired))
+    write(f"latm-user-s0-bbh-{task}.jsonl", rows([True, True, False, False], repaired=True))
+    write(f"latm-maker-s0-bbh-{task}.jsonl", rows([True, True, True, False], repaired=True))
     text = write_latm_report(tmp_path, n=4, seed=1, tasks=(task,)).read_text()
     assert f"| {task} | 3 | 0.0 | 33.3 | s0: 66.7 | s0: 100.0 | s0: 100.0 |" in text
     constant = sum(item["answer"] == "No time slot works." for item in items[:3])
