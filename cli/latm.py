@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from rich.console import Console
 from rich.progress import Progress
@@ -30,7 +30,21 @@ def _context(args: argparse.Namespace, **extra: Any) -> Any:
         )
         if value
     }
+    for choice in args.prompt_variant or []:
+        node, _, variant = choice.partition("=")
+        overrides[f"{node}_prompt"] = variant
     return LatmContext(seed=args.seed, user_repair_rounds=args.user_repairs, **overrides, **extra)
+
+
+def _latm_prompt_choice(text: str) -> str:
+    from nodes.latm.context import LatmPromptNode
+
+    node, equals, variant = text.partition("=")
+    if not equals or not variant or node not in get_args(LatmPromptNode):
+        raise argparse.ArgumentTypeError(
+            f"give NODE=VARIANT with NODE one of {', '.join(get_args(LatmPromptNode))}, not {text!r}"
+        )
+    return text
 
 
 def _prices(args: argparse.Namespace) -> Any:
@@ -290,6 +304,13 @@ def add_latm_parser(commands: Any) -> None:
         )
         parser.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
         parser.add_argument("--prices", help="a JSON price table (default: TOOLMAKER_PRICES, else free)")
+        parser.add_argument(
+            "--prompt-variant",
+            action="append",
+            metavar="NODE=VARIANT",
+            type=_latm_prompt_choice,
+            help="a prompt variant (name or .md path) for a LATM node; repeat for several nodes",
+        )
         parser.add_argument("--json", action="store_true", help="print JSON")
 
     make = actions.add_parser("make", help="make and verify a tool for a task, and register it")

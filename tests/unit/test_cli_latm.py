@@ -107,3 +107,21 @@ def test_the_cache_and_the_queue_survive_into_a_new_process_and_tools_show_the_m
     (listed,) = json.loads(capsys.readouterr().out)
     assert listed["latm"]["verified"] == "gold" and listed["latm"]["making"]["calls"] == 2
     assert listed["latm"]["making_per_use"]["tokens"] == 110  # 2 calls of 55 tokens, over 1 use
+
+
+def test_a_prompt_variant_file_is_used_for_its_node_and_unknown_nodes_are_refused(tmp_path, capsys):
+    import pytest
+
+    variant = tmp_path / "strict.md"
+    variant.write_text(
+        "## system\nRoute strictly.\n\n## user\nFamilies: $options\nRequest: $request\nJSON only."
+    )
+    with FakeOpenAIServer(
+        ['{"choice": "none", "family": "none"}', fenced(SORT), fenced(f"print(sort_words({ask('b a')!r}))")]
+    ) as server:
+        main(["latm", "solve", ask("b a"), "--prompt-variant", f"dispatch={variant}", *endpoints(server)])
+    assert json.loads(capsys.readouterr().out)["route"] == "queued"
+    assert server.requests[0]["messages"][0]["content"] == "Route strictly."
+    with pytest.raises(SystemExit):
+        main(["latm", "solve", "x", "--prompt-variant", "create=terse"])
+    assert "NODE one of propose, fix, verify" in capsys.readouterr().err
