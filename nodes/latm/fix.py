@@ -8,7 +8,7 @@ from nodes.common.asking import ask_as, unusable_reply
 from nodes.common.context import context_of
 from nodes.common.usage import usage_update
 from nodes.latm.context import LatmContext
-from nodes.latm.examples import read_tool_and_calls
+from nodes.latm.examples import read_tool_and_calls, render_examples
 from nodes.latm.state import ExampleResult, ToolMakingState
 from toolmaker.models import ChatModelFactory
 from tools_registry.source import ToolSourceError
@@ -35,18 +35,21 @@ def fix(
     results = state.get("results", [])
     failed_positions = [position for position, result in enumerate(results) if not result["passed"]]
     failed = [results[position] for position in failed_positions]
-    failure = state.get("pending_failure") or _report(failed)
+    if failed:
+        failure = _report(failed)
+    else:  # a reply that could not be read: every train example needs its call again
+        examples = render_examples(state["train"])
+        failure = f"{state.get('pending_failure')}\n\nThe examples to call it on:\n\n{examples}"
+    wanted = len(failed) or len(state["train"])
     text, call_cost = ask_as(
         models,
         context_of(runtime, LatmContext),
         "fix",
         "maker",
         {"task": state["task"], "tool_code": tool["code"].strip() if tool else _NO_TOOL, "failures": failure,
-         "count": str(max(len(failed), 1))},
+         "count": str(wanted)},
     )  # fmt: skip
     update: dict[str, object] = {**usage_update([call_cost]), "fix_rounds": state.get("fix_rounds", 0) + 1}
-    # No failed example means the failure was a reply that could not be read: write the calls again.
-    wanted = len(failed) or len(state["train"])
     try:
         new_tool, new_calls = read_tool_and_calls(text, wanted, tool)
     except ToolSourceError as exc:

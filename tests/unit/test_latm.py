@@ -95,10 +95,12 @@ def test_a_tool_failing_validation_is_never_registered_and_the_reason_is_kept():
     assert registry.tools() == [] and len(state["proposals"]) == 2
 
 
-def test_an_unreadable_proposal_goes_to_fix_with_the_reason():
+def test_an_unreadable_proposal_goes_to_fix_with_the_reason_and_the_examples_to_call_it_on():
     state, _, models = make(["I would sort them.", fenced(SORT + CALLS), fenced(CALLS)])
     assert state["status"] == "verified"
-    assert "held no usable tool" in models.maker.prompts[1][-1].content
+    fix_prompt = models.maker.prompts[1][-1].content
+    assert "held no usable tool" in fix_prompt and ask("fig kiwi date") in fix_prompt
+    assert "write 3 line(s)" in fix_prompt
 
 
 CARD_TOOL = {
