@@ -38,16 +38,23 @@ QUESTION = frozenset({"question"})
 """The variable a LATM call is given: the request's text."""
 
 
+def _names(node: ast.AST, context: type[ast.expr_context]) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, context)}
+
+
 def read_calls(code: str, tool: ToolSpec, count: int) -> list[str]:
     """One printing call of the tool per example, in order, from the statements of ``code``.
 
-    Statements that set a call up (``question = "List: ..."``) stay with the call after them.
+    A call is the statement that calls the tool, with the lines before it that set it up
+    (``question = "List: ..."``) and the lines after it that use its results
+    (``answer = answer.strip()``, ``print(answer)``).
 
     Raises:
         ToolSourceError: The number of calls is not ``count``, or one does not call the tool.
     """
-    calls: list[str] = []
+    groups: list[list[str]] = []
     setup: list[str] = []
+    assigned: set[str] = set()
     for node, segment in top_level_statements(code, "calls"):
         if isinstance(node, ast.Import | ast.ImportFrom | ast.FunctionDef | ast.ClassDef):
             continue
@@ -55,18 +62,19 @@ def read_calls(code: str, tool: ToolSpec, count: int) -> list[str]:
             n.func.id for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
         }
         if tool["name"] in called:
-            calls.append(call_from_code("\n".join([*setup, segment]), tool["name"], tool["code"]))
-            setup = []
-        elif isinstance(node, ast.Expr) and calls and not setup:  # `print(result)` after `result = tool(...)`
-            calls[-1] = f"{calls[-1]}\n{segment}"
+            groups.append([*setup, segment])
+            setup, assigned = [], _names(node, ast.Store)
+        elif groups and not setup and _names(node, ast.Load) & assigned:
+            groups[-1].append(segment)
+            assigned |= _names(node, ast.Store)
         else:
             setup.append(segment)
-    if len(calls) != count:
+    if len(groups) != count:
         raise ToolSourceError(
             f"expected {count} calls, one line per example in order, each printing the tool's "
-            f"answer for that example; found {len(calls)}"
+            f"answer for that example; found {len(groups)}"
         )
-    return calls
+    return [call_from_code("\n".join(group), tool["name"], tool["code"]) for group in groups]
 
 
 def read_tool_and_calls(text: str, count: int, tool: ToolSpec | None = None) -> tuple[ToolSpec, list[str]]:
@@ -78,8 +86,16 @@ def read_tool_and_calls(text: str, count: int, tool: ToolSpec | None = None) -> 
     blocks = extract_code_blocks(text)
     if not blocks:
         raise ToolSourceError("the reply held no Python code: answer with one ```python block")
-    code = "\n\n".join(blocks)
-    definitions, statements = split_definitions(code, "reply", inputs=QUESTION)
+    segments = top_level_statements("\n\n".join(blocks), "reply")
+    # What follows the last definition sets up and makes the calls (`WORDS = "..."` included).
+    last = max(
+        (i for i, (node, _) in enumerate(segments) if isinstance(node, ast.FunctionDef | ast.ClassDef)),
+        default=-1,
+    )
+    definitions, set_up = split_definitions(
+        "\n\n".join(s for _, s in segments[: last + 1]), "reply", QUESTION
+    )
+    statements = "\n".join([set_up, *(segment for _, segment in segments[last + 1 :])])
     if defines_function(parse_python(definitions or "pass", "reply")):
         tool = tool_from_source(definitions, preferred_name=tool["name"] if tool else None)
     if tool is None:

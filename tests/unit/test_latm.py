@@ -255,14 +255,14 @@ def test_calls_keep_the_lines_that_set_them_up_and_the_tool_keeps_none_of_them()
     reply = fenced(
         SORT
         + 'question = "List: pear apple"\nprint(sort_words(question))\n'
-        + "result = sort_words(question)\nprint(result)\n"
+        + 'WORDS = "List: b a"\nresult = sort_words(WORDS)\nresult = result.strip()\nprint(result)\n'
         + "print(sort_words(question))"
     )
     tool, calls = read_tool_and_calls(reply, 3)
-    assert "question =" not in tool["code"]
+    assert "question =" not in tool["code"] and "WORDS" not in tool["code"]
     assert calls == [
         'question = "List: pear apple"\nprint(sort_words(question))',
-        "result = sort_words(question)\nprint(result)\nprint(result)",
+        'WORDS = "List: b a"\nresult = sort_words(WORDS)\nresult = result.strip()\nprint(result)',
         "print(sort_words(question))",
     ]
 
