@@ -105,7 +105,7 @@ def make_family_tool(
     if not train or not valid:
         answered = len(train) + len(valid)
         reason = f"the maker answered {answered} of the {len(waiting)} waiting requests; 2 are needed"
-        queue.mark_no_tool(family, reason)
+        queue.mark_no_tool(family, reason, state["request"])
         queue.clear(family)
         return {"route": "no tool", "error": None}
     made = maker.compile(store=runtime.store).invoke(
@@ -115,7 +115,7 @@ def make_family_tool(
     calls: list[ModelCall] = list(made.get("model_calls", []))
     record = ToolRegistry(runtime.store).get(made["tool_id"]) if made.get("tool_id") else None
     if record is None:
-        queue.mark_no_tool(family, made.get("reason") or "the tool was not registered")
+        queue.mark_no_tool(family, made.get("reason") or "the tool was not registered", state["request"])
         queue.clear(family)
         return {**usage_update(calls), "route": "no tool"}
     answers: list[dict[str, str | None]] = []
@@ -124,9 +124,11 @@ def make_family_tool(
         used = _use(user, record, row.request, context_of(runtime, LatmContext))
         ToolRegistry(runtime.store).record_use(record.id, ok=used.get("status") == "solved")
         calls += used.get("model_calls", [])
-        answers.append({"request": row.request, "answer": used.get("answer")})
+        # A call that failed leaves the maker's own answer standing: nobody goes unanswered.
+        final = used.get("answer") or row.label
+        answers.append({"request": row.request, "answer": final})
         if row.request == state["request"]:
-            answer = used.get("answer")
+            answer = final
     queue.clear(family)
     return {
         **usage_update(calls),

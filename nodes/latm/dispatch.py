@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from typing import Any
@@ -19,14 +20,16 @@ from nodes.latm.state import DispatchState
 from prompts import load_prompt
 from toolmaker.models import ChatModelFactory
 from tools_registry import ToolRecord, ToolRegistry
+from tools_registry.search import tokens
 
 NONE = "none"
 _SLUG = re.compile(r"[^a-z0-9]+")
 
 
 def family_name(text: str) -> str:
-    """A family name as a slug: ``Sort words!`` → ``sort_words``."""
-    return _SLUG.sub("_", text.lower()).strip("_")[:60]
+    """A family name as a slug (``Sort words!`` → ``sort_words``), from a hash if no slug is left."""
+    slug = _SLUG.sub("_", text.lower()).strip("_")[:60]
+    return slug or f"family_{hashlib.sha256(text.encode()).hexdigest()[:8]}"
 
 
 def cached_families(registry: ToolRegistry, request: str, k: int) -> dict[str, ToolRecord]:
@@ -68,10 +71,17 @@ def read_decision(text: str, options: list[str]) -> tuple[str, str]:
         choice, family = (named[0] if named else NONE), ""
     if choice not in options:
         choice = NONE
-    return choice, family_name(family)
+    return choice, family_name(family) if family.strip() else ""
 
 
-def _render_options(cached: dict[str, ToolRecord], pending: dict[str, str]) -> str:
+def _nearest(families: dict[str, str], request: str, k: int) -> dict[str, str]:
+    """The ``k`` families whose example request shares the most words with ``request``."""
+    words = set(tokens(request))
+    ranked = sorted(families.items(), key=lambda item: -len(words & set(tokens(item[1]))))
+    return dict(ranked[:k])
+
+
+def _render_options(cached: dict[str, ToolRecord], pending: dict[str, str], refused: dict[str, str]) -> str:
     lines = []
     for family, record in cached.items():
         example = record.demos[0].question if record.demos else ""
@@ -79,13 +89,15 @@ def _render_options(cached: dict[str, ToolRecord], pending: dict[str, str]) -> s
         lines.append(f"- {family}: a tool that {summary[:200]} Example request: {example[:300]}")
     for family, example in pending.items():
         lines.append(f"- {family}: requests waiting for a tool. Example request: {example[:300]}")
+    for family, example in refused.items():
+        lines.append(f"- {family}: answered without a tool. Example request: {example[:300]}")
     return "\n".join(lines) or "(none yet)"
 
 
 def dispatch(
     state: DispatchState, runtime: Runtime[LatmContext], *, models: ChatModelFactory
 ) -> dict[str, object]:
-    """Offer the registry's best cached tools and the waiting families to the user role; take its pick.
+    """Offer the best-matching cached tools and waiting or tool-less families to the user role.
 
     The reply is constrained to those names or ``none`` with a JSON schema; an endpoint
     that refuses ``response_format`` is asked again without it and the reply is parsed.
@@ -93,11 +105,15 @@ def dispatch(
     context = context_of(runtime, LatmContext)
     if runtime.store is None:
         raise ValueError("the dispatcher needs a store: compile the graph with one")
-    cached = cached_families(ToolRegistry(runtime.store), state["request"], context.dispatch_candidates)
-    pending = {f: r for f, r in RequestQueue(runtime.store).families().items() if f not in cached}
-    options = [*cached, *pending]
+    k, queue = context.dispatch_candidates, RequestQueue(runtime.store)
+    cached = cached_families(ToolRegistry(runtime.store), state["request"], k)
+    pending = _nearest({f: r for f, r in queue.families().items() if f not in cached}, state["request"], k)
+    refused = _nearest(
+        {f: r for f, r in queue.no_tool_families().items() if f not in cached}, state["request"], k
+    )
+    options = [*cached, *pending, *refused]
     system, user = load_prompt("dispatch", context.prompt_variant("dispatch")).render(
-        options=_render_options(cached, pending), request=state["request"].strip()
+        options=_render_options(cached, pending, refused), request=state["request"].strip()
     )
     request = context.model_request("user")
     messages = [SystemMessage(system), HumanMessage(user)]

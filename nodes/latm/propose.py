@@ -40,7 +40,12 @@ def propose(
     A first proposal samples at the context's temperature; each fresh one after a
     proposal that failed samples at ``proposal_temperature`` with another seed, and the
     failed proposal is recorded in ``proposals``.
+
+    Raises:
+        ValueError: No train or no validation example: a tool is verified on both.
     """
+    if not state["train"] or not state["valid"]:
+        raise ValueError("the tool maker needs at least one train and one validation example")
     context = context_of(runtime, LatmContext)
     first = "proposal" not in state
     index = 0 if first else state["proposal"] + 1

@@ -49,7 +49,7 @@ class RequestQueue:
     def families(self) -> dict[str, str]:
         """Each family with requests waiting, with its oldest request as an example."""
         found: dict[str, str] = {}
-        for namespace in self.store.list_namespaces(prefix=QUEUE):
+        for namespace in self.store.list_namespaces(prefix=QUEUE, limit=100_000):
             family = namespace[len(QUEUE)] if len(namespace) > len(QUEUE) else ""
             if family and (rows := self.waiting(family)):
                 found[family] = rows[0].request
@@ -60,9 +60,17 @@ class RequestQueue:
         for row in self.waiting(family):
             self.store.delete((*QUEUE, family), row.key)
 
-    def mark_no_tool(self, family: str, reason: str) -> None:
+    def mark_no_tool(self, family: str, reason: str, example: str) -> None:
         """Remember that making failed: the family's requests go to the maker directly."""
-        self.store.put(FAMILIES, family, {"status": "no_tool", "reason": reason})
+        self.store.put(FAMILIES, family, {"status": "no_tool", "reason": reason, "example": example})
+
+    def no_tool_families(self) -> dict[str, str]:
+        """Each family the maker could make no tool for, with an example request."""
+        return {
+            str(item.key): str(item.value.get("example", ""))
+            for item in self.store.search(FAMILIES, limit=100_000)
+            if item.value.get("status") == "no_tool"
+        }
 
     def no_tool_reason(self, family: str) -> str | None:
         """Why the family has no tool, if making failed for it."""

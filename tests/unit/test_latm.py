@@ -356,3 +356,37 @@ def test_a_graph_invoked_without_a_context_runs_on_the_context_defaults():
     graph = build_tool_user_graph(models=models, executor=EXECUTOR).compile()
     state = graph.invoke({"request": ask("pear apple"), "tool": CARD_TOOL, "card": "the card"})
     assert state["answer"] == "apple pear" and models.requests[0].temperature == LatmContext().temperature
+
+
+def test_a_family_whose_tool_cannot_be_made_is_offered_later_and_answered_by_the_maker_directly():
+    store = InMemoryStore()
+    days = "How many days are there in 3 weeks and 4 days?"
+    creator = [fenced("def days(w: int, d: int) -> int:\n    return 7 * w + d"), fenced("print(days(3, 4))")]
+    user = ['{"choice": "none", "family": "day_counting"}', '{"choice": "none", "family": "day_counting"}',
+            '{"choice": "day_counting", "family": "day_counting"}']  # fmt: skip
+    # Two requests fill the queue; the maker's proposal never parses, so no tool is made.
+    no_proposal = ["I cannot write that."] * 2
+    models = ScriptedModels(maker=[*creator, *creator, *no_proposal, *creator], user=user)
+    graph = dispatcher(models, store)
+    context = LatmContext(queue_threshold=2, max_fix_rounds=0, max_proposals=2)
+    assert graph.invoke({"request": days}, context=context)["route"] == "queued"
+    second = graph.invoke({"request": days.replace("3 weeks", "2 weeks")}, context=context)
+    assert second["route"] == "no tool" and RequestQueue(store).waiting("day_counting") == []
+    assert "day_counting" in RequestQueue(store).no_tool_families()
+    third = graph.invoke({"request": days}, context=context)
+    assert third["route"] == "no tool" and third["answer"] == "25" and third["choice"] == "day_counting"
+    assert "answered without a tool" in models.user.prompts[2][-1].content
+    assert RequestQueue(store).waiting("day_counting") == []  # answered directly, not queued again
+
+
+def test_the_maker_refuses_to_make_a_tool_it_cannot_verify_and_odd_requests_still_get_a_family():
+    from nodes.latm.dispatch import family_name
+
+    graph = build_tool_maker_graph(models=ScriptedModels(), executor=EXECUTOR).compile()
+    with pytest.raises(ValueError, match="at least one train and one validation example"):
+        graph.invoke({"task": "t", "train": TRAIN, "valid": []}, context=LatmContext())
+    assert family_name("Sort words!") == "sort_words"
+    name = family_name("日本語の質問")
+    assert (
+        name.startswith("family_") and len(name) == len("family_") + 8 and name == family_name("日本語の質問")
+    )
