@@ -260,6 +260,10 @@ def _serve(args: argparse.Namespace) -> int:
     return status
 
 
+CREATOR_NODES = frozenset({"create", "decide", "rectify"})
+"""The nodes through which the maker answers a request directly (making a tool is not that)."""
+
+
 def _print_totals(reports: list[dict[str, Any]], err: Console) -> None:
     """Totals, and the cost per request against the maker answering every request itself."""
     if not reports:
@@ -269,11 +273,7 @@ def _print_totals(reports: list[dict[str, Any]], err: Console) -> None:
         routes[str(report["route"])] = routes.get(str(report["route"]), 0) + 1
     tokens = sum(sum(u["input"] + u["output"] for u in r["tokens"].values()) for r in reports)
     direct = [
-        sum(
-            c["input"] + c["output"]
-            for c in r["model_calls"]
-            if c["role"] == "maker" and c["node"] != "propose"
-        )
+        sum(c["input"] + c["output"] for c in r["model_calls"] if c["node"] in CREATOR_NODES)
         for r in reports
         if r["route"] in ("queued", "no tool")
     ]

@@ -123,8 +123,9 @@ def dispatch_request(
     started = time.monotonic()
     state: dict[str, Any] = {}
     error: str | None = None
-    try:
-        state = dict(graph.invoke({"request": request}, context=context))
+    try:  # streamed, so the calls made before a failure are still reported and priced
+        for values in graph.stream({"request": request}, context=context, stream_mode="values"):
+            state = dict(values)
     except RUN_ERRORS as exc:
         error = describe_run_error(exc)
     return RequestReport(
