@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from cli.output import describe_tokens
+from nodes.common.usage import total_seconds, total_tokens
 
 _EXIT_FAILED, _EXIT_ERROR = 1, 2
 
@@ -129,7 +130,7 @@ def _make(args: argparse.Namespace) -> int:
         "card": state.get("card"),
         "proposals": state.get("proposals", []),
         "tokens": state.get("tokens", {}),
-        "seconds": round(sum(call["seconds"] for call in calls), 2),
+        "seconds": total_seconds(calls),
         "dollars": prices.dollars(calls),
     }
     if args.json:
@@ -241,7 +242,7 @@ def _serve(args: argparse.Namespace) -> int:
                 status = _EXIT_FAILED
                 break
             report = _report_dict(dispatch_request(graph, request, _context(args)), prices)
-            tokens = sum(usage["input"] + usage["output"] for usage in report["tokens"].values())
+            tokens = total_tokens(report["tokens"])
             spent_tokens, spent_dollars = spent_tokens + tokens, spent_dollars + report["dollars"]
             costliest = (max(costliest[0], tokens), max(costliest[1], report["dollars"]))
             reports.append(report)
@@ -271,7 +272,7 @@ def _print_totals(reports: list[dict[str, Any]], err: Console) -> None:
     routes: dict[str, int] = {}
     for report in reports:
         routes[str(report["route"])] = routes.get(str(report["route"]), 0) + 1
-    tokens = sum(sum(u["input"] + u["output"] for u in r["tokens"].values()) for r in reports)
+    tokens = sum(total_tokens(r["tokens"]) for r in reports)
     direct = [
         sum(c["input"] + c["output"] for c in r["model_calls"] if c["node"] in CREATOR_NODES)
         for r in reports

@@ -21,6 +21,7 @@ from evaluation.runner import BenchError, read_rows
 from graphs.latm import build_dispatcher_graph
 from graphs.running import dispatch_request
 from nodes.common.grading import grade_bbh
+from nodes.common.usage import total_tokens
 from nodes.latm import LatmContext
 from toolmaker.costs import PriceTable
 from toolmaker.settings import get_settings
@@ -118,7 +119,7 @@ def write_dispatch_report(folder: Path, *, seeded: list[str], held_out: tuple[st
     with_tool = [row for row in rows if row["task_had_tool"]]
     right_tool = sum(row["route"] == "cached tool" and row["family_task"] == row["task"] for row in with_tool)
     right_decision = sum((row["route"] == "cached tool") == row["task_had_tool"] for row in rows)
-    tokens = [sum(u["input"] + u["output"] for u in row["tokens"].values()) for row in rows]
+    tokens = [total_tokens(row["tokens"]) for row in rows]
 
     def share(count: int, total: int) -> str:
         return f"{100 * count / total:.1f}% ({count}/{total})" if total else "—"

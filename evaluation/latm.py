@@ -21,7 +21,7 @@ from evaluation.runner import BenchError, read_rows, regrade, run_bench
 from graphs.latm import build_tool_maker_graph, build_tool_user_graph
 from graphs.running import RUN_ERRORS, describe_run_error
 from nodes.common.grading import grade_bbh
-from nodes.common.usage import usage_by
+from nodes.common.usage import total_seconds, total_tokens, usage_by
 from nodes.latm import Example, LatmContext, ToolMakingInput, ToolUseInput
 from nodes.latm.examples import DEMOS_PER_SPLIT
 from toolmaker.costs import PriceTable
@@ -77,7 +77,7 @@ def make_tools(task: str, folder: Path, seeds: list[int], prices: PriceTable) ->
             "tool": state.get("tool"),
             "card": state.get("card"),
             "tokens": usage_by(calls, "role"),
-            "seconds": round(sum(call["seconds"] for call in calls), 2),
+            "seconds": total_seconds(calls),
             "dollars": prices.dollars(calls),
         }
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -132,10 +132,10 @@ def use_tool(
                 "rounds": state.get("repairs", 0),
                 # The paper's setting (no repair) is the row's cost; what the repair added is kept apart.
                 "tokens": usage_by(first_try, "role"),
-                "seconds": round(sum(call["seconds"] for call in first_try), 2),
+                "seconds": total_seconds(first_try),
                 "dollars": prices.dollars(first_try),
                 "tokens_with_repair": usage_by(calls, "role"),
-                "seconds_with_repair": round(sum(call["seconds"] for call in calls), 2),
+                "seconds_with_repair": total_seconds(calls),
             }
             with out.open("a") as handle:
                 handle.write(json.dumps(row) + "\n")
@@ -181,7 +181,7 @@ def _cell(rows: list[dict[str, Any]], ids: set[str], *, repaired: bool = False) 
     kept = [row for row in rows if row["id"] in ids]
     if not kept:
         return {}
-    tokens = [sum(u["input"] + u["output"] for u in row["tokens"].values()) for row in kept]
+    tokens = [total_tokens(row["tokens"]) for row in kept]
     right = [row["correct_after_round"]["1"] if repaired else row["correct"] for row in kept]
     return {
         "accuracy": 100 * sum(right) / len(kept),
@@ -287,9 +287,7 @@ def write_latm_report(folder: Path, *, n: int, seed: int, tasks: tuple[str, ...]
         if summary["maker"]:
             amortised[task]["cot"] = summary["maker"]["seconds"]
         if makings:
-            tokens = sum(sum(u["input"] + u["output"] for u in m["tokens"].values()) for m in makings) / len(
-                makings
-            )
+            tokens = sum(total_tokens(m["tokens"]) for m in makings) / len(makings)
             making_lines.append(
                 f"| {task} | {len(verified)} / {len(makings)} | "
                 f"{sum(len(m['proposals']) for m in makings) / len(makings):.1f} | {tokens:.0f} | "

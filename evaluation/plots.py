@@ -8,6 +8,8 @@ from typing import Any
 
 import matplotlib
 
+from nodes.common.usage import total_tokens
+
 matplotlib.use("Agg")  # files only: no display is needed or wanted
 import matplotlib.pyplot as plt  # noqa: E402
 
@@ -19,7 +21,7 @@ def _accuracy(rows: list[dict[str, Any]], key: str = "correct") -> float:
 
 
 def _tokens(row: dict[str, Any]) -> int:
-    return sum(usage["input"] + usage["output"] for usage in row.get("tokens", {}).values())
+    return total_tokens(row.get("tokens", {}))
 
 
 def write_plots(rows: list[dict[str, Any]], folder: Path) -> list[Path]:

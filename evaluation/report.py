@@ -7,6 +7,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from nodes.common.usage import total_tokens
+
 
 def load_rows(paths: list[Path]) -> list[dict[str, Any]]:
     """Every row of every results file."""
@@ -49,7 +51,7 @@ def summary_table(rows: list[dict[str, Any]]) -> str:
     for method in sorted({row["method"] for row in rows}):
         own = [row for row in rows if row["method"] == method]
         calls = [float(sum(u["calls"] for u in row["tokens"].values())) for row in own]
-        tokens = [float(sum(u["input"] + u["output"] for u in row["tokens"].values())) for row in own]
+        tokens = [float(total_tokens(row["tokens"])) for row in own]
         seconds = [float(row["seconds"]) for row in own]
         accuracy = " | ".join(_accuracy(cells[(method, d)]) for d in datasets)
         lines.append(f"| {method} | {accuracy} | {_mean(calls)} | {_mean(tokens)} | {_mean(seconds)} |")

@@ -24,6 +24,7 @@ from evaluation.runner import BenchError, ensure_one_setup, maker_model, read_ro
 from graphs.creator import build_creator_graph
 from graphs.running import SolveReport, solve
 from nodes.common.grading import grade_rounded
+from nodes.common.usage import total_tokens
 from nodes.creator.context import CreatorContext
 from tools_registry import ToolRegistry
 from tools_registry.storage import sqlite_registry
@@ -124,7 +125,7 @@ def _share(flags: list[bool]) -> str:
 def _mean_tokens(rows: list[dict[str, Any]]) -> str:
     if not rows:
         return "—"
-    total = sum(u["input"] + u["output"] for row in rows for u in row["tokens"].values())
+    total = sum(total_tokens(row["tokens"]) for row in rows)
     return f"{total / len(rows):.0f}"
 
 

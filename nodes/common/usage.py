@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Literal
 
 from typing_extensions import TypedDict
@@ -63,6 +63,16 @@ def seconds_by(calls: Iterable[ModelCall], key: Literal["role", "node", "model"]
     for call in calls:
         totals[call[key]] = round(totals.get(call[key], 0.0) + call["seconds"], 3)
     return totals
+
+
+def total_tokens(usage: Mapping[str, TokenUsage]) -> int:
+    """Input and output tokens over every role (or node) of a usage summary."""
+    return sum(each["input"] + each["output"] for each in usage.values())
+
+
+def total_seconds(calls: Iterable[ModelCall]) -> float:
+    """Model seconds of the ledger rows ``calls``."""
+    return round(sum(call["seconds"] for call in calls), 3)
 
 
 def usage_update(calls: list[ModelCall]) -> dict[str, object]:

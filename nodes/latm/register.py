@@ -6,7 +6,7 @@ from langgraph.runtime import Runtime
 
 from nodes.common.asking import model_name
 from nodes.common.context import context_of
-from nodes.common.usage import usage_by
+from nodes.common.usage import total_seconds, usage_by
 from nodes.latm.context import LatmContext
 from nodes.latm.state import ToolMakingState
 from toolmaker.costs import PriceTable
@@ -49,7 +49,7 @@ def register_tool(
                 input_tokens=maker["input"],
                 output_tokens=maker["output"],
                 calls=maker["calls"],
-                seconds=round(sum(call["seconds"] for call in calls), 3),
+                seconds=total_seconds(calls),
                 dollars=prices.dollars(calls),
             ),
         ),
