@@ -106,7 +106,7 @@ class ToolUseState(ToolUseInput, total=False):
     """The tool user's work on one request."""
 
     task: str
-    """The tool's family, which decides how the answer is normalised."""
+    """The tool's family, as its record names it."""
     call: str
     answer: str | None
     failure: str | None
