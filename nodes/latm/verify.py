@@ -9,7 +9,7 @@ from nodes.common.context import context_of
 from nodes.common.parsing import require_code
 from nodes.common.usage import usage_update
 from nodes.latm.context import LatmContext
-from nodes.latm.examples import read_calls, render_examples
+from nodes.latm.examples import read_calls, render_examples, render_usage
 from nodes.latm.state import ToolMakingState
 from toolmaker.models import ChatModelFactory
 from tools_registry.source import ToolSourceError
@@ -20,8 +20,7 @@ def verify(
 ) -> dict[str, object]:
     """Ask for calls on the validation questions, without their answers; try runs them next.
 
-    The maker sees its tool but not its train calls: shown them, the embedded 1.5B copied
-    their values instead of taking each validation question's.
+    The maker sees its tool and how its own calls answered the train questions.
     """
     tool = state["tool"]
     assert tool is not None  # routed here only after the train examples passed
@@ -32,6 +31,7 @@ def verify(
         "maker",
         {
             "tool": tool["code"].strip(),
+            "usage": render_usage(state["train"], state.get("train_calls", [])),
             "examples": render_examples(state["valid"], answers=False),
         },
     )
