@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from cli.output import describe_tokens
-from nodes.common.usage import total_seconds, total_tokens
+from nodes.common.usage import total_seconds, total_tokens, usage_of
 
 _EXIT_FAILED, _EXIT_ERROR = 1, 2
 
@@ -173,7 +173,7 @@ def _dispatcher(args: argparse.Namespace, store: Any) -> Any:
 
 
 def _report_dict(report: Any, prices: Any) -> dict[str, Any]:
-    maker = report["tokens"].get("maker", {"input": 0, "output": 0, "calls": 0})
+    maker = usage_of(report["model_calls"], "maker")
     return {
         **report,
         "maker_tokens": maker["input"] + maker["output"],

@@ -107,7 +107,6 @@ def use_tool(
                 "request": item["question"],
                 "tool": making["tool"],
                 "card": making["card"],
-                "task": task,
             }
             try:
                 state = graph.invoke(cast(ToolUseInput, request), context=context)

@@ -57,6 +57,11 @@ def usage_by(calls: Iterable[ModelCall], key: Literal["role", "node", "model"]) 
     return totals
 
 
+def usage_of(calls: Iterable[ModelCall], role: Role) -> TokenUsage:
+    """Tokens and calls of one role, zero when it made no call."""
+    return usage_by(calls, "role").get(role, TokenUsage(input=0, output=0, calls=0))
+
+
 def seconds_by(calls: Iterable[ModelCall], key: Literal["role", "node", "model"]) -> dict[str, float]:
     """Model seconds summed per role, per node or per model."""
     totals: dict[str, float] = {}

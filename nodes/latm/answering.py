@@ -35,7 +35,7 @@ def _creator_context(context: LatmContext) -> CreatorContext:
 def _use(user: Compiled, record: ToolRecord, request: str, context: LatmContext) -> dict[str, Any]:
     assert record.latm is not None
     state = user.invoke(
-        {"request": request, "tool": record.spec(), "card": record.latm.card, "task": record.latm.family},
+        {"request": request, "tool": record.spec(), "card": record.latm.card},
         context=context,
     )
     return dict(state)

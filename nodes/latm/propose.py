@@ -8,7 +8,7 @@ from langgraph.runtime import Runtime
 
 from nodes.common.asking import ask_as, unusable_reply
 from nodes.common.context import context_of
-from nodes.common.usage import usage_by, usage_update
+from nodes.common.usage import usage_of, usage_update
 from nodes.latm.context import LatmContext
 from nodes.latm.examples import read_tool_and_calls, render_examples
 from nodes.latm.state import ProposalRecord, ToolMakingState
@@ -28,7 +28,7 @@ def proposal_record(state: ToolMakingState, verified: bool) -> ProposalRecord:
         valid_passed=sum(r["passed"] for r in results if r["split"] == "valid"),
         fix_rounds=state.get("fix_rounds", 0),
         verified=verified,
-        tokens=usage_by(calls, "role").get("maker", {"input": 0, "output": 0, "calls": 0}),
+        tokens=usage_of(calls, "maker"),
     )
 
 

@@ -6,7 +6,7 @@ from langgraph.runtime import Runtime
 
 from nodes.common.asking import model_name
 from nodes.common.context import context_of
-from nodes.common.usage import total_seconds, usage_by
+from nodes.common.usage import total_seconds, usage_of
 from nodes.latm.context import LatmContext
 from nodes.latm.state import ToolMakingState
 from toolmaker.costs import PriceTable
@@ -22,7 +22,7 @@ def register_tool(
     if runtime.store is None or tool is None:
         return {"tool_id": None}
     calls = state.get("model_calls", [])
-    maker = usage_by(calls, "role").get("maker", {"input": 0, "output": 0, "calls": 0})
+    maker = usage_of(calls, "maker")
     request = context_of(runtime, LatmContext).model_request("maker")
     maker_model = model_name(models(request), request)
     results = state["results"]
