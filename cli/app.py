@@ -168,7 +168,8 @@ def _run_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from evaluation.runner import BenchError, matching_calls, run_bench
+    from evaluation.rows import BenchError
+    from evaluation.runner import matching_calls, run_bench
     from toolmaker.datasets import DatasetError
 
     # An items file's rows go to results/METHOD-STEM.jsonl (a dataset name is its own stem).
@@ -199,7 +200,7 @@ def _experiment(args: argparse.Namespace) -> int:
     from evaluation.latm import EXPERIMENT as LATM
     from evaluation.latm import run_latm, write_latm_report
     from evaluation.presets import PRESETS, preset_command, run_preset, write_preset_report
-    from evaluation.runner import BenchError
+    from evaluation.rows import BenchError
     from evaluation.transfer import EXPERIMENT as TRANSFER
     from evaluation.transfer import report_transfer, run_transfer
     from toolmaker.datasets import DatasetError
@@ -290,7 +291,8 @@ def _prompt_choice(text: str) -> str:
 
 
 def _dataset_choice(text: str) -> str:
-    from evaluation.runner import DATASETS, BenchError, resolve_dataset
+    from evaluation.rows import BenchError
+    from evaluation.runner import DATASETS, resolve_dataset
 
     try:
         resolve_dataset(text)

@@ -7,13 +7,16 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, get_args
+from typing import TYPE_CHECKING, Any, get_args
 
 from rich.console import Console
 from rich.progress import Progress
 
 from cli.output import describe_tokens
 from nodes.common.usage import total_seconds, total_tokens, usage_of
+
+if TYPE_CHECKING:
+    from toolmaker.costs import Budget
 
 _EXIT_FAILED, _EXIT_ERROR = 1, 2
 
@@ -153,17 +156,24 @@ def _cost_line(report: dict[str, Any]) -> str:
 
 
 def _requests(source: str) -> Iterator[str]:
-    """Lines of a file or stdin: plain text, or JSONL with ``request`` (or ``question``)."""
+    """Lines of a file or stdin, read as they come: plain text, or JSONL with ``request`` (or ``question``).
+
+    Raises:
+        ValueError: A JSON line holds no request.
+    """
     handle = sys.stdin if source == "-" else Path(source).open(encoding="utf-8")
     with handle:
-        for line in handle:
+        for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
-            if line.lstrip().startswith("{"):
+            if not line.lstrip().startswith("{"):
+                yield line.strip()
+                continue
+            try:
                 row = json.loads(line)
                 yield str(row.get("request") or row["question"])
-            else:
-                yield line.strip()
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                raise ValueError(f"{source}:{number}: not a request (a JSON line needs 'request')") from exc
 
 
 def _dispatcher(args: argparse.Namespace, store: Any) -> Any:
@@ -217,48 +227,114 @@ def _serve(args: argparse.Namespace) -> int:
     from tools_registry import sqlite_registry
 
     err = Console(stderr=True)
+    out = Path(args.out) if args.out else None
     try:
         prices = _prices(args)
         budget = Budget.parse(args.budget) if args.budget else Budget()
-        requests = list(_requests(args.source))
-    except (PriceError, OSError, ValueError, KeyError) as exc:
+        served = _served(out) if out else {}
+        total = None if args.source == "-" else sum(1 for _ in _requests(args.source))
+    except (PriceError, OSError, ValueError) as exc:
         err.print(f"[red]error:[/] {exc}")
         return _EXIT_ERROR
-    reports: list[dict[str, Any]] = []
-    spent_tokens, spent_dollars, costliest = 0, 0.0, (0, 0.0)
-    status = 0
+    reports = list(served.values())
+    spend = _Spend.of(reports)
+    if served:
+        err.print(f"{len(served)} requests already served in {out}: continuing after them")
     with sqlite_registry(get_settings().registry_path) as registry, Progress(console=err) as progress:
         graph = _dispatcher(args, registry.store)
-        task = progress.add_task("requests", total=len(requests))
-        for request in requests:
-            if not budget.allows(
-                spent_tokens, spent_dollars, next_tokens=costliest[0], next_dollars=costliest[1]
-            ):
-                err.print(
-                    f"[yellow]budget:[/] stopped before request {len(reports) + 1} of {len(requests)}: one "
-                    "more like the costliest so far would pass the budget "
-                    f"({spent_tokens} tokens, ${spent_dollars:.4f} spent)"
-                )
-                status = _EXIT_FAILED
-                break
-            report = _report_dict(dispatch_request(graph, request, _context(args)), prices)
-            tokens = total_tokens(report["tokens"])
-            spent_tokens, spent_dollars = spent_tokens + tokens, spent_dollars + report["dollars"]
-            costliest = (max(costliest[0], tokens), max(costliest[1], report["dollars"]))
-            reports.append(report)
-            progress.advance(task)
-            if args.json:
-                print(json.dumps(report), flush=True)
-            else:
-                progress.console.print(
-                    f"[bold]{report['route']}[/] ({report['family']}): {report['answer']}  "
-                    f"[dim]{tokens} tokens, ${report['dollars']:.4f}, {report['seconds']} s[/]"
-                )
-            if report["error"]:
-                err.print(f"[red]error:[/] {report['error']}")
-                return _EXIT_ERROR
+        bar = progress.add_task("requests", total=total, completed=len(served))
+        try:
+            for index, request in enumerate(_requests(args.source), start=1):
+                if index in served:
+                    if served[index]["request"] != request:
+                        raise ValueError(
+                            f"{out} holds the answers of another stream (request {index} differs): "
+                            "give another --out"
+                        )
+                    continue
+                if not spend.leaves_room(budget):
+                    err.print(f"[yellow]budget:[/] {spend.stop_message(index, total, out)}")
+                    _print_totals(reports, err)
+                    return _EXIT_FAILED
+                report = {
+                    "index": index,
+                    "request": request,
+                    **_report_dict(dispatch_request(graph, request, _context(args)), prices),
+                }
+                _show(report, args.json, progress.console)
+                if report["error"]:
+                    # Not written: a rerun asks this request again.
+                    err.print(f"[red]error:[/] request {index}: {report['error']}")
+                    _print_totals(reports, err)
+                    return _EXIT_ERROR
+                if out:
+                    with out.open("a", encoding="utf-8") as handle:
+                        handle.write(json.dumps(report) + "\n")
+                reports.append(report)
+                spend.add(report)
+                progress.advance(bar)
+        except (OSError, ValueError) as exc:
+            err.print(f"[red]error:[/] {exc}")
+            _print_totals(reports, err)
+            return _EXIT_ERROR
     _print_totals(reports, err)
-    return status
+    return 0
+
+
+class _Spend:
+    """What a stream has spent so far, and its costliest request (the budget's yardstick)."""
+
+    def __init__(self) -> None:
+        self.tokens, self.dollars = 0, 0.0
+        self.costliest_tokens, self.costliest_dollars = 0, 0.0
+
+    @classmethod
+    def of(cls, reports: list[dict[str, Any]]) -> _Spend:
+        spend = cls()
+        for report in reports:
+            spend.add(report)
+        return spend
+
+    def leaves_room(self, budget: Budget) -> bool:
+        """Whether one more request like the costliest so far stays within ``budget``."""
+        return budget.allows(
+            self.tokens, self.dollars, next_tokens=self.costliest_tokens, next_dollars=self.costliest_dollars
+        )
+
+    def stop_message(self, index: int, total: int | None, out: Path | None) -> str:
+        of_total = f" of {total}" if total else ""
+        message = (
+            f"stopped before request {index}{of_total}: one more like the costliest so far would pass "
+            f"the budget ({self.tokens} tokens, ${self.dollars:.4f} spent)"
+        )
+        return message + (f"; a rerun with a larger --budget continues from {out}" if out else "")
+
+    def add(self, report: dict[str, Any]) -> None:
+        tokens = total_tokens(report["tokens"])
+        self.tokens, self.dollars = self.tokens + tokens, self.dollars + report["dollars"]
+        self.costliest_tokens = max(self.costliest_tokens, tokens)
+        self.costliest_dollars = max(self.costliest_dollars, report["dollars"])
+
+
+def _served(out: Path) -> dict[int, dict[str, Any]]:
+    """The rows an earlier run of the stream wrote to ``out``, by request number."""
+    from evaluation.rows import read_rows
+
+    rows = read_rows(out)
+    try:
+        return {int(row["index"]): row for row in rows}
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"{out} is not a file of served requests (a row has no index)") from exc
+
+
+def _show(report: dict[str, Any], as_json: bool, console: Console) -> None:
+    if as_json:
+        print(json.dumps(report), flush=True)
+        return
+    console.print(
+        f"[bold]{report['route']}[/] ({report['family']}): {report['answer']}  "
+        f"[dim]{total_tokens(report['tokens'])} tokens, ${report['dollars']:.4f}, {report['seconds']} s[/]"
+    )
 
 
 CREATOR_NODES = frozenset({"create", "decide", "rectify"})
@@ -330,5 +406,8 @@ def add_latm_parser(commands: Any) -> None:
     serve = actions.add_parser("serve", help="dispatch a stream of requests (a file, or - for stdin)")
     serve.add_argument("source", help="requests, one per line, or JSONL with a request (or question) field")
     serve.add_argument("--budget", help="stop before passing this many tokens (20000) or dollars ($0.50)")
+    serve.add_argument(
+        "--out", help="append each answered request to this JSONL file; a rerun continues after them"
+    )
     common(serve)
     serve.set_defaults(handler=_serve)

@@ -17,7 +17,7 @@ from rich.progress import Progress
 
 from evaluation.datasets import load_bbh, sample
 from evaluation.latm import TASKS, bbh_demos
-from evaluation.runner import BenchError, read_rows
+from evaluation.rows import BenchError, read_rows
 from graphs.latm import build_dispatcher_graph
 from graphs.running import dispatch_request
 from nodes.common.grading import grade_bbh

@@ -17,7 +17,8 @@ from rich.progress import Progress
 
 from evaluation.datasets import load_bbh, sample
 from evaluation.plots import write_amortised_cost_plot
-from evaluation.runner import BenchError, read_rows, regrade, run_bench
+from evaluation.rows import BenchError, read_rows
+from evaluation.runner import regrade, run_bench
 from graphs.latm import build_tool_maker_graph, build_tool_user_graph
 from graphs.running import RUN_ERRORS, describe_run_error
 from nodes.common.grading import grade_bbh

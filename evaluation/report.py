@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from evaluation.rows import read_rows
 from nodes.common.usage import total_tokens
 
 
 def load_rows(paths: list[Path]) -> list[dict[str, Any]]:
     """Every row of every results file."""
-    return [json.loads(line) for path in paths for line in path.read_text().splitlines() if line.strip()]
+    return [row for path in paths for row in read_rows(path)]
 
 
 def by_cell(rows: list[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str, Any]]]:

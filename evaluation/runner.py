@@ -24,6 +24,7 @@ from evaluation.datasets import (
     load_tabmwp,
     sample,
 )
+from evaluation.rows import BenchError, read_rows
 from graphs.baselines import build_cot_graph, build_entangled_graph, build_pot_graph, build_pot_vote_graph
 from graphs.creator import build_creator_graph
 from graphs.running import SolveReport, solve
@@ -67,10 +68,6 @@ METHODS: dict[str, tuple[Build, CreatorContext]] = {
 """Method name → (graph builder, its configuration); all use the same models and sandbox."""
 
 
-class BenchError(Exception):
-    """A benchmark run cannot go on; rows already written are kept."""
-
-
 def resolve_dataset(dataset: str) -> tuple[Callable[[], list[Item]], Grader]:
     """The loader and grader of a name in :data:`DATASETS`, or of a ``.jsonl`` file of one's own items.
 
@@ -84,13 +81,6 @@ def resolve_dataset(dataset: str) -> tuple[Callable[[], list[Item]], Grader]:
     if dataset.endswith(".jsonl"):
         return partial(load_items, Path(dataset)), grade_answer
     raise BenchError(f"no dataset {dataset!r}: one of {', '.join(DATASETS)}, or a .jsonl file of items")
-
-
-def read_rows(out: Path) -> list[dict[str, Any]]:
-    """The rows of a results file (none when it does not exist yet)."""
-    if not out.exists():
-        return []
-    return [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
 
 
 def calls_per_item(out: Path) -> dict[str, int]:

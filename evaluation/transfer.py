@@ -20,7 +20,8 @@ from langgraph.graph.state import CompiledStateGraph
 from rich.progress import Progress
 
 from evaluation.datasets import Item, TransferGroup, load_tool_transfer, sample
-from evaluation.runner import BenchError, ensure_one_setup, maker_model, read_rows
+from evaluation.rows import BenchError, read_rows
+from evaluation.runner import ensure_one_setup, maker_model
 from graphs.creator import build_creator_graph
 from graphs.running import SolveReport, solve
 from nodes.common.grading import grade_rounded

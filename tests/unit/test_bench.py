@@ -10,6 +10,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from evaluation import runner
 from evaluation.datasets import BBH_TASKS, Item, sample
 from evaluation.report import load_rows, markdown_report
+from evaluation.rows import BenchError
 from evaluation.runner import regrade, run_bench
 from graphs.baselines import build_cot_graph, build_pot_graph, build_pot_vote_graph
 from graphs.creator import build_creator_graph
@@ -73,6 +74,25 @@ def test_an_interrupted_run_finishes_only_the_missing_items(tmp_path):
         "tiny", "creator", out, graph=graph_for([fenced(TOOL), fenced("print(difference(10, 4))")])
     )
     assert row["id"] == "tiny/1" and row["correct"]
+
+
+def test_a_row_torn_by_a_killed_run_is_cut_off_and_its_item_runs_again(tmp_path):
+    out = tmp_path / "run.jsonl"
+    out.write_text(json.dumps({"id": "tiny/0"}) + "\n" + '{"id": "tiny/1", "pred')
+    (row,) = run_bench(
+        "tiny", "creator", out, graph=graph_for([fenced(TOOL), fenced("print(difference(10, 4))")])
+    )
+    assert row["id"] == "tiny/1" and row["correct"]
+    assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == ["tiny/0", "tiny/1"]
+
+
+def test_a_damaged_row_before_the_last_is_named_and_nothing_is_written(tmp_path):
+    out = tmp_path / "run.jsonl"
+    damaged = '{"id": "tiny/0", "pred\n' + json.dumps({"id": "tiny/1"}) + "\n"
+    out.write_text(damaged)
+    with pytest.raises(BenchError, match=r"run.jsonl:1: not a results row"):
+        run_bench("tiny", "creator", out, graph=graph_for([]))
+    assert out.read_text() == damaged
 
 
 def test_report_tables_from_rows(tmp_path):

@@ -58,6 +58,51 @@ def test_serve_stops_before_the_budget_is_passed_and_keeps_what_was_answered(tmp
     assert "budget:" in captured.err and "stopped before request 2 of 3" in " ".join(captured.err.split())
 
 
+def test_a_served_stream_stopped_by_its_budget_continues_where_it_stopped(tmp_path, capsys):
+    make_sorting_tool(tmp_path, capsys)
+    stream, out = tmp_path / "requests.txt", tmp_path / "served.jsonl"
+    stream.write_text("\n".join(ask(w) for w in ("pear apple", "kiwi fig", "b a")) + "\n")
+    with FakeOpenAIServer([DISPATCH_TO_SORTING, fenced(CALL)]) as server:
+        assert (
+            main(["latm", "serve", str(stream), "--budget", "200", "--out", str(out), *endpoints(server)])
+            == 1
+        )
+    assert "a rerun with a larger --budget continues" in " ".join(capsys.readouterr().err.split())
+    with FakeOpenAIServer([DISPATCH_TO_SORTING, fenced(CALL)] * 2) as server:
+        code = main(["latm", "serve", str(stream), "--budget", "1000", "--out", str(out), *endpoints(server)])
+    captured = capsys.readouterr()
+    assert code == 0 and len(server.requests) == 4, "only the two unanswered requests reach the models"
+    assert "1 requests already served" in captured.err
+    assert "3 requests: 3 cached tool" in " ".join(captured.err.split())
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(row["index"], row["answer"]) for row in rows] == [(1, "apple pear"), (2, "fig kiwi"), (3, "a b")]
+
+
+def test_serving_another_stream_into_the_same_file_is_refused_and_keeps_the_file(tmp_path, capsys):
+    make_sorting_tool(tmp_path, capsys)
+    out = tmp_path / "served.jsonl"
+    first, second = tmp_path / "first.txt", tmp_path / "second.txt"
+    first.write_text(ask("pear apple") + "\n")
+    second.write_text(ask("zebra ant") + "\n")
+    with FakeOpenAIServer([DISPATCH_TO_SORTING, fenced(CALL)]) as server:
+        assert main(["latm", "serve", str(first), "--out", str(out), *endpoints(server)]) == 0
+    kept = out.read_text()
+    with FakeOpenAIServer([]) as server:
+        assert main(["latm", "serve", str(second), "--out", str(out), *endpoints(server)]) == 2
+    assert "holds the answers of another stream (request 1 differs)" in " ".join(
+        capsys.readouterr().err.split()
+    )
+    assert out.read_text() == kept and not server.requests
+
+
+def test_a_request_line_without_a_request_is_named_before_any_model_is_asked(tmp_path, capsys):
+    stream = tmp_path / "requests.jsonl"
+    stream.write_text(json.dumps({"request": ask("b a")}) + "\n" + json.dumps({"text": "?"}) + "\n")
+    with FakeOpenAIServer([]) as server:
+        assert main(["latm", "serve", str(stream), *endpoints(server)]) == 2
+    assert f"{stream}:2: not a request" in " ".join(capsys.readouterr().err.split()) and not server.requests
+
+
 def test_make_without_demos_for_an_unknown_task_is_a_clear_error(capsys):
     assert main(["latm", "make", "--task", "my_task"]) == 2
     assert "no demos for task 'my_task': give --demos FILE.jsonl" in " ".join(capsys.readouterr().err.split())

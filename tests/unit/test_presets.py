@@ -5,7 +5,8 @@ import pytest
 from evaluation import presets, runner
 from evaluation.datasets import Item, sample
 from evaluation.presets import Preset, common_rows, run_preset, write_preset_report
-from evaluation.runner import BenchError, run_bench
+from evaluation.rows import BenchError
+from evaluation.runner import run_bench
 from graphs.baselines import build_pot_vote_graph
 from graphs.creator import build_creator_graph
 from nodes.common.grading import grade_numeric
