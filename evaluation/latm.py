@@ -2,16 +2,18 @@
 
 Cells, each a resumable JSONL file under the results folder, on the same test items:
 ``user-cot`` and ``maker-cot`` (chain-of-thought of each model, through ``run_bench``),
-``making-TASK`` (one row per making seed: verified or not, proposals, cost, tool and card),
-and ``latm-ROLE-sSEED`` (the tool made with that seed, used by the user or by the maker).
+``making-TASK`` (one row per making run, greedy or a sampled seed: verified or not, proposals,
+cost, tool and card), and ``latm-ROLE-RUN`` (the tool that run made, used by the user or by the
+maker). Seconds are wall-clock, sandbox runs included, as for the CoT rows.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import time
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal, NamedTuple, cast
 
 from rich.progress import Progress
 
@@ -33,6 +35,22 @@ USER_ROLES = {"user": "the light model (user role)", "maker": "the maker model a
 NO_SLOT = "No time slot works."
 MAKER_TEMPERATURE = 0.3
 """LATM's maker samples at 0.3, so each making seed is a different draw (greedy would repeat one)."""
+
+
+class MakingRun(NamedTuple):
+    """One making of a task's tool: ``greedy`` (as ``toolmaker latm make`` does) or a sampled seed."""
+
+    label: str
+    seed: int
+    temperature: float
+
+
+def making_runs(sampled: int) -> list[MakingRun]:
+    """The greedy run, then ``sampled`` runs at LATM's temperature, one per seed."""
+    runs = [MakingRun(f"s{seed}", seed, MAKER_TEMPERATURE) for seed in range(sampled)]
+    return [MakingRun("greedy", 0, 0.0), *runs]
+
+
 TASKS = (
     "word_sorting",
     "dyck_languages",
@@ -54,31 +72,35 @@ def bbh_demos(task: str) -> ToolMakingInput:
     return ToolMakingInput(task=task, train=first("train"), valid=first("valid"))
 
 
-def make_tools(task: str, folder: Path, seeds: list[int], prices: PriceTable) -> list[dict[str, Any]]:
-    """Make the task's tool once per seed (resumable); one row per seed in ``making-TASK.jsonl``."""
+def make_tools(task: str, folder: Path, runs: list[MakingRun], prices: PriceTable) -> list[dict[str, Any]]:
+    """Make the task's tool once per run (resumable); one row per run in ``making-TASK.jsonl``."""
     out = folder / f"making-{task}.jsonl"
     rows = read_rows(out)
     graph = build_tool_maker_graph(prices=prices).compile(name="latm-tool-maker")
-    for seed in seeds:
-        if any(row["seed"] == seed for row in rows):
+    for run in runs:
+        if any(row["run"] == run.label for row in rows):
             continue
+        started = time.monotonic()
         try:
             state = graph.invoke(
-                bbh_demos(task), context=LatmContext(seed=seed, temperature=MAKER_TEMPERATURE)
+                bbh_demos(task), context=LatmContext(seed=run.seed, temperature=run.temperature)
             )
         except RUN_ERRORS as exc:
-            raise BenchError(f"making a {task} tool with seed {seed}: {describe_run_error(exc)}") from exc
+            raise BenchError(f"making a {task} tool ({run.label}): {describe_run_error(exc)}") from exc
         calls = state.get("model_calls", [])
         row = {
             "task": task,
-            "seed": seed,
+            "run": run.label,
+            "seed": run.seed,
+            "temperature": run.temperature,
             "verified": state.get("status") == "verified",
             "reason": state.get("reason"),
             "proposals": state.get("proposals", []),
             "tool": state.get("tool"),
             "card": state.get("card"),
             "tokens": usage_by(calls, "role"),
-            "seconds": total_seconds(calls),
+            "seconds": round(time.monotonic() - started, 2),
+            "model_seconds": total_seconds(calls),
             "dollars": prices.dollars(calls),
         }
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -92,7 +114,7 @@ def use_tool(
     task: str, making: dict[str, Any], role: str, folder: Path, *, n: int, seed: int, prices: PriceTable
 ) -> Path:
     """Answer the sampled test items with one made tool (resumable rows, as ``run_bench`` writes)."""
-    out = folder / f"latm-{role}-s{making['seed']}-bbh-{task}.jsonl"
+    out = folder / f"latm-{role}-{making['run']}-bbh-{task}.jsonl"
     done = {row["id"] for row in read_rows(out)}
     settings = get_settings()
     endpoint = settings.user if role == "user" else settings.maker
@@ -102,15 +124,11 @@ def use_tool(
     graph = build_tool_user_graph().compile(name="latm-tool-user")
     todo = [item for item in sample(load_bbh(task, "test"), n, seed) if item["id"] not in done]
     with Progress() as progress:
-        bar = progress.add_task(f"latm {role} s{making['seed']} on {task}", total=len(todo))
+        bar = progress.add_task(f"latm {role} {making['run']} on {task}", total=len(todo))
         for item in todo:
-            request = {
-                "request": item["question"],
-                "tool": making["tool"],
-                "card": making["card"],
-            }
+            request = {"request": item["question"], "tool": making["tool"], "card": making["card"]}
             try:
-                state = graph.invoke(cast(ToolUseInput, request), context=context)
+                state, first_try_seconds, seconds = _timed_use(graph, cast(ToolUseInput, request), context)
             except RUN_ERRORS as exc:
                 raise BenchError(f"latm {role} on {item['id']}: {describe_run_error(exc)}") from exc
             calls = state.get("model_calls", [])
@@ -121,7 +139,7 @@ def use_tool(
                 "id": item["id"],
                 "dataset": f"bbh-{task}",
                 "method": f"latm-{role}",
-                "making_seed": making["seed"],
+                "making_run": making["run"],
                 "model": model,
                 "prediction": answers["0"],
                 "gold": item["answer"],
@@ -132,15 +150,31 @@ def use_tool(
                 "rounds": state.get("repairs", 0),
                 # The paper's setting (no repair) is the row's cost; what the repair added is kept apart.
                 "tokens": usage_by(first_try, "role"),
-                "seconds": total_seconds(first_try),
+                "seconds": first_try_seconds,
                 "dollars": prices.dollars(first_try),
                 "tokens_with_repair": usage_by(calls, "role"),
-                "seconds_with_repair": total_seconds(calls),
+                "seconds_with_repair": seconds,
             }
             with out.open("a") as handle:
                 handle.write(json.dumps(row) + "\n")
             progress.advance(bar)
     return out
+
+
+def _timed_use(
+    graph: Any, request: ToolUseInput, context: LatmContext
+) -> tuple[dict[str, Any], float, float]:
+    """The tool user's final state, the wall-clock seconds to its first answer, and to its last."""
+    started = time.monotonic()
+    state: dict[str, Any] = {}
+    first_try: float | None = None
+    for mode, chunk in graph.stream(request, context=context, stream_mode=["updates", "values"]):
+        if mode == "values":
+            state = dict(chunk)
+        elif first_try is None and "run_call" in chunk:
+            first_try = round(time.monotonic() - started, 2)
+    seconds = round(time.monotonic() - started, 2)
+    return state, seconds if first_try is None else first_try, seconds
 
 
 def run_latm(
@@ -149,7 +183,7 @@ def run_latm(
     n: int,
     step: int,
     seed: int = 1,
-    making_seeds: int = 3,
+    sampled_makings: int = 3,
     tasks: tuple[str, ...] = TASKS,
     prices: PriceTable | None = None,
 ) -> Path:
@@ -162,7 +196,7 @@ def run_latm(
     for size in range(min(step, n), n + step, step):
         size = min(size, n)
         for task in tasks:
-            making = make_tools(task, folder, list(range(making_seeds)), prices)  # once, then read back
+            making = make_tools(task, folder, making_runs(sampled_makings), prices)  # once, then read back
             for role, endpoint in (("user", settings.user), ("maker", settings.maker)):
                 # CoT asks the maker role: point it at this role's endpoint.
                 played_by = {"maker_model": endpoint.model, "maker_base_url": endpoint.base_url}
@@ -192,16 +226,12 @@ def _cell(rows: list[dict[str, Any]], ids: set[str], *, repaired: bool = False) 
     }
 
 
-def _by_seed(
-    uses: dict[tuple[str, int], list[dict[str, Any]]], wanted: set[str], role: str, *, repaired: bool = False
+def _by_run(
+    uses: dict[tuple[str, str], list[dict[str, Any]]], wanted: set[str], role: str, *, repaired: bool = False
 ) -> str:
-    """Accuracy of each made tool in ``role``'s hands, by making seed (with one repair allowed)."""
-    found = [
-        (making_seed, _cell(rows, wanted, repaired=repaired))
-        for (r, making_seed), rows in uses.items()
-        if r == role
-    ]
-    return ", ".join(f"s{s}: {c['accuracy']:.1f}" for s, c in found if c) or "no tool (yet)"
+    """Accuracy of each made tool in ``role``'s hands, by making run (with one repair allowed)."""
+    found = [(run, _cell(rows, wanted, repaired=repaired)) for (r, run), rows in uses.items() if r == role]
+    return ", ".join(f"{run}: {c['accuracy']:.1f}" for run, c in found if c) or "no tool (yet)"
 
 
 def _amortised_section(amortised: dict[str, dict[str, float]], folder: Path) -> list[str]:
@@ -228,6 +258,18 @@ def _amortised_section(amortised: dict[str, dict[str, float]], folder: Path) -> 
     return lines
 
 
+def _making_line(task: str, makings: list[dict[str, Any]]) -> str:
+    greedy = next((m for m in makings if m["temperature"] == 0), None)
+    sampled = [m for m in makings if m["temperature"] != 0]
+    greedy_cell = "—" if greedy is None else "verified" if greedy["verified"] else "no tool"
+    tokens = sum(total_tokens(m["tokens"]) for m in makings) / len(makings)
+    return (
+        f"| {task} | {greedy_cell} | {sum(m['verified'] for m in sampled)} / {len(sampled)} | "
+        f"{sum(len(m['proposals']) for m in makings) / len(makings):.1f} | {tokens:.0f} | "
+        f"{sum(m['seconds'] for m in makings) / len(makings):.0f} |"
+    )
+
+
 def write_latm_report(folder: Path, *, n: int, seed: int, tasks: tuple[str, ...] = TASKS) -> Path:
     """``latm.md``: accuracy and cost per request, making success and cost, and amortised cost."""
     lines = [
@@ -238,15 +280,16 @@ def write_latm_report(folder: Path, *, n: int, seed: int, tasks: tuple[str, ...]
         "",
         f"Command: `toolmaker experiment latm --n {n} --seed {seed} --out-dir {folder}`",
         "",
-        "## Accuracy per request (items every method finished; LATM: each verified tool, by making seed)",
+        "## Accuracy per request (items every method finished; LATM: each verified tool, by making run)",
         "",
         "| task | items | user CoT | maker CoT | LATM maker → user | LATM maker → user, 1 repair "
         "| LATM maker → maker |",
         "|---|---|---|---|---|---|---|",
     ]
     making_lines = [
-        "| task | tools verified / runs | proposals per run | making tokens | making s |",
-        "|---|---|---|---|---|",
+        f"| task | greedy run | sampled runs verified (T = {MAKER_TEMPERATURE}) | proposals per run "
+        "| making tokens | making s |",
+        "|---|---|---|---|---|---|",
     ]
     cost_lines = [
         "| task | method | tokens / request | seconds / request | $ / request |",
@@ -260,8 +303,8 @@ def write_latm_report(folder: Path, *, n: int, seed: int, tasks: tuple[str, ...]
         }
         makings = read_rows(folder / f"making-{task}.jsonl")
         uses = {
-            (role, making["seed"]): regrade(
-                read_rows(folder / f"latm-{role}-s{making['seed']}-bbh-{task}.jsonl")
+            (role, making["run"]): regrade(
+                read_rows(folder / f"latm-{role}-{making['run']}-bbh-{task}.jsonl")
             )
             for making in makings
             if making["verified"]
@@ -274,8 +317,8 @@ def write_latm_report(folder: Path, *, n: int, seed: int, tasks: tuple[str, ...]
         cot = {name: f"{c['accuracy']:.1f}" if c else "—" for name, c in summary.items()}
         lines.append(
             f"| {task} | {len(wanted)} | {cot['user']} | {cot['maker']} | "
-            f"{_by_seed(uses, wanted, 'user')} | {_by_seed(uses, wanted, 'user', repaired=True)} | "
-            f"{_by_seed(uses, wanted, 'maker')} |"
+            f"{_by_run(uses, wanted, 'user')} | {_by_run(uses, wanted, 'user', repaired=True)} | "
+            f"{_by_run(uses, wanted, 'maker')} |"
         )
         verified = [m for m in makings if m["verified"]]
         amortised[task] = {}
@@ -287,14 +330,9 @@ def write_latm_report(folder: Path, *, n: int, seed: int, tasks: tuple[str, ...]
         if summary["maker"]:
             amortised[task]["cot"] = summary["maker"]["seconds"]
         if makings:
-            tokens = sum(total_tokens(m["tokens"]) for m in makings) / len(makings)
-            making_lines.append(
-                f"| {task} | {len(verified)} / {len(makings)} | "
-                f"{sum(len(m['proposals']) for m in makings) / len(makings):.1f} | {tokens:.0f} | "
-                f"{sum(m['seconds'] for m in makings) / len(makings):.0f} |"
-            )
+            making_lines.append(_making_line(task, makings))
         for label, cell in [("user CoT", summary["user"]), ("maker CoT", summary["maker"])] + [
-            (f"LATM maker → {role} (s{s})", _cell(rows, wanted)) for (role, s), rows in uses.items()
+            (f"LATM maker → {role} ({run})", _cell(rows, wanted)) for (role, run), rows in uses.items()
         ]:
             if cell:
                 figures = f"{cell['tokens']:.0f} | {cell['seconds']:.1f} | {cell['dollars']:.5f}"
@@ -308,7 +346,8 @@ def write_latm_report(folder: Path, *, n: int, seed: int, tasks: tuple[str, ...]
             lines.append(
                 f'| (constant "{NO_SLOT}") | {len(wanted)} | {100 * constant / len(wanted):.1f} | | | | |'
             )
-    sections = [*lines, "", "## Making a tool (per run: one seed)", "", *making_lines, ""]
+    sections = [*lines, "", "## Making a tool (per run: the greedy one, and one per sampled seed)", "",
+                *making_lines, ""]  # fmt: skip
     sections += [
         "## Cost per request (on the same items)",
         "",

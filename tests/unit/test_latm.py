@@ -126,6 +126,19 @@ def test_the_user_answers_with_one_call_and_repairs_only_when_allowed(repairs, s
     assert all(request.role == "user" for request in models.requests)
 
 
+def test_a_benchmark_use_times_the_first_answer_apart_from_the_repair():
+    from evaluation.latm import _timed_use
+
+    models = ScriptedModels(
+        user=[fenced("print(sort_words(undefined))"), fenced("print(sort_words(question))")]
+    )
+    graph = build_tool_user_graph(models=models, executor=EXECUTOR).compile()
+    request = {"request": ask("pear apple fig"), "tool": CARD_TOOL, "card": "the card"}
+    state, first_try, seconds = _timed_use(graph, request, LatmContext(user_repair_rounds=1))
+    assert state["answer"] == "apple fig pear" and state["repairs"] == 1
+    assert 0 < first_try < seconds, "the first try ends with its sandbox run, before the repair"
+
+
 def dispatcher(models, store):
     return build_dispatcher_graph(models=models, executor=EXECUTOR).compile(store=store)
 
@@ -340,15 +353,23 @@ def test_the_latm_report_compares_methods_on_common_items_with_each_made_tool_an
     write(f"user-cot-bbh-{task}.jsonl", rows([False] * 4))
     write(f"maker-cot-bbh-{task}.jsonl", rows([True, False, False, False])[:3])  # one item not finished yet
     making = {"task": task, "verified": True, "proposals": [{}], "tokens": tokens, "seconds": 40.0}
-    write(f"making-{task}.jsonl", [{**making, "seed": 0}, {**making, "seed": 1, "verified": False}])
+    runs = [
+        {"run": "greedy", "seed": 0, "temperature": 0.0, "verified": False},
+        {"run": "s0", "seed": 0, "temperature": 0.3},
+        {"run": "s1", "seed": 1, "temperature": 0.3},
+    ]
+    write(f"making-{task}.jsonl", [{**making, **run} for run in runs])
     write(f"latm-user-s0-bbh-{task}.jsonl", rows([True, True, False, False], repaired=True))
     write(f"latm-maker-s0-bbh-{task}.jsonl", rows([True, True, True, False], repaired=True))
+    write(f"latm-user-s1-bbh-{task}.jsonl", rows([False, False, False, False], repaired=True))
+    write(f"latm-maker-s1-bbh-{task}.jsonl", rows([True, False, True, False], repaired=True))
     text = write_latm_report(tmp_path, n=4, seed=1, tasks=(task,)).read_text()
-    assert f"| {task} | 3 | 0.0 | 33.3 | s0: 66.7 | s0: 100.0 | s0: 100.0 |" in text
+    latm_cells = "s0: 66.7, s1: 0.0 | s0: 100.0, s1: 100.0 | s0: 100.0, s1: 66.7"
+    assert f"| {task} | 3 | 0.0 | 33.3 | {latm_cells} |" in text
     constant = sum(item["answer"] == "No time slot works." for item in items[:3])
     assert f'| (constant "No time slot works.") | 3 | {100 * constant / 3:.1f} |' in text
-    assert f"| {task} | 1 / 2 | 1.0 | 100 | 40 |" in text
-    assert "one verified tool cost C = 80 s to make" in text  # both runs' seconds, for the one tool
+    assert f"| {task} | no tool | 2 / 2 | 1.0 | 100 | 40 |" in text
+    assert "one verified tool cost C = 60 s to make" in text  # all three runs' seconds, for two tools
 
 
 def test_a_graph_invoked_without_a_context_runs_on_the_context_defaults():
