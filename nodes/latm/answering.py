@@ -120,16 +120,20 @@ def make_family_tool(
         return {**usage_update(calls), "route": "no tool"}
     answers: list[dict[str, str | None]] = []
     answer = None
-    for row in waiting:
-        used = _use(user, record, row.request, context_of(runtime, LatmContext))
-        ToolRegistry(runtime.store).record_use(record.id, ok=used.get("status") == "solved")
-        calls += used.get("model_calls", [])
-        # A call that failed leaves the maker's own answer standing: nobody goes unanswered.
-        final = used.get("answer") or row.label
-        answers.append({"request": row.request, "answer": final})
-        if row.request == state["request"]:
-            answer = final
-    queue.clear(family)
+    try:
+        for row in waiting:
+            used = _use(user, record, row.request, context_of(runtime, LatmContext))
+            ToolRegistry(runtime.store).record_use(record.id, ok=used.get("status") == "solved")
+            calls += used.get("model_calls", [])
+            # A call that failed leaves the maker's own answer standing: nobody goes unanswered.
+            final = used.get("answer") or row.label
+            answers.append({"request": row.request, "answer": final})
+            if row.request == state["request"]:
+                answer = final
+    finally:
+        # The family has its tool now, and each waiter had the maker's answer when it queued:
+        # a user endpoint failing here must not leave a queue that nothing will empty.
+        queue.clear(family)
     return {
         **usage_update(calls),
         "route": "made now",

@@ -202,6 +202,27 @@ def test_none_queues_the_request_answered_by_the_maker_and_a_full_queue_makes_th
     assert "word_sorting" in models.user.prompts[1][-1].content  # the waiting family was offered
 
 
+def test_a_user_endpoint_failing_after_the_making_leaves_the_tool_cached_and_no_queue_behind():
+    store = InMemoryStore()
+    creator = [fenced(SORT), fenced(f"print(sort_words({ask('pear apple')!r}))")]
+    creator += [fenced(SORT), fenced(f"print(sort_words({ask('kiwi fig')!r}))")]
+    one_call = "print(sort_words(question))"
+    maker = [*creator, fenced(f"{SORT}\n{one_call}"), fenced(one_call)]
+    # The user answers the first waiter with the new tool, then its endpoint is gone.
+    user = [
+        '{"choice": "none", "family": "word_sorting"}',
+        '{"choice": "word_sorting", "family": "word_sorting"}',
+        fenced(one_call),
+    ]
+    graph = dispatcher(ScriptedModels(maker=maker, user=user), store)
+    graph.invoke({"request": ask("pear apple")}, context=LatmContext(queue_threshold=2))
+    with pytest.raises(AssertionError, match="model called"):
+        graph.invoke({"request": ask("kiwi fig")}, context=LatmContext(queue_threshold=2))
+    assert RequestQueue(store).waiting("word_sorting") == []
+    (record,) = [r for r in ToolRegistry(store).tools() if r.latm]
+    assert record.latm.family == "word_sorting" and ToolRegistry(store).stats(record.id).uses == 1
+
+
 def test_cost_figures_add_up_per_node_role_and_request_and_price_in_dollars():
     state, _, _ = make([fenced(SORT_BROKEN + CALLS), fenced(SORT + CALLS), fenced(CALLS)])
     by_node, by_role = usage_by(state["model_calls"], "node"), usage_by(state["model_calls"], "role")
