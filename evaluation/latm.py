@@ -187,16 +187,21 @@ def run_latm(
     tasks: tuple[str, ...] = TASKS,
     prices: PriceTable | None = None,
 ) -> Path:
-    """Grow every cell to ``n`` test items, ``step`` at a time; a task's tools are made before its first step.
+    """Make every task's tools, then grow every cell to ``n`` test items, ``step`` at a time.
 
-    The report is rewritten after every step, so partial results can be read and committed.
+    Tools come first because the dispatcher benchmark starts from them. The report is
+    rewritten after every task's making and every step, so partial results can be read and
+    committed.
     """
     prices = prices or PriceTable.from_file(get_settings().prices_file)
     settings = get_settings()
+    makings = {}
+    for task in tasks:
+        makings[task] = make_tools(task, folder, making_runs(sampled_makings), prices)
+        write_latm_report(folder, n=n, seed=seed, tasks=tasks)
     for size in range(min(step, n), n + step, step):
         size = min(size, n)
-        for task in tasks:
-            making = make_tools(task, folder, making_runs(sampled_makings), prices)  # once, then read back
+        for task, making in makings.items():
             for role, endpoint in (("user", settings.user), ("maker", settings.maker)):
                 # CoT asks the maker role: point it at this role's endpoint.
                 played_by = {"maker_model": endpoint.model, "maker_base_url": endpoint.base_url}
