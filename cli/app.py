@@ -44,11 +44,24 @@ def _describe_update(node: str, update: dict[str, Any]) -> str:
         return "decided the call" if update.get("call") else "decide: no usable call"
     if node == "rectify":
         return f"rectify round {update.get('rounds')}: fixed {update.get('last_fix')}"
+    if node == "judge_generality":
+        return _describe_generality(update)
     attempt = update["attempts"][-1]
     if attempt["answer"] is not None:
         return f"executed: answer [bold green]{attempt['answer']}[/]"
     first_line = (attempt["failure"] or "").splitlines()[0][:100]
     return f"executed: [yellow]{first_line}[/]"
+
+
+def _describe_generality(update: dict[str, Any]) -> str:
+    issues = update.get("generality")
+    if issues is None:
+        return ""
+    if not issues:
+        return "judged: a general tool"
+    if update.get("status") == "running":
+        return f"[yellow]not a general tool[/] ({'; '.join(issues)}): asking for a general version"
+    return f"[yellow]kept single-use[/] ({'; '.join(issues)}): it will not be offered for reuse"
 
 
 def _solve(args: argparse.Namespace) -> int:

@@ -24,6 +24,7 @@ def _summary(registry: ToolRegistry, record: ToolRecord, score: float | None = N
         "description": record.description,
         "provenance": record.provenance.model_dump(mode="json"),
         "stats": registry.stats(record.id).model_dump(),
+        "single_use": record.single_use,
     }
     if score is not None:
         row["score"] = score
@@ -59,8 +60,11 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
         table.add_row(
             row["id"], str(row["version"]), row["signature"], str(stats["created"]),
             str(stats["uses"]), str(stats["failures"]), score,
+            style="dim" if row["single_use"] else None,
         )  # fmt: skip
     Console().print(table)
+    if single_use := sum(bool(row["single_use"]) for row in rows):
+        Console().print(f"[dim]{single_use} single-use (not general, never offered for reuse)[/]")
 
 
 def _find(registry: ToolRegistry, args: argparse.Namespace) -> ToolRecord | None:

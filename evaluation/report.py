@@ -83,6 +83,32 @@ def _accuracy_after(rows: list[dict[str, Any]], rounds: int) -> str:
     return f"{sum(correct_after(row, rounds) for row in rows) / len(rows):.1%} ({len(rows)})"
 
 
+def general_tools_section(rows: list[dict[str, Any]]) -> list[str]:
+    """Per cell, the share of solved runs whose tool is general: the first tool, and the final one."""
+    judged = {
+        cell: [r for r in group if r.get("generality") is not None] for cell, group in by_cell(rows).items()
+    }
+    judged = {cell: group for cell, group in judged.items() if group}
+    if not judged:
+        return []
+    lines = [
+        "",
+        "## General tools",
+        "",
+        "Solved runs whose tool takes parameters, is called with the problem's values and does not hard-code "
+        "its numbers: the first tool that solved the problem, and the final one (after one request for a "
+        "general version, where the method asks).",
+        "",
+        "| method | dataset | solved runs judged | general, first tool | general, final tool |",
+        "|---|---|---|---|---|",
+    ]
+    for (method, dataset), group in judged.items():
+        before = sum(not row["generality_before"] for row in group) / len(group)
+        after = sum(not row["generality"] for row in group) / len(group)
+        lines.append(f"| {method} | {dataset} | {len(group)} | {before:.0%} | {after:.0%} |")
+    return lines
+
+
 def markdown_report(rows: list[dict[str, Any]]) -> str:
     """The main table, the rectification-rounds curve, and accuracy by level."""
     lines = [
@@ -97,6 +123,7 @@ def markdown_report(rows: list[dict[str, Any]]) -> str:
     for (method, dataset), group in rectifying_cells(rows).items():
         curve = [f"{sum(correct_after(row, r) for row in group) / len(group):.1%}" for r in range(4)]
         lines.append(f"| {method} | {dataset} | " + " | ".join(curve) + " |")
+    lines += general_tools_section(rows)
     lines += ["", "## Accuracy by level", "", "| method | dataset | level | accuracy |", "|---|---|---|---|"]
     for (method, dataset), group in by_cell(rows).items():
         levels: dict[str, list[dict[str, Any]]] = defaultdict(list)

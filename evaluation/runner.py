@@ -61,9 +61,14 @@ METHODS: dict[str, tuple[Build, CreatorContext]] = {
     "pot": (build_pot_graph, CreatorContext(max_rectify_rounds=0)),
     "pot-rectify": (build_pot_graph, CreatorContext()),
     "pot-vote": (build_pot_vote_graph, CreatorContext()),
-    "entangled": (build_entangled_graph, CreatorContext(register_tools=False)),
-    "creator": (build_creator_graph, CreatorContext(register_tools=False)),
-    "creator-self-checks": (build_creator_graph, CreatorContext(register_tools=False, self_checks=True)),
+    "entangled": (build_entangled_graph, CreatorContext(register_tools=False, general_tools=False)),
+    # The paper's CREATOR: a tool that is not general is judged so, not rewritten.
+    "creator": (build_creator_graph, CreatorContext(register_tools=False, general_tools=False)),
+    "creator-general": (build_creator_graph, CreatorContext(register_tools=False)),
+    "creator-self-checks": (
+        build_creator_graph,
+        CreatorContext(register_tools=False, self_checks=True, general_tools=False),
+    ),
 }
 """Method name → (graph builder, its configuration); all use the same models and sandbox."""
 
@@ -217,6 +222,8 @@ def run_bench(
             "dollars": prices.dollars(report["model_calls"]),
             "seconds": report["seconds"],
             "tool_id": report["tool_id"],
+            "generality": report["generality"],
+            "generality_before": report["generality_before"],
         }
 
     rows: list[dict[str, Any]] = []

@@ -13,9 +13,9 @@ from functools import partial
 
 from langgraph.graph import END, START, StateGraph
 
-from graphs.creator import route_after_create, route_after_execute
+from graphs.creator import route_after_create, route_after_execute, route_after_judging
 from graphs.defaults import default_executor, default_models
-from nodes import CreatorContext, CreatorInput, CreatorState, execute, rectify, register
+from nodes import CreatorContext, CreatorInput, CreatorState, execute, judge_generality, rectify, register
 from nodes.baselines.create_and_decide import create_and_decide
 from nodes.baselines.program import fix_program, program
 from nodes.baselines.reason import reason
@@ -51,7 +51,9 @@ def build_pot_graph(*, models: ChatModelFactory | None = None, executor: Executo
     builder.add_edge(START, "program")
     builder.add_edge("program", "execute")
     builder.add_conditional_edges(
-        "execute", route_after_execute, {"rectify": "fix_program", "register": END, "__end__": END}
+        "execute",
+        route_after_execute,
+        {"rectify": "fix_program", "judge_generality": END, "register": END, "__end__": END},
     )
     builder.add_edge("fix_program", "execute")
     return builder
@@ -79,12 +81,14 @@ def build_entangled_graph(
     builder.add_node("create_and_decide", partial(create_and_decide, models=models))
     builder.add_node("execute", partial(execute, executor=default_executor(executor)))
     builder.add_node("rectify", partial(rectify, models=models))
+    builder.add_node("judge_generality", judge_generality)
     builder.add_node("register", partial(register, models=models))
     builder.add_edge(START, "create_and_decide")
     builder.add_conditional_edges(
         "create_and_decide", route_after_create, {"decide": "execute", "execute": "execute"}
     )
     builder.add_conditional_edges("execute", route_after_execute)
+    builder.add_conditional_edges("judge_generality", route_after_judging)
     builder.add_edge("rectify", "execute")
     builder.add_edge("register", END)
     return builder

@@ -1,4 +1,4 @@
-"""The CREATOR graph: (retrieve) → create → decide → execute ⇄ rectify → (register), wired here."""
+"""The CREATOR graph: (retrieve) → create → decide → execute ⇄ rectify → judge_generality → (register)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from nodes import (
     create,
     decide,
     execute,
+    judge_generality,
     rectify,
     register,
     retrieve,
@@ -33,15 +34,22 @@ def route_after_create(state: CreatorState) -> Literal["decide", "execute"]:
     return "decide" if state.get("tool") is not None else "execute"
 
 
-def route_after_execute(state: CreatorState) -> Literal["rectify", "register", "__end__"]:
-    """Loop to rectify while unresolved; register a solved run's tool or a reused tool's use.
+def route_after_execute(state: CreatorState) -> Literal["rectify", "judge_generality", "register", "__end__"]:
+    """Loop to rectify while unresolved; judge a solved run's tool, or a general version's run.
 
     A failed run ends, unless it used a registered tool: that failure belongs in its record.
     """
     status = state.get("status")
+    if status == "solved" or state.get("fallback"):
+        return "judge_generality"
     if status == "running":
         return "rectify"
-    return "register" if status == "solved" or state.get("reused_tool_id") else "__end__"
+    return "register" if state.get("reused_tool_id") else "__end__"
+
+
+def route_after_judging(state: CreatorState) -> Literal["rectify", "register"]:
+    """A tool that is not general goes back to rectify once, for a general version."""
+    return "rectify" if state.get("status") == "running" else "register"
 
 
 def build_creator_graph(
@@ -74,12 +82,14 @@ def build_creator_graph(
     builder.add_node("decide", partial(decide, models=models))
     builder.add_node("execute", partial(execute, executor=executor))
     builder.add_node("rectify", partial(rectify, models=models))
+    builder.add_node("judge_generality", judge_generality)
     builder.add_node("register", partial(register, models=models))
     builder.add_edge(START, "retrieve")
     builder.add_conditional_edges("retrieve", route_after_retrieve)
     builder.add_conditional_edges("create", route_after_create)
     builder.add_edge("decide", "execute")
     builder.add_conditional_edges("execute", route_after_execute)
+    builder.add_conditional_edges("judge_generality", route_after_judging)
     builder.add_edge("rectify", "execute")
     builder.add_edge("register", END)
     return builder

@@ -45,6 +45,10 @@ class SolveReport(TypedDict):
     """The registry id of the solved tool, when it was registered."""
     reused_tool_id: str | None
     """The registered tool that was reused instead of creating one, if any."""
+    generality: list[str] | None
+    """Why the final tool is not general (empty: it is); None when no tool solved the problem."""
+    generality_before: list[str] | None
+    """The same, for the first tool that solved it, before a general version was asked for."""
 
 
 def describe_run_error(exc: Exception) -> str:
@@ -96,6 +100,8 @@ def solve(
         error=error,
         tool_id=state.get("tool_id"),
         reused_tool_id=state.get("reused_tool_id"),
+        generality=state.get("generality"),
+        generality_before=state.get("generality_before"),
     )
 
 

@@ -1,6 +1,6 @@
 """The nodes of every method, one package each, with the helpers they share in one place.
 
-- ``nodes.creator``: CREATOR's retrieve, create, decide, execute, rectify and register;
+- ``nodes.creator``: CREATOR's retrieve, create, decide, execute, rectify, judge_generality and register;
 - ``nodes.baselines``: chain-of-thought, program-of-thought, majority vote, entangled;
 - ``nodes.latm``: LATM's tool maker, tool user and dispatcher;
 - ``nodes.common``: asking a model, parsing replies, judging answers, usage accounting.
@@ -16,6 +16,7 @@ from nodes.creator import (
     create,
     decide,
     execute,
+    judge_generality,
     rectify,
     register,
     retrieve,
@@ -29,6 +30,7 @@ __all__ = [
     "create",
     "decide",
     "execute",
+    "judge_generality",
     "rectify",
     "register",
     "retrieve",

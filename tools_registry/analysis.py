@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import re
 from typing import Any
 
 _JSON_TYPES = {
@@ -98,3 +99,81 @@ def normalized_code(code: str) -> str:
 def content_hash(code: str) -> str:
     """SHA-256 of :func:`normalized_code`."""
     return hashlib.sha256(normalized_code(code).encode()).hexdigest()
+
+
+_NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?")
+_ORDINARY_CONSTANTS = frozenset({0.0, 1.0, 2.0, 10.0, 100.0, 1000.0})
+"""Numbers a general tool may well contain (halves, percentages, scales) whatever the problem says."""
+
+
+def _problem_numbers(problem: str) -> set[float]:
+    numbers = set()
+    for match in _NUMBER.finditer(problem):
+        try:
+            numbers.add(abs(float(match.group().replace(",", ""))))
+        except ValueError:
+            continue
+    return numbers
+
+
+def _body_numbers(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[float]:
+    """Numeric literals of the function (its defaults too), its docstring left out."""
+    literals = set()
+    for node in ast.walk(_strip_docstrings(ast.Module(body=[function], type_ignores=[]))):
+        if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
+            if not isinstance(node.value, bool):
+                literals.add(abs(float(node.value)))
+    return literals
+
+
+def _calls_of(call: str, name: str) -> list[ast.Call]:
+    try:
+        module = ast.parse(call)
+    except SyntaxError:
+        return []
+    return [
+        node
+        for node in ast.walk(module)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == name
+    ]
+
+
+def generality_issues(code: str, name: str, call: str, problem: str) -> list[str]:
+    """Why a tool is not a general one (none: it is), read from its code and the call that used it.
+
+    A general tool takes parameters and uses them, the call passes the problem's values to
+    them, and the body does not hard-code the problem's own numbers (beyond ordinary
+    constants such as 0, 1, 2, 10, 100, 1000).
+
+    Raises:
+        ValueError: The code defines no function called ``name``.
+    """
+    function = _entry(ast.parse(code), name)
+    arguments = function.args
+    parameters = [
+        a.arg
+        for a in [
+            *arguments.posonlyargs,
+            *arguments.args,
+            *arguments.kwonlyargs,
+            arguments.vararg,
+            arguments.kwarg,
+        ]
+        if a is not None
+    ]
+    issues = []
+    if not parameters:
+        issues.append("it takes no parameters")
+    else:
+        used = {node.id for node in ast.walk(function) if isinstance(node, ast.Name)}
+        if not used & set(parameters):
+            issues.append(f"it never uses its parameters ({', '.join(parameters)})")
+        invocations = _calls_of(call, name)
+        if not invocations:
+            issues.append(f"the call does not call {name}")
+        elif not any(node.args or node.keywords for node in invocations):
+            issues.append("the call passes it no values")
+    if hard_coded := sorted((_body_numbers(function) & _problem_numbers(problem)) - _ORDINARY_CONSTANTS):
+        shown = ", ".join(f"{number:g}" for number in hard_coded)
+        issues.append(f"its body hard-codes the problem's own numbers ({shown})")
+    return issues

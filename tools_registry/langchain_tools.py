@@ -100,11 +100,11 @@ def as_langchain_tools(
     executor: Executor | None = None,
     limits: Limits | None = None,
 ) -> list[StructuredTool]:
-    """The latest version of each registered tool (or the ``k`` best for ``query``)."""
+    """The latest version of each reusable registered tool (or the ``k`` best for ``query``)."""
     if query is not None:
         records = [record for record, _ in registry.search(query, k or 5)]
     else:
-        latest = {record.name: record for record in registry.tools()}
+        latest = {record.name: record for record in registry.tools() if not record.single_use}
         records = list(latest.values())[:k]
     sandbox = executor or get_executor()
     return [as_langchain_tool(r, executor=sandbox, limits=limits, registry=registry) for r in records]

@@ -47,6 +47,7 @@ class ToolRegistry:
         provenance: Provenance | None = None,
         tags: Iterable[str] = (),
         latm: LatmInfo | None = None,
+        single_use: str | None = None,
     ) -> ToolRecord:
         """Store a tool (or count one more creation of a stored one) and return its record."""
         digest = content_hash(tool["code"])
@@ -69,6 +70,7 @@ class ToolRegistry:
                 tags=sorted(set(tags)),
                 previous=latest.id if latest else None,
                 latm=latm,
+                single_use=single_use,
             )
             self.store.put(TOOLS, tool_id, existing.model_dump(mode="json"))
             self.store.put(HEADS, tool["name"], {"id": tool_id, "version": existing.version})
@@ -143,7 +145,9 @@ class ToolRegistry:
         )
 
     def search(self, query: str, k: int = 5) -> list[tuple[ToolRecord, float]]:
-        """The ``k`` records that best match ``query``, with scores in [0, 1].
+        """The ``k`` reusable records that best match ``query``, with scores in [0, 1].
+
+        Single-use tools are never found.
 
         The index is rebuilt only when the registry changed since it was built (any
         process's write changes the registry's generation marker).
@@ -151,7 +155,7 @@ class ToolRegistry:
         item = self.store.get(META, _GENERATION)
         generation = str(item.value.get("id")) if item else ""
         if self._index is None or self._index[0] != generation or not generation:
-            self._index = (generation, ToolIndex(self.tools()))
+            self._index = (generation, ToolIndex([r for r in self.tools() if not r.single_use]))
         return self._index[1].search(query, k)
 
     def _touch(self) -> None:

@@ -1,9 +1,13 @@
-"""The CREATOR nodes, one module each: retrieve, create, decide, execute, rectify, register."""
+"""The CREATOR nodes, one module each.
+
+retrieve, create, decide, execute, rectify, judge_generality and register.
+"""
 
 from nodes.creator.context import CreatorContext
 from nodes.creator.create import create
 from nodes.creator.decide import decide
 from nodes.creator.execute import execute
+from nodes.creator.generality import judge_generality
 from nodes.creator.rectify import rectify
 from nodes.creator.register import register
 from nodes.creator.retrieve import retrieve
@@ -17,6 +21,7 @@ __all__ = [
     "create",
     "decide",
     "execute",
+    "judge_generality",
     "rectify",
     "register",
     "retrieve",

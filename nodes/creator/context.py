@@ -35,6 +35,14 @@ class CreatorContext(ModelContext):
         default=4,
         metadata={"description": "Programs the majority-vote baseline samples (match CREATOR's calls)."},
     )
+    general_tools: bool = field(
+        default=True,
+        metadata={
+            "description": "Ask once for a general version of a tool that solved the problem but is not "
+            "general (no parameters, or the problem's own numbers in its body). A tool still not "
+            "general keeps its answer but is registered single-use, never offered for reuse."
+        },
+    )
     register_tools: bool = field(
         default=True,
         metadata={"description": "Store each tool whose run succeeded (needs a graph store)."},

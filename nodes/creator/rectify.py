@@ -43,7 +43,7 @@ def rectify(
     """
     context = context_of(runtime, CreatorContext)
     tool, checks, call = state.get("tool"), state.get("checks", ""), state.get("call", "")
-    failure = state["attempts"][-1]["failure"] or ""
+    failure = state.get("rectify_request") or state["attempts"][-1]["failure"] or ""
     text, call_cost = ask(
         models,
         context,
@@ -54,7 +54,11 @@ def rectify(
         call=call or _NO_CALL,
         failure=failure,
     )
-    update: dict[str, object] = {**usage_update([call_cost]), "rounds": state.get("rounds", 0) + 1}
+    update: dict[str, object] = {
+        **usage_update([call_cost]),
+        "rounds": state.get("rounds", 0) + 1,
+        "rectify_request": None,
+    }
     try:
         new_tool, new_checks, new_call = _apply_reply(text, tool, checks, call, context.self_checks)
     except ToolSourceError as exc:

@@ -20,7 +20,8 @@ def register(
     A reused tool's use is counted (failed or not) whenever the graph has a store; it is
     added again only if rectification changed it (a new version). Adding is skipped when
     ``register_tools`` is off. The call and its printed answer become the tool's usage
-    demo; its self-checks, if any, its verification.
+    demo; its self-checks, if any, its verification. A tool that is not general is stored
+    single-use, with the reason: it is kept and counted, but never offered for reuse.
     """
     context = context_of(runtime, CreatorContext)
     tool = state.get("tool")
@@ -42,6 +43,7 @@ def register(
         tool,
         demos=[Demo(call=state.get("call", ""), output=last["answer"] or "")],
         verification=[VerifiedExample(call=check, passed=True) for check in checks],
+        single_use="; ".join(state.get("generality", [])) or None,
         provenance=Provenance(
             problem=state["problem"],
             method="creator",

@@ -33,6 +33,15 @@ class Attempt(TypedDict):
     """What the rectification before this attempt changed (``none`` for round 0)."""
 
 
+class Fallback(TypedDict):
+    """A solved run's tool, call and answer, kept while a general version of the tool is asked for."""
+
+    tool: ToolSpec
+    checks: str
+    call: str
+    answer: str
+
+
 class CreatorInput(TypedDict):
     """What a caller gives the CREATOR graph."""
 
@@ -66,6 +75,14 @@ class CreatorState(CreatorInput, total=False):
     """Tokens and calls per model role."""
     model_calls: Annotated[list[ModelCall], operator.add]
     """Every model call, with its node, model and seconds (per-node costs and money)."""
+    generality: list[str]
+    """Why the solved run's tool is not general (empty: it is); such a tool is registered single-use."""
+    generality_before: list[str]
+    """The same, for the first tool that solved the problem (before a general version was asked for)."""
+    fallback: Fallback | None
+    """The solved run kept while rectify writes a general version; restored if that version fails."""
+    rectify_request: str | None
+    """What rectify is asked to change when it is not the last attempt's failure."""
     reused_tool_id: str | None
     """The registered tool retrieve chose instead of creating one, if any."""
     reuse_score: float

@@ -1,0 +1,57 @@
+"""judge_generality: keep only general tools for reuse; ask once for a general version of one that is not."""
+
+from __future__ import annotations
+
+from langgraph.runtime import Runtime
+
+from nodes.common.context import context_of
+from nodes.creator.context import CreatorContext
+from nodes.creator.state import CreatorState, Fallback
+from tools_registry.analysis import generality_issues
+
+
+def _general_version_request(answer: str | None, issues: list[str]) -> str:
+    return (
+        f"The call printed {answer}, but the tool is not general: {'; '.join(issues)}. Rewrite it as a "
+        "general, reusable function for this kind of problem, whose parameters take the problem's values, "
+        "and a call that passes this problem's values to it."
+    )
+
+
+def judge_generality(state: CreatorState, runtime: Runtime[CreatorContext]) -> dict[str, object]:
+    """Judge a solved run's tool from its code and call; a reused tool was judged when registered.
+
+    A tool that is not general gets one rectify round asking for a general version
+    (``general_tools``). If that version fails, the solved run it replaced is restored, so
+    the problem keeps its answer; ``generality`` then says why the tool is single-use.
+    """
+    if state.get("reused_tool_id"):
+        return {}
+    fallback = state.get("fallback")
+    if state.get("status") != "solved":
+        assert fallback is not None, "judged only solved runs, or runs after a general version was asked for"
+        return {
+            **fallback,
+            "status": "solved",
+            "generality": state.get("generality_before", []),
+            "fallback": None,
+        }
+    tool, call = state["tool"], state.get("call", "")
+    assert tool is not None, "a solved run has a tool"
+    problem = f"{state['problem']}\n{state.get('table', '')}"
+    issues = generality_issues(tool["code"], tool["name"], call, problem)
+    update: dict[str, object] = {"generality": issues, "fallback": None}
+    if fallback is not None:
+        return update
+    update["generality_before"] = issues
+    if issues and context_of(runtime, CreatorContext).general_tools:
+        kept = Fallback(
+            tool=tool, checks=state.get("checks", ""), call=call, answer=state.get("answer") or ""
+        )
+        return {
+            **update,
+            "fallback": kept,
+            "status": "running",
+            "rectify_request": _general_version_request(state.get("answer"), issues),
+        }
+    return update

@@ -1,0 +1,141 @@
+"""General tools only in the cache: judged from the code and the call; CREATOR asks once for one."""
+
+import pytest
+from langgraph.store.memory import InMemoryStore
+
+from graphs.creator import build_creator_graph
+from graphs.running import solve
+from nodes import CreatorContext
+from sandbox import SubprocessExecutor
+from tests.fakes import ScriptedModels, fenced
+from tools_registry import ToolRegistry
+from tools_registry.analysis import generality_issues
+from tools_registry.langchain_tools import as_langchain_tools
+
+PROBLEM = "What is 17 * 23 + 5?"
+CONSTANT = '''
+def compute_expression() -> int:
+    """Compute the expression."""
+    return 17 * 23 + 5
+'''
+HALF_GENERAL = '''
+def times_23_plus_5(a: int) -> int:
+    """a * 23 + 5."""
+    return a * 23 + 5
+'''
+GENERAL = '''
+def multiply_then_add(a: int, b: int, c: int) -> int:
+    """a * b + c: a product plus an offset."""
+    return a * b + c
+'''
+
+
+@pytest.mark.parametrize(
+    "code, name, call, issues",
+    [
+        (CONSTANT, "compute_expression", "print(compute_expression())",
+         ["it takes no parameters", "its body hard-codes the problem's own numbers (5, 17, 23)"]),
+        (HALF_GENERAL, "times_23_plus_5", "print(times_23_plus_5(17))",
+         ["its body hard-codes the problem's own numbers (5, 23)"]),
+        (GENERAL, "multiply_then_add", "print(multiply_then_add(17, 23, 5))", []),
+        (GENERAL, "multiply_then_add", "print(17 * 23 + 5)", ["the call does not call multiply_then_add"]),
+        ("def f(a, b=17):\n    return 4\n", "f", "print(f(3))",
+         ["it never uses its parameters (a, b)", "its body hard-codes the problem's own numbers (17)"]),
+        ("def percent(x, p):\n    return x * p / 100\n", "percent", "print(percent(50, 10))", []),
+    ],
+)  # fmt: skip
+def test_the_judge_names_each_way_a_tool_is_not_general(code, name, call, issues):
+    problem = "What is 10% of 50?" if name == "percent" else PROBLEM
+    assert generality_issues(code, name, call, problem) == issues
+
+
+def rewrite(tool, call):
+    """A rectify reply: the new tool, then the new call, each in its own block."""
+    return fenced(tool) + "\n" + fenced(f"print({call})")
+
+
+def run(replies, store, **context):
+    models = ScriptedModels(maker=replies)
+    graph = build_creator_graph(models=models, executor=SubprocessExecutor()).compile(store=store)
+    return solve(graph, {"problem": PROBLEM}, CreatorContext(**context)), models
+
+
+def test_a_tool_that_is_not_general_is_asked_for_once_and_its_general_version_is_cached():
+    store = InMemoryStore()
+    replies = [
+        fenced(CONSTANT),
+        fenced("print(compute_expression())"),
+        rewrite(GENERAL, "multiply_then_add(17, 23, 5)"),
+    ]
+    report, models = run(replies, store)
+    assert report["answer"] == "396" and report["status"] == "solved" and report["rounds"] == 1
+    assert report["generality_before"][0] == "it takes no parameters" and report["generality"] == []
+    assert "the tool is not general: it takes no parameters" in models.maker.prompts[2][-1].content
+    record = ToolRegistry(store).get(report["tool_id"])
+    assert record.name == "multiply_then_add" and record.single_use is None
+    assert [r.name for r, _ in ToolRegistry(store).search("a product plus an offset")] == [
+        "multiply_then_add"
+    ]
+
+
+def test_a_tool_still_not_general_answers_but_is_single_use_and_never_offered():
+    store = InMemoryStore()
+    replies = [
+        fenced(CONSTANT),
+        fenced("print(compute_expression())"),
+        rewrite(HALF_GENERAL, "times_23_plus_5(17)"),
+    ]
+    report, _ = run(replies, store)
+    assert report["answer"] == "396" and report["generality"] == [
+        "its body hard-codes the problem's own numbers (5, 23)"
+    ]
+    registry = ToolRegistry(store)
+    record = registry.get(report["tool_id"])
+    assert record.single_use == "its body hard-codes the problem's own numbers (5, 23)"
+    assert registry.search("times 23 plus 5") == [] and as_langchain_tools(registry) == []
+
+
+def test_a_general_version_that_fails_gives_back_the_answer_it_replaced():
+    store = InMemoryStore()
+    broken = GENERAL.replace("a * b + c", "a * b + d")
+    replies = [
+        fenced(CONSTANT),
+        fenced("print(compute_expression())"),
+        rewrite(broken, "multiply_then_add(17, 23, 5)"),
+    ]
+    report, _ = run(replies, store)
+    assert report["status"] == "solved" and report["answer"] == "396"
+    assert report["tool"]["name"] == "compute_expression" and report["call"] == "print(compute_expression())"
+    assert report["generality"] == report["generality_before"] and report["generality"]
+    assert "NameError" in (report["attempts"][-1]["failure"] or "")
+    assert ToolRegistry(store).get(report["tool_id"]).single_use
+
+
+def test_without_general_tools_the_run_keeps_its_tool_but_it_is_still_judged_single_use():
+    store = InMemoryStore()
+    report, models = run(
+        [fenced(CONSTANT), fenced("print(compute_expression())")], store, general_tools=False
+    )
+    assert report["answer"] == "396" and report["rounds"] == 0 and len(models.maker.prompts) == 2
+    assert report["generality_before"] == report["generality"] and report["generality"]
+    assert ToolRegistry(store).get(report["tool_id"]).single_use
+
+
+def test_the_report_gives_each_cells_share_of_general_tools_before_and_after():
+    from evaluation.report import general_tools_section
+
+    def row(before, after):
+        return {
+            "method": "creator-general",
+            "dataset": "math",
+            "generality_before": before,
+            "generality": after,
+        }
+
+    rows = [row([], []), row(["it takes no parameters"], []), row(["it takes no parameters"], ["x"])]
+    rows += [{"method": "creator-general", "dataset": "math", "generality": None, "generality_before": None}]
+    rows += [{"method": "cot", "dataset": "math"}]  # no tools: not judged, no line
+    lines = general_tools_section(rows)
+    assert lines[-1] == "| creator-general | math | 3 | 33% | 67% |" and not any(
+        "| cot |" in line for line in lines
+    )
