@@ -1,19 +1,24 @@
 """Prompt files, one folder per node, one file per variant: ``prompts/<node>/<variant>.md``.
 
-A variant is chosen by name through the graph context (``create_prompt="terse"``), or
-by giving the path of a file of one's own. Optional pieces that a node inserts only in
-some runs (the request for self-checks) are ``prompts/<node>/<name>.txt`` fragments.
+A variant is chosen by name through the graph context (``create_prompt="terse"``), by
+giving the path of a file of one's own, or by giving the prompt's text itself, with its
+two sections (so a variant can live in a Studio assistant's context, with no file).
+Optional pieces that a node inserts only in some runs (the request for self-checks) are
+``prompts/<node>/<name>.txt`` fragments.
 Each file has a ``## system`` and a ``## user`` section; ``$name`` placeholders are
 filled with ``string.Template``, so a literal dollar sign in a prompt is written ``$$``.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
 PROMPTS_DIR = Path(__file__).parent
+VARIANT_FORMS = "a name, a .md path, or the prompt's text with its ## system and ## user sections"
+"""What a ``<node>_prompt`` context field accepts, as the context schemas describe it."""
 
 
 class PromptError(ValueError):
@@ -46,18 +51,34 @@ def variants(node: str) -> list[str]:
     return sorted(path.stem for path in (PROMPTS_DIR / node).glob("*.md"))
 
 
+def is_prompt_text(variant: str) -> bool:
+    """Whether a variant is the prompt's text itself rather than a name or a path."""
+    return "## user" in variant
+
+
+def prompt_label(variant: str) -> str:
+    """How records name a variant: its name or path, or ``text:`` and a hash of a prompt's text."""
+    if is_prompt_text(variant):
+        return f"text:{hashlib.sha256(variant.encode()).hexdigest()[:12]}"
+    return variant
+
+
 def load_prompt(node: str, variant: str = "default") -> Prompt:
-    """Load a prompt by node and variant name, or from a file path.
+    """Load a prompt by node and variant name, from a file path, or from its text.
 
     Raises:
-        PromptError: No such variant, or the file lacks its two sections.
+        PromptError: No such variant, or the text lacks its two sections.
     """
-    path = Path(variant) if variant.endswith(".md") else PROMPTS_DIR / node / f"{variant}.md"
-    if not path.is_file():
-        raise PromptError(f"no prompt variant {variant!r} for node {node!r}; shipped: {variants(node)}")
-    text = path.read_text(encoding="utf-8")
-    head, marker, user = text.partition("\n## user\n")
-    _, system_marker, system = head.partition("## system\n")
+    if is_prompt_text(variant):
+        text, source = variant, f"the prompt text given for {node!r}"
+    else:
+        path = Path(variant) if variant.endswith(".md") else PROMPTS_DIR / node / f"{variant}.md"
+        if not path.is_file():
+            raise PromptError(f"no prompt variant {variant!r} for node {node!r}; shipped: {variants(node)}")
+        text, source = path.read_text(encoding="utf-8"), str(path)
+    head, marker, user = text.replace("\r\n", "\n").partition("\n## user\n")
+    _, system_marker, system = f"\n{head}".partition("\n## system\n")
     if not (marker and system_marker):
-        raise PromptError(f"{path} needs a '## system' and a '## user' section")
-    return Prompt(name=f"{node}/{variant}", system=Template(system.strip()), user=Template(user.strip()))
+        raise PromptError(f"{source} needs a '## system' and a '## user' section, each on a line of its own")
+    name = f"{node}/{prompt_label(variant)}"
+    return Prompt(name=name, system=Template(system.strip()), user=Template(user.strip()))

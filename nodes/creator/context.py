@@ -7,6 +7,7 @@ from typing import Literal, get_args
 
 from nodes.common.context import ModelContext
 from nodes.common.usage import Role
+from prompts import VARIANT_FORMS, prompt_label
 
 PromptNode = Literal["create", "decide", "rectify", "reason", "program", "fix_program", "create_and_decide"]
 """The nodes of CREATOR and its baselines that ask a model, each with prompt variants under ``prompts/``."""
@@ -57,37 +58,37 @@ class CreatorContext(ModelContext):
     )
     create_prompt: str = field(
         default="default",
-        metadata={"description": "Prompt variant of the create node (name or file path)."},
+        metadata={"description": f"Prompt variant of the create node ({VARIANT_FORMS})."},
     )
     decide_prompt: str = field(
         default="default",
-        metadata={"description": "Prompt variant of the decide node (name or file path)."},
+        metadata={"description": f"Prompt variant of the decide node ({VARIANT_FORMS})."},
     )
     rectify_prompt: str = field(
         default="default",
-        metadata={"description": "Prompt variant of the rectify node (name or file path)."},
+        metadata={"description": f"Prompt variant of the rectify node ({VARIANT_FORMS})."},
     )
     reason_prompt: str = field(
         default="default",
-        metadata={"description": "Prompt variant of the chain-of-thought baseline (name or file path)."},
+        metadata={"description": f"Prompt variant of the chain-of-thought baseline ({VARIANT_FORMS})."},
     )
     program_prompt: str = field(
         default="default",
-        metadata={"description": "Prompt variant of the program-of-thought baseline (name or file path)."},
+        metadata={"description": f"Prompt variant of the program-of-thought baseline ({VARIANT_FORMS})."},
     )
     fix_program_prompt: str = field(
         default="default",
-        metadata={"description": "Prompt variant of program-of-thought's repair step (name or file path)."},
+        metadata={"description": f"Prompt variant of program-of-thought's repair step ({VARIANT_FORMS})."},
     )
     create_and_decide_prompt: str = field(
         default="default",
-        metadata={"description": "Prompt variant of the entangled baseline (name or file path)."},
+        metadata={"description": f"Prompt variant of the entangled baseline ({VARIANT_FORMS})."},
     )
 
     def non_default_prompts(self) -> dict[str, str]:
-        """The nodes whose prompt variant is not ``default``, with their variants."""
+        """The nodes whose prompt variant is not ``default``, with their variants (a text by its hash)."""
         return {
-            node: self.prompt_variant(node)
+            node: prompt_label(self.prompt_variant(node))
             for node in get_args(PromptNode)
             if self.prompt_variant(node) != "default"
         }

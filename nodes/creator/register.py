@@ -8,6 +8,7 @@ from nodes.common.asking import model_name
 from nodes.common.context import context_of
 from nodes.creator.context import CreatorContext
 from nodes.creator.state import CreatorState
+from prompts import prompt_label
 from toolmaker.models import ChatModelFactory
 from tools_registry import Demo, Provenance, ToolRegistry, VerifiedExample
 
@@ -48,7 +49,7 @@ def register(
             problem=state["problem"],
             method="creator",
             model=model_name(models(request), request),
-            prompt_variant=context.create_prompt,
+            prompt_variant=prompt_label(context.create_prompt),
         ),
     )
     return {"tool_id": record.id}

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from nodes.common.context import ModelContext
+from prompts import VARIANT_FORMS
 
 LatmPromptNode = Literal["propose", "fix", "verify", "write_call", "repair_call", "dispatch"]
 """The LATM nodes that ask a model, each with prompt variants under ``prompts/``."""
@@ -39,13 +40,23 @@ class LatmContext(ModelContext):
         default=3,
         metadata={"description": "Cached tools the registry proposes to the dispatcher per request."},
     )
-    propose_prompt: str = field(default="default", metadata={"description": "Prompt variant of propose."})
-    fix_prompt: str = field(default="default", metadata={"description": "Prompt variant of fix."})
-    verify_prompt: str = field(default="default", metadata={"description": "Prompt variant of verify."})
+    propose_prompt: str = field(
+        default="default", metadata={"description": f"Prompt variant of propose ({VARIANT_FORMS})."}
+    )
+    fix_prompt: str = field(
+        default="default", metadata={"description": f"Prompt variant of fix ({VARIANT_FORMS})."}
+    )
+    verify_prompt: str = field(
+        default="default", metadata={"description": f"Prompt variant of verify ({VARIANT_FORMS})."}
+    )
     write_call_prompt: str = field(
-        default="default", metadata={"description": "Prompt variant of the tool user's call."}
+        default="default",
+        metadata={"description": f"Prompt variant of the tool user's call ({VARIANT_FORMS})."},
     )
     repair_call_prompt: str = field(
-        default="default", metadata={"description": "Prompt variant of the tool user's repair."}
+        default="default",
+        metadata={"description": f"Prompt variant of the tool user's repair ({VARIANT_FORMS})."},
     )
-    dispatch_prompt: str = field(default="default", metadata={"description": "Prompt variant of dispatch."})
+    dispatch_prompt: str = field(
+        default="default", metadata={"description": f"Prompt variant of dispatch ({VARIANT_FORMS})."}
+    )

@@ -9,6 +9,7 @@ from nodes.common.context import context_of
 from nodes.common.usage import total_seconds, usage_of
 from nodes.latm.context import LatmContext
 from nodes.latm.state import ToolMakingState
+from prompts import prompt_label
 from toolmaker.costs import PriceTable
 from toolmaker.models import ChatModelFactory
 from tools_registry import Demo, LatmInfo, MakingCost, Provenance, ToolRegistry, VerifiedExample
@@ -37,7 +38,7 @@ def register_tool(
             problem=state["train"][0]["question"] if state["train"] else "",
             method="latm",
             model=maker_model,
-            prompt_variant=context_of(runtime, LatmContext).propose_prompt,
+            prompt_variant=prompt_label(context_of(runtime, LatmContext).propose_prompt),
         ),
         tags=["latm", f"family:{state['task']}"],
         latm=LatmInfo(

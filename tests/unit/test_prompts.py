@@ -6,7 +6,7 @@ import pytest
 import prompts
 from nodes.creator.context import CreatorContext, PromptNode
 from nodes.latm.context import LatmContext, LatmPromptNode
-from prompts import PromptError, load_prompt, variants
+from prompts import PromptError, load_prompt, prompt_label, variants
 
 
 def test_every_prompt_folder_is_a_node_the_context_can_choose_a_variant_for():
@@ -60,3 +60,35 @@ def test_file_without_sections_is_rejected(tmp_path):
     path.write_text("Just text $problem")
     with pytest.raises(PromptError, match="needs a '## system' and a '## user' section"):
         load_prompt("create", str(path))
+
+
+def test_a_variant_can_be_the_prompts_text_itself_and_records_name_it_by_its_hash():
+    text = "## system\nBe brief.\n\n## user\nSolve: $problem"
+    prompt = load_prompt("create", text)
+    assert prompt.render(problem="x") == ("Be brief.", "Solve: x")
+    assert prompt.name == f"create/{prompt_label(text)}" and prompt_label(text).startswith("text:")
+    assert prompt_label("terse") == "terse"
+    assert CreatorContext(create_prompt=text).non_default_prompts() == {"create": prompt_label(text)}
+
+
+def test_a_prompt_text_without_its_sections_on_lines_of_their_own_is_rejected():
+    with pytest.raises(PromptError, match="the prompt text given for 'create' needs a '## system'"):
+        load_prompt("create", "Solve: $problem ## user")
+
+
+def test_a_created_tool_records_the_text_variant_it_was_made_with():
+    from langgraph.store.memory import InMemoryStore
+
+    from graphs.creator import build_creator_graph
+    from sandbox import SubprocessExecutor
+    from tests.fakes import ScriptedModels, fenced
+    from tools_registry import ToolRegistry
+
+    text = "## system\nYou write tools.\n\n## user\nMake a tool for: $problem$table"
+    tool = 'def add(a: int, b: int) -> int:\n    """a + b."""\n    return a + b\n'
+    models = ScriptedModels(maker=[fenced(tool), fenced("print(add(2, 3))")])
+    graph = build_creator_graph(models=models, executor=SubprocessExecutor()).compile(store=InMemoryStore())
+    store = graph.store
+    state = graph.invoke({"problem": "What is 2 + 3?"}, context=CreatorContext(create_prompt=text))
+    assert models.maker.prompts[0][0].content == "You write tools."
+    assert ToolRegistry(store).get(state["tool_id"]).provenance.prompt_variant == prompt_label(text)
