@@ -53,6 +53,8 @@ class SolveReport(TypedDict):
 
 def describe_run_error(exc: Exception) -> str:
     """One line saying what failed outside the model's code, and where."""
+    if isinstance(exc, openai.APITimeoutError):
+        return f"the model endpoint {exc.request.url} did not answer in time, after its retries: {exc}"
     if isinstance(exc, openai.APIConnectionError):
         return f"cannot reach the model endpoint {exc.request.url}: {exc} Is the server running?"
     if isinstance(exc, openai.APIStatusError):

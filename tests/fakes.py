@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
@@ -68,42 +69,92 @@ def fenced(code: str, prose: str = "") -> str:
     return f"{prose}\n```python\n{code.strip()}\n```\n"
 
 
-class FakeOpenAIServer:
-    """A scripted OpenAI-compatible endpoint on 127.0.0.1, for the real HTTP code path."""
+@dataclass(frozen=True)
+class Fault:
+    """What a :class:`FakeOpenAIServer` does instead of answering one request.
 
-    def __init__(self, replies: Iterable[str]) -> None:
+    ``status``: that HTTP status (with ``headers``, e.g. ``Retry-After``); ``hang``: read
+    the request and say nothing for ``seconds``; ``cut``: promise a body and close the
+    connection half-way; ``malformed``: a 200 whose body is not JSON; ``no_choices``: a
+    200 completion with an empty ``choices`` list.
+    """
+
+    kind: Literal["status", "hang", "cut", "malformed", "no_choices"]
+    status: int = 500
+    headers: tuple[tuple[str, str], ...] = ()
+    seconds: float = 5.0
+
+
+class FakeOpenAIServer:
+    """A scripted OpenAI-compatible endpoint on 127.0.0.1, for the real HTTP code path.
+
+    Each request takes the next item of the script: a reply's text, or a :class:`Fault`.
+    """
+
+    def __init__(self, replies: Iterable[str | Fault]) -> None:
         import json
         import threading
+        import time
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
         self.replies = list(replies)
         self.requests: list[dict[str, Any]] = []
         server = self
 
+        def completion(model: str, choices: list[dict[str, Any]]) -> bytes:
+            return json.dumps(
+                {
+                    "id": f"chatcmpl-{len(server.requests)}",
+                    "object": "chat.completion",
+                    "created": 0,
+                    "model": model,
+                    "choices": choices,
+                    "usage": {"prompt_tokens": 50, "completion_tokens": 5, "total_tokens": 55},
+                }
+            ).encode()
+
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 - the http.server API
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 server.requests.append(body)
-                content = server.replies[len(server.requests) - 1]
-                payload = json.dumps(
-                    {
-                        "id": f"chatcmpl-{len(server.requests)}",
-                        "object": "chat.completion",
-                        "created": 0,
-                        "model": body["model"],
-                        "choices": [
-                            {
-                                "index": 0,
-                                "finish_reason": "stop",
-                                "message": {"role": "assistant", "content": content},
-                            }
-                        ],
-                        "usage": {"prompt_tokens": 50, "completion_tokens": 5, "total_tokens": 55},
-                    }
-                ).encode()
-                self.send_response(200)
+                scripted = server.replies[len(server.requests) - 1]
+                if isinstance(scripted, Fault):
+                    self._fault(scripted, body["model"])
+                    return
+                message = {"role": "assistant", "content": scripted}
+                self._send(
+                    200,
+                    completion(body["model"], [{"index": 0, "finish_reason": "stop", "message": message}]),
+                )
+
+            def _fault(self, fault: Fault, model: str) -> None:
+                if fault.kind == "hang":
+                    time.sleep(fault.seconds)
+                    self.close_connection = True
+                elif fault.kind == "status":
+                    self._send(fault.status, b'{"error": {"message": "injected fault"}}', fault.headers)
+                elif fault.kind == "malformed":
+                    self._send(200, b'{"id": "chatcmpl-x", "choices": [')
+                elif fault.kind == "no_choices":
+                    self._send(200, completion(model, []))
+                else:  # cut: a body promised in full, then the connection closes half-way
+                    payload = completion(
+                        model, [{"index": 0, "message": {"role": "assistant", "content": "x"}}]
+                    )
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload[: len(payload) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+
+            def _send(self, status: int, payload: bytes, headers: tuple[tuple[str, str], ...] = ()) -> None:
+                self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
+                for name, value in headers:
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(payload)
 

@@ -11,11 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+import httpx
 from langchain_core.language_models import BaseChatModel
 from langchain_openai import ChatOpenAI
 from pydantic import SecretStr
 
 from toolmaker.embedded.catalog import is_embedded
+from toolmaker.replies import checked_client
 from toolmaker.settings import Settings, get_settings
 
 
@@ -63,8 +65,10 @@ class EndpointModels:
         """
         model, base_url, api_key = self._endpoint(request)
         key = (request, model, base_url)
+        settings = self.settings
         with self._lock:
             if key not in self._cache:
+                timeout = httpx.Timeout(settings.request_timeout_s, connect=settings.connect_timeout_s)
                 self._cache[key] = ChatOpenAI(
                     model=model,
                     base_url=base_url or None,
@@ -72,8 +76,9 @@ class EndpointModels:
                     temperature=request.temperature,
                     seed=request.seed,
                     max_completion_tokens=request.max_tokens,
-                    timeout=self.settings.request_timeout_s,
-                    max_retries=1,
+                    timeout=timeout,
+                    max_retries=settings.request_retries,
+                    http_client=checked_client(timeout),
                 )
             return self._cache[key]
 

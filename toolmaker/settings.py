@@ -52,6 +52,10 @@ class Settings(BaseModel):
     embedded_context_tokens: int = 8192
     embedded_start_timeout_s: float = 300.0
     request_timeout_s: float = 600.0
+    """How long one model call may take to answer (the read timeout)."""
+    connect_timeout_s: float = 10.0
+    request_retries: int = Field(default=3, ge=0, le=20)
+    """Retries of a failed model call (unreachable, timed out, 429, 5xx, an unusable reply), with backoff."""
     sandbox_backend: str = "auto"
     prices_file: Path | None = None
     """A JSON price table (see ``toolmaker.costs``); ``None``: every model is free."""
@@ -69,6 +73,7 @@ class Settings(BaseModel):
         ``TOOLMAKER_CACHE_DIR``, ``TOOLMAKER_DATA_DIR``, ``TOOLMAKER_DATASETS_DIR``,
         ``TOOLMAKER_EMBEDDED_THREADS``,
         ``TOOLMAKER_EMBEDDED_CONTEXT_TOKENS``, ``TOOLMAKER_REQUEST_TIMEOUT_S``,
+        ``TOOLMAKER_CONNECT_TIMEOUT_S``, ``TOOLMAKER_REQUEST_RETRIES``,
         ``TOOLMAKER_SANDBOX`` (executor backend), ``TOOLMAKER_PRICES`` (a price table file),
         and ``OPENAI_API_KEY`` as the fallback key for both roles.
         """
@@ -96,6 +101,8 @@ class Settings(BaseModel):
             "EMBEDDED_CONTEXT_TOKENS": "embedded_context_tokens",
             "EMBEDDED_START_TIMEOUT_S": "embedded_start_timeout_s",
             "REQUEST_TIMEOUT_S": "request_timeout_s",
+            "CONNECT_TIMEOUT_S": "connect_timeout_s",
+            "REQUEST_RETRIES": "request_retries",
             "SANDBOX": "sandbox_backend",
             "PRICES": "prices_file",
         }
