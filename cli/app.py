@@ -9,123 +9,14 @@ from pathlib import Path
 from typing import Any, get_args
 
 from rich.console import Console
-from rich.panel import Panel
-from rich.syntax import Syntax
 
 from cli.data import add_data_parser
 from cli.latm import add_latm_parser
-from cli.output import describe_tokens
+from cli.solving import add_runs_parser, add_solve_parser
 from cli.tools import add_tools_parser
-from graphs.running import SolveReport
 from toolmaker import __version__
 
 _EXIT_FAILED, _EXIT_ERROR = 1, 2
-_NEXT_STEP = {
-    "retrieve": "creating a tool…",
-    "create": "deciding how to call the tool…",
-    "decide": "executing in the sandbox…",
-    "execute": "rectifying…",
-    "rectify": "executing in the sandbox…",
-}
-
-
-def _describe_update(node: str, update: dict[str, Any]) -> str:
-    if node == "retrieve":
-        reused = update.get("reused_tool_id")
-        return (
-            f"reusing registered tool [bold]{reused}[/] (score {update.get('reuse_score')})" if reused else ""
-        )
-    if node == "register":
-        return f"registered tool [bold]{update['tool_id']}[/]" if update.get("tool_id") else ""
-    if node == "create":
-        tool = update.get("tool")
-        return f"created tool [bold]{tool['name']}[/]" if tool else "create: no usable tool"
-    if node == "decide":
-        return "decided the call" if update.get("call") else "decide: no usable call"
-    if node == "rectify":
-        return f"rectify round {update.get('rounds')}: fixed {update.get('last_fix')}"
-    if node == "judge_generality":
-        return _describe_generality(update)
-    attempt = update["attempts"][-1]
-    if attempt["answer"] is not None:
-        return f"executed: answer [bold green]{attempt['answer']}[/]"
-    first_line = (attempt["failure"] or "").splitlines()[0][:100]
-    return f"executed: [yellow]{first_line}[/]"
-
-
-def _describe_generality(update: dict[str, Any]) -> str:
-    issues = update.get("generality")
-    if issues is None:
-        return ""
-    if not issues:
-        return "judged: a general tool"
-    if update.get("status") == "running":
-        return f"[yellow]not a general tool[/] ({'; '.join(issues)}): asking for a general version"
-    return f"[yellow]kept single-use[/] ({'; '.join(issues)}): it will not be offered for reuse"
-
-
-def _solve(args: argparse.Namespace) -> int:
-    from graphs.creator import build_creator_graph
-    from nodes.creator.context import CreatorContext
-    from toolmaker.settings import get_settings
-    from tools_registry import sqlite_registry
-
-    err = Console(stderr=True)
-    try:
-        table = Path(args.table).read_text(encoding="utf-8") if args.table else ""
-    except OSError as exc:
-        err.print(f"[red]error:[/] cannot read the table file: {exc}")
-        return _EXIT_ERROR
-    context = CreatorContext(
-        max_rectify_rounds=args.max_rounds,
-        execution_timeout_s=args.timeout,
-        self_checks=args.self_checks,
-        maker_model=args.model or "",
-        maker_base_url=args.base_url or "",
-        register_tools=args.register,
-        reuse_tools=args.reuse,
-    )
-    problem = {"problem": args.question, **({"table": table} if table else {})}
-    with sqlite_registry(get_settings().registry_path) as registry:
-        graph = build_creator_graph().compile(name="creator", store=registry.store)
-        report = _solve_with_progress(graph, problem, context, err)
-    if args.json:
-        print(json.dumps(report, indent=2))
-    else:
-        _print_report(report)
-    if report["error"]:
-        err.print(f"[red]error:[/] {report['error']}")
-        return _EXIT_ERROR
-    return 0 if report["status"] == "solved" else _EXIT_FAILED
-
-
-def _solve_with_progress(graph: Any, problem: Any, context: Any, err: Console) -> SolveReport:
-    from graphs.running import solve
-
-    with err.status("creating a tool (an embedded model first loads for a few seconds)…") as spinner:
-
-        def progress(node: str, update: dict[str, Any]) -> None:
-            if line := _describe_update(node, update):
-                err.print(f"[dim]•[/] {line}")
-            spinner.update(_NEXT_STEP.get(node, "working…"))
-
-        return solve(graph, problem, context, on_progress=progress)
-
-
-def _print_report(report: SolveReport) -> None:
-    out = Console()
-    if report["tool"]:
-        out.print(Panel(Syntax(report["tool"]["code"], "python"), title="tool"))
-    if report["call"]:
-        out.print(Panel(Syntax(report["call"], "python"), title="call"))
-    if report["attempts"]:
-        last = report["attempts"][-1]
-        stdout = last["result"]["stdout"].strip() if last["result"] else ""
-        output = stdout or last["failure"] or ""
-        out.print(Panel(output, title="output"))
-    tokens = describe_tokens(report["tokens"])
-    out.print(f"[bold]answer:[/] {report['answer']}   [bold]status:[/] {report['status']}")
-    out.print(f"rounds: {report['rounds']}   tokens: {tokens}   seconds: {report['seconds']}")
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -342,32 +233,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    solve = commands.add_parser(
-        "solve", help="solve a problem with CREATOR (create → decide → execute ⇄ rectify)"
-    )
-    solve.add_argument("question", help="the problem, in natural language")
-    solve.add_argument("--table", help="a file with a table or reference text for the problem")
-    solve.add_argument("--max-rounds", type=int, default=3, help="rectification rounds (default 3)")
-    solve.add_argument("--timeout", type=float, default=5.0, help="seconds per execution (default 5)")
-    solve.add_argument("--model", help="model of the maker role (default: settings / embedded)")
-    solve.add_argument("--base-url", help="OpenAI-compatible base URL of the maker role")
-    solve.add_argument(
-        "--self-checks",
-        action=argparse.BooleanOptionalAction,
-        default=False,
-        help="ask for and run the model's own assert checks of its tool (default off)",
-    )
-    solve.add_argument(
-        "--register",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="store the tool of a solved run in the registry (default on)",
-    )
-    solve.add_argument(
-        "--reuse", action="store_true", help="reuse a matching registered tool if there is one"
-    )
-    solve.add_argument("--json", action="store_true", help="print one JSON object")
-    solve.set_defaults(handler=_solve)
+    add_solve_parser(commands)
+    add_runs_parser(commands)
 
     serve = commands.add_parser("serve", help="serve an embedded model on 127.0.0.1 until stopped")
     serve.add_argument("--model", default="qwen2.5-coder-1.5b", help="embedded model name or .gguf path")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import openai
+from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 from typing_extensions import TypedDict
 
@@ -64,21 +65,32 @@ def describe_run_error(exc: Exception) -> str:
 
 def solve(
     graph: CompiledStateGraph[Any, Any, Any, Any],
-    problem: CreatorInput,
+    problem: CreatorInput | None,
     context: CreatorContext,
     *,
     on_progress: ProgressCallback | None = None,
+    config: RunnableConfig | None = None,
 ) -> SolveReport:
     """Run ``graph`` on ``problem``, streaming node updates, and report the run.
 
-    Failures outside the model's code (a dead endpoint, a missing model) end the run
-    with ``error`` set; everything recorded up to then is kept in the report.
+    With ``problem`` None, the checkpointed run of ``config``'s thread continues from its
+    last finished step. Failures outside the model's code (a dead endpoint, a missing
+    model) end the run with ``error`` set; everything recorded up to then is kept in the
+    report (and, with a checkpointer, in the thread, to resume).
     """
     started = time.monotonic()
-    state: CreatorState = {"problem": problem["problem"]}
+    if problem is None:
+        state = cast(CreatorState, dict(graph.get_state(config or {}).values))
+    else:
+        state = {"problem": problem["problem"]}
     error: str | None = None
     try:
-        for item in graph.stream(problem, context=context, stream_mode=["updates", "values"]):
+        # A checkpointed run saves each step before the next starts, so a kill loses at most that one.
+        durability: Literal["sync"] | None = "sync" if config is not None else None
+        stream = graph.stream(
+            problem, config, context=context, stream_mode=["updates", "values"], durability=durability
+        )
+        for item in stream:
             mode, chunk = cast(tuple[str, Any], item)
             if mode == "values":
                 state = chunk
@@ -89,7 +101,7 @@ def solve(
         error = describe_run_error(exc)
     tool = state.get("tool")
     return SolveReport(
-        problem=problem["problem"],
+        problem=state.get("problem", ""),
         answer=state.get("answer"),
         status=state.get("status") if error is None else "failed",
         rounds=state.get("rounds", 0),

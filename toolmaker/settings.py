@@ -65,6 +65,11 @@ class Settings(BaseModel):
         """The SQLite file of the tool registry."""
         return self.data_dir / "tools.sqlite"
 
+    @property
+    def runs_path(self) -> Path:
+        """The SQLite file of the command line's checkpointed runs."""
+        return self.data_dir / "runs.sqlite"
+
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         """Build settings from environment variables.

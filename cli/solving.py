@@ -1,0 +1,252 @@
+"""``toolmaker solve`` and ``toolmaker runs``: CREATOR on one problem, every step checkpointed.
+
+Each run is a thread in a SQLite checkpointer in the data directory (``runs.sqlite``). A
+run that was killed or stopped by a failing endpoint resumes from its last finished step
+(``runs resume ID``, or ``solve --thread-id ID`` again): the steps it finished are not
+asked of the model again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.syntax import Syntax
+from rich.table import Table
+
+from cli.output import describe_tokens
+from graphs.running import SolveReport
+
+_EXIT_FAILED, _EXIT_ERROR = 1, 2
+_NEXT_STEP = {
+    "retrieve": "creating a tool…",
+    "create": "deciding how to call the tool…",
+    "decide": "executing in the sandbox…",
+    "execute": "rectifying…",
+    "rectify": "executing in the sandbox…",
+}
+
+
+class RunError(Exception):
+    """A run cannot be started or resumed as asked."""
+
+
+def _describe_update(node: str, update: dict[str, Any]) -> str:
+    if node == "retrieve":
+        reused = update.get("reused_tool_id")
+        return (
+            f"reusing registered tool [bold]{reused}[/] (score {update.get('reuse_score')})" if reused else ""
+        )
+    if node == "register":
+        return f"registered tool [bold]{update['tool_id']}[/]" if update.get("tool_id") else ""
+    if node == "create":
+        tool = update.get("tool")
+        return f"created tool [bold]{tool['name']}[/]" if tool else "create: no usable tool"
+    if node == "decide":
+        return "decided the call" if update.get("call") else "decide: no usable call"
+    if node == "rectify":
+        return f"rectify round {update.get('rounds')}: fixed {update.get('last_fix')}"
+    if node == "judge_generality":
+        return _describe_generality(update)
+    attempt = update["attempts"][-1]
+    if attempt["answer"] is not None:
+        return f"executed: answer [bold green]{attempt['answer']}[/]"
+    first_line = (attempt["failure"] or "").splitlines()[0][:100]
+    return f"executed: [yellow]{first_line}[/]"
+
+
+def _describe_generality(update: dict[str, Any]) -> str:
+    issues = update.get("generality")
+    if issues is None:
+        return ""
+    if not issues:
+        return "judged: a general tool"
+    if update.get("status") == "running":
+        return f"[yellow]not a general tool[/] ({'; '.join(issues)}): asking for a general version"
+    return f"[yellow]kept single-use[/] ({'; '.join(issues)}): it will not be offered for reuse"
+
+
+def solve_checkpointed(problem: Any, context: Any, thread_id: str, err: Console) -> SolveReport:
+    """Solve ``problem`` in thread ``thread_id``, or with ``problem`` None resume that thread's run.
+
+    A thread whose run did not finish is resumed rather than started again.
+
+    Raises:
+        RunError: The thread's run is finished, or there is no run to resume.
+    """
+    from graphs.creator import build_creator_graph
+    from graphs.persistence import run_config, sqlite_checkpointer
+    from graphs.running import solve
+    from toolmaker.settings import get_settings
+    from tools_registry import sqlite_registry
+
+    settings = get_settings()
+    with (
+        sqlite_registry(settings.registry_path) as registry,
+        sqlite_checkpointer(settings.runs_path) as saver,
+    ):
+        graph = build_creator_graph().compile(name="creator", store=registry.store, checkpointer=saver)
+        config = run_config(thread_id, "creator", context)
+        snapshot = graph.get_state(config)
+        if snapshot.values and not snapshot.next:
+            raise RunError(f"run {thread_id} is finished: see it with `toolmaker runs show {thread_id}`")
+        if problem is None and not snapshot.values:
+            raise RunError(f"there is no run {thread_id}: `toolmaker runs list` shows the runs")
+        if snapshot.values:
+            step = (snapshot.metadata or {}).get("step")
+            err.print(f"run {thread_id} did not finish: resuming it after step {step}")
+            problem = None
+        with err.status("creating a tool (an embedded model first loads for a few seconds)…") as spinner:
+
+            def progress(node: str, update: dict[str, Any]) -> None:
+                if line := _describe_update(node, update):
+                    err.print(f"[dim]•[/] {line}")
+                spinner.update(_NEXT_STEP.get(node, "working…"))
+
+            return solve(graph, problem, context, on_progress=progress, config=config)
+
+
+def _print_report(report: SolveReport) -> None:
+    out = Console()
+    if report["tool"]:
+        out.print(Panel(Syntax(report["tool"]["code"], "python"), title="tool"))
+    if report["call"]:
+        out.print(Panel(Syntax(report["call"], "python"), title="call"))
+    if report["attempts"]:
+        last = report["attempts"][-1]
+        stdout = last["result"]["stdout"].strip() if last["result"] else ""
+        output = stdout or last["failure"] or ""
+        out.print(Panel(output, title="output"))
+    tokens = describe_tokens(report["tokens"])
+    out.print(f"[bold]answer:[/] {report['answer']}   [bold]status:[/] {report['status']}")
+    out.print(f"rounds: {report['rounds']}   tokens: {tokens}   seconds: {report['seconds']}")
+
+
+def _finish(problem: Any, context: Any, thread_id: str, as_json: bool) -> int:
+    err = Console(stderr=True)
+    try:
+        report = solve_checkpointed(problem, context, thread_id, err)
+    except RunError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        return _EXIT_ERROR
+    if as_json:
+        print(json.dumps({**report, "thread_id": thread_id}, indent=2))
+    else:
+        _print_report(report)
+    if report["error"]:
+        err.print(f"[red]error:[/] {report['error']}")
+        err.print(f"the steps done so far are kept: `toolmaker runs resume {thread_id}` continues")
+        return _EXIT_ERROR
+    err.print(f"[dim]run {thread_id}[/]")
+    return 0 if report["status"] == "solved" else _EXIT_FAILED
+
+
+def _solve(args: argparse.Namespace) -> int:
+    from nodes.creator.context import CreatorContext
+
+    try:
+        table = Path(args.table).read_text(encoding="utf-8") if args.table else ""
+    except OSError as exc:
+        Console(stderr=True).print(f"[red]error:[/] cannot read the table file: {exc}")
+        return _EXIT_ERROR
+    context = CreatorContext(
+        max_rectify_rounds=args.max_rounds,
+        execution_timeout_s=args.timeout,
+        self_checks=args.self_checks,
+        maker_model=args.model or "",
+        maker_base_url=args.base_url or "",
+        register_tools=args.register,
+        reuse_tools=args.reuse,
+    )
+    problem = {"problem": args.question, **({"table": table} if table else {})}
+    return _finish(problem, context, args.thread_id or uuid.uuid4().hex[:12], args.json)
+
+
+def _runs(args: argparse.Namespace) -> int:
+    from graphs.persistence import runs, sqlite_checkpointer
+    from nodes.creator.context import CreatorContext
+    from toolmaker.settings import get_settings
+
+    with sqlite_checkpointer(get_settings().runs_path) as saver:
+        found = {run.thread_id: run for run in runs(saver)}
+    if args.runs_command == "list":
+        columns = ("thread_id", "graph", "updated_at", "step", "status", "answer", "problem")
+        rows = [{**{"thread_id": r.thread_id, "graph": r.graph, "updated_at": r.updated_at, "step": r.step},
+                 **{key: r.values.get(key) for key in ("status", "answer", "problem")}}
+                for r in found.values()]  # fmt: skip
+        if args.json:
+            print(json.dumps(rows, indent=2))
+            return 0
+        table = Table("thread", "graph", "updated", "step", "status", "answer", "problem")
+        for row in rows:
+            table.add_row(*("" if row[key] is None else str(row[key]) for key in columns))
+        Console().print(table)
+        return 0
+    run = found.get(args.thread_id)
+    if run is None:
+        Console(stderr=True).print(
+            f"[red]error:[/] there is no run {args.thread_id}: see `toolmaker runs list`"
+        )
+        return _EXIT_ERROR
+    if args.runs_command == "show":
+        shown = {"thread_id": run.thread_id, "graph": run.graph, "step": run.step, "values": run.values}
+        print(json.dumps(shown, indent=2, default=str))
+        return 0
+    overrides = {"maker_model": args.model, "maker_base_url": args.base_url}
+    context = CreatorContext(**{**run.context, **{k: v for k, v in overrides.items() if v}})
+    return _finish(None, context, run.thread_id, args.json)
+
+
+def add_solve_parser(commands: Any) -> None:
+    """Register ``toolmaker solve``."""
+    solve = commands.add_parser(
+        "solve", help="solve a problem with CREATOR (create → decide → execute ⇄ rectify)"
+    )
+    solve.add_argument("question", help="the problem, in natural language")
+    solve.add_argument("--table", help="a file with a table or reference text for the problem")
+    solve.add_argument("--max-rounds", type=int, default=3, help="rectification rounds (default 3)")
+    solve.add_argument("--timeout", type=float, default=5.0, help="seconds per execution (default 5)")
+    solve.add_argument("--model", help="model of the maker role (default: settings / embedded)")
+    solve.add_argument("--base-url", help="OpenAI-compatible base URL of the maker role")
+    solve.add_argument(
+        "--self-checks",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="ask for and run the model's own assert checks of its tool (default off)",
+    )
+    solve.add_argument(
+        "--register",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="store the tool of a solved run in the registry (default on)",
+    )
+    solve.add_argument(
+        "--reuse", action="store_true", help="reuse a matching registered tool if there is one"
+    )
+    solve.add_argument(
+        "--thread-id", help="name the run (default: a new id); a run of that name that did not finish resumes"
+    )
+    solve.add_argument("--json", action="store_true", help="print one JSON object")
+    solve.set_defaults(handler=_solve)
+
+
+def add_runs_parser(commands: Any) -> None:
+    """Register ``toolmaker runs list|show|resume``."""
+    parser = commands.add_parser("runs", help="list, show or resume checkpointed runs of `toolmaker solve`")
+    actions = parser.add_subparsers(dest="runs_command", required=True)
+    listing = actions.add_parser("list", help="every run, newest first")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    show = actions.add_parser("show", help="a run's last checkpointed state, as JSON")
+    show.add_argument("thread_id")
+    resume = actions.add_parser("resume", help="continue a run that did not finish from its last step")
+    resume.add_argument("thread_id")
+    resume.add_argument("--model", help="another model for the maker role")
+    resume.add_argument("--base-url", help="another OpenAI-compatible base URL for the maker role")
+    resume.add_argument("--json", action="store_true", help="print one JSON object")
+    for action in (listing, show, resume):
+        action.set_defaults(handler=_runs)

@@ -1,0 +1,77 @@
+"""Checkpointed command-line runs: a run killed mid-graph resumes without repeating its finished steps."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.fakes import FakeOpenAIServer, Fault, fenced
+
+REPO = Path(__file__).resolve().parents[2]
+PROBLEM = "What is 17 * 23 + 5?"
+CREATE = fenced(
+    'def multiply_add(a: int, b: int, c: int) -> int:\n    """a * b + c."""\n    return a * b + c\n'
+)
+DECIDE = fenced("print(multiply_add(17, 23, 5))")
+
+
+def command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "cli", *args]
+
+
+def toolmaker(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command(*args), cwd=REPO, capture_output=True, text=True, timeout=120, check=False,
+                          env={**os.environ, **(env or {})})  # fmt: skip
+
+
+def test_a_run_killed_mid_graph_resumes_from_its_last_step_and_answers_as_an_uninterrupted_one():
+    with FakeOpenAIServer([CREATE, DECIDE]) as server:
+        whole = toolmaker("solve", PROBLEM, "--base-url", server.base_url, "--json", "--thread-id", "whole")
+    assert whole.returncode == 0, whole.stderr
+    expected = json.loads(whole.stdout)
+
+    # The second call (decide) never gets its reply: the process is killed while it waits.
+    with FakeOpenAIServer([CREATE, Fault("hang", seconds=5)]) as server:
+        killed = subprocess.Popen(
+            command("solve", PROBLEM, "--base-url", server.base_url, "--thread-id", "cut"),
+            cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while len(server.requests) < 2 and time.monotonic() < deadline and killed.poll() is None:
+            time.sleep(0.05)
+        assert len(server.requests) == 2, "the run reached decide's call"
+        os.kill(killed.pid, signal.SIGKILL)
+        killed.wait(timeout=30)
+
+    listed = json.loads(toolmaker("runs", "list", "--json").stdout)
+    assert {row["thread_id"]: row["status"] for row in listed} == {"whole": "solved", "cut": "running"}
+    with FakeOpenAIServer([DECIDE]) as server:
+        resumed = toolmaker("runs", "resume", "cut", "--base-url", server.base_url, "--json")
+    assert resumed.returncode == 0, resumed.stderr
+    assert len(server.requests) == 1 and "multiply_add" in server.requests[0]["messages"][-1]["content"]
+    report = json.loads(resumed.stdout)
+    assert (report["answer"], report["status"], report["tool"]) == (
+        expected["answer"],
+        expected["status"],
+        expected["tool"],
+    )
+    assert report["answer"] == "396"
+
+    again = toolmaker("runs", "resume", "cut")
+    assert again.returncode == 2 and "run cut is finished" in " ".join(again.stderr.split())
+
+
+def test_solve_with_the_id_of_an_unfinished_run_resumes_it_and_runs_show_gives_its_state():
+    with FakeOpenAIServer([CREATE, Fault("status", 503), Fault("status", 503)]) as server:
+        failed = toolmaker("solve", PROBLEM, "--base-url", server.base_url, "--thread-id", "flaky",
+                           env={"TOOLMAKER_REQUEST_RETRIES": "1"})  # fmt: skip
+    assert failed.returncode == 2 and "toolmaker runs resume flaky" in " ".join(failed.stderr.split())
+    with FakeOpenAIServer([DECIDE]) as server:
+        resumed = toolmaker("solve", PROBLEM, "--base-url", server.base_url, "--thread-id", "flaky", "--json")
+    assert resumed.returncode == 0 and json.loads(resumed.stdout)["answer"] == "396"
+    assert "did not finish: resuming it" in resumed.stderr and len(server.requests) == 1
+    shown = json.loads(toolmaker("runs", "show", "flaky").stdout)
+    assert shown["values"]["answer"] == "396" and shown["graph"] == "creator"
