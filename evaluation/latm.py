@@ -247,7 +247,7 @@ def _amortised_section(amortised: dict[str, dict[str, float]], folder: Path) -> 
     plot = write_amortised_cost_plot(complete, folder / "plots" / "latm" / "cost_over_n.png")
     lines = [
         "",
-        "## Cost of n requests (model seconds)",
+        "## Cost of n requests (wall-clock seconds)",
         "",
         f"![C + n·c against n·C]({plot.relative_to(folder)})",
         "",

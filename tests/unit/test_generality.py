@@ -54,6 +54,11 @@ def rewrite(tool, call):
     return fenced(tool) + "\n" + fenced(f"print({call})")
 
 
+def after_a_constant_tool(tool, call):
+    """The replies of a run whose first tool takes no parameters, then its rewrite as asked."""
+    return [fenced(CONSTANT), fenced("print(compute_expression())"), rewrite(tool, call)]
+
+
 def run(replies, store, **context):
     models = ScriptedModels(maker=replies)
     graph = build_creator_graph(models=models, executor=SubprocessExecutor()).compile(store=store)
@@ -62,11 +67,7 @@ def run(replies, store, **context):
 
 def test_a_tool_that_is_not_general_is_asked_for_once_and_its_general_version_is_cached():
     store = InMemoryStore()
-    replies = [
-        fenced(CONSTANT),
-        fenced("print(compute_expression())"),
-        rewrite(GENERAL, "multiply_then_add(17, 23, 5)"),
-    ]
+    replies = after_a_constant_tool(GENERAL, "multiply_then_add(17, 23, 5)")
     report, models = run(replies, store)
     assert report["answer"] == "396" and report["status"] == "solved" and report["rounds"] == 1
     assert report["generality_before"][0] == "it takes no parameters" and report["generality"] == []
@@ -80,11 +81,7 @@ def test_a_tool_that_is_not_general_is_asked_for_once_and_its_general_version_is
 
 def test_a_tool_still_not_general_answers_but_is_single_use_and_never_offered():
     store = InMemoryStore()
-    replies = [
-        fenced(CONSTANT),
-        fenced("print(compute_expression())"),
-        rewrite(HALF_GENERAL, "times_23_plus_5(17)"),
-    ]
+    replies = after_a_constant_tool(HALF_GENERAL, "times_23_plus_5(17)")
     report, _ = run(replies, store)
     assert report["answer"] == "396" and report["generality"] == [
         "its body hard-codes the problem's own numbers (5, 23)"
@@ -98,11 +95,7 @@ def test_a_tool_still_not_general_answers_but_is_single_use_and_never_offered():
 def test_a_general_version_that_fails_gives_back_the_answer_it_replaced():
     store = InMemoryStore()
     broken = GENERAL.replace("a * b + c", "a * b + d")
-    replies = [
-        fenced(CONSTANT),
-        fenced("print(compute_expression())"),
-        rewrite(broken, "multiply_then_add(17, 23, 5)"),
-    ]
+    replies = after_a_constant_tool(broken, "multiply_then_add(17, 23, 5)")
     report, _ = run(replies, store)
     assert report["status"] == "solved" and report["answer"] == "396"
     assert report["tool"]["name"] == "compute_expression" and report["call"] == "print(compute_expression())"
