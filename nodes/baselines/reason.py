@@ -8,6 +8,7 @@ from langgraph.runtime import Runtime
 
 from nodes.common.asking import ask, problem_values
 from nodes.common.context import context_of
+from nodes.common.grading import choice_letter
 from nodes.common.usage import usage_update
 from nodes.creator.context import CreatorContext
 from nodes.creator.state import CreatorState
@@ -55,7 +56,7 @@ def reason(
 ) -> dict[str, object]:
     """Ask for step-by-step reasoning and take its final ``Answer:`` line."""
     text, call_cost = ask(models, context_of(runtime, CreatorContext), "reason", **problem_values(state))
-    answer = final_answer(text)
+    answer = choice_letter(final_answer(text), state["problem"])
     return {
         **usage_update([call_cost]),
         "answer": answer,

@@ -164,6 +164,24 @@ def grade_choice(prediction: str | None, gold: str) -> bool:
     return bool(letters) and letters[-1] == wanted
 
 
+_OPTION = re.compile(r"^\s*\(([A-Z])\)\s*(\S.*?)\s*$", re.M)
+_LETTERED = re.compile(r"^(?:\(?[A-Z]\)|[A-Z]\.?$)")
+
+
+def choice_letter(answer: str | None, question: str) -> str | None:
+    """A multiple-choice answer given as an option's text ("Patrick") as that option's letter ("(A)").
+
+    Tools and chains of thought often print the option they chose rather than its letter,
+    while the gold is the letter. An answer that has a letter already, or that names no
+    option or several, is kept as it is.
+    """
+    if answer is None or _LETTERED.match(answer.strip()):
+        return answer
+    wanted = _normalise_text(answer.strip().strip("'\"`"))
+    letters = [letter for letter, text in _OPTION.findall(question) if _normalise_text(text) == wanted]
+    return f"({letters[0]})" if len(letters) == 1 else answer
+
+
 def grade_bbh(prediction: str | None, gold: str, task: str) -> bool:
     """Exact match after the documented normalisation of each Big-Bench task."""
     if prediction is None:

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from nodes.common.checks import explain_asserts
+from nodes.common.grading import choice_letter
 from sandbox.result import ExecutionError, ExecutionResult
 
 TOOL_FILE, CHECKS_FILE, MAIN_FILE, REQUEST_FILE = "tool.py", "checks.py", "main.py", "request.py"
@@ -111,12 +112,14 @@ def _failed_check(error: ExecutionError, checks: str) -> str:
     )
 
 
-def judge(result: ExecutionResult, checks: str = "") -> Verdict:
+def judge(result: ExecutionResult, checks: str = "", *, question: str | None = None) -> Verdict:
     """Decide whether a run produced an answer; otherwise say why, for the model.
 
     Args:
         result: The execution's result.
         checks: The model's assert checks as it wrote them, to quote a failed one.
+        question: The problem's text: an answer naming one of its options is given as that
+            option's letter.
     """
     error = result["error"]
     if result["status"] == "sandbox_error":
@@ -142,4 +145,4 @@ def judge(result: ExecutionResult, checks: str = "") -> Verdict:
         )
     if problem := _answer_problem(answer):
         return Verdict(None, problem)
-    return Verdict(answer, None)
+    return Verdict(answer if question is None else choice_letter(answer, question), None)

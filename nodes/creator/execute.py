@@ -30,7 +30,7 @@ def execute(
     else:
         main, modules = program_files(tool_code, checks, call)
         result = executor.run(main, modules=modules, limits=Limits(wall_seconds=context.execution_timeout_s))
-        verdict = judge(result, checks)
+        verdict = judge(result, checks, question=state["problem"])
     rounds = state.get("rounds", 0)
     status: Status
     if verdict.answer is not None:

@@ -115,7 +115,8 @@ def try_example(
 ) -> ExampleResult:
     """Run the tool and one call on an example in the sandbox; grade the answer it printed."""
     main, modules = program_files(tool["code"], "", call, question=example["question"])
-    verdict = judge(executor.run(main, modules=modules, limits=Limits(wall_seconds=timeout_s)))
+    result = executor.run(main, modules=modules, limits=Limits(wall_seconds=timeout_s))
+    verdict = judge(result, question=example["question"])
     passed = verdict.answer is not None and grade_task(verdict.answer, example["answer"], task)
     failure = verdict.failure
     if verdict.answer is not None and not passed:

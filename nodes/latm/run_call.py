@@ -17,7 +17,8 @@ def run_call(state: ToolUseState, runtime: Runtime[LatmContext], *, executor: Ex
     if not state.get("failure"):
         main, modules = program_files(state["tool"]["code"], "", state["call"], question=state["request"])
         verdict = judge(
-            executor.run(main, modules=modules, limits=Limits(wall_seconds=context.execution_timeout_s))
+            executor.run(main, modules=modules, limits=Limits(wall_seconds=context.execution_timeout_s)),
+            question=state["request"],
         )
         if verdict.answer is not None:
             return {"answer": verdict.answer, "failure": None, "status": "solved"}

@@ -25,6 +25,14 @@ def test_chain_of_thought_takes_the_last_answer_line():
     assert silent["answer"] is None and silent["status"] == "failed"
 
 
+def test_every_method_gives_a_chosen_options_text_as_its_letter():
+    choice = {"problem": "Who is taller?\nOptions:\n(A) Ann\n(B) Bo"}
+    cot = build_cot_graph(models=ScriptedModels(maker=["Bo is taller.\nAnswer: Bo"])).compile()
+    pot = build_pot_graph(models=ScriptedModels(maker=[fenced("print('Bo')")]), executor=EXECUTOR).compile()
+    assert solve(cot, choice, CreatorContext())["answer"] == "(B)"
+    assert solve(pot, choice, CreatorContext())["answer"] == "(B)"
+
+
 def test_program_of_thought_runs_one_program_in_the_sandbox():
     models = ScriptedModels(maker=[fenced("print(sum(int(d) for d in str(2 ** 100)))")])
     report = solve(build_pot_graph(models=models, executor=EXECUTOR).compile(), PROBLEM, CreatorContext())

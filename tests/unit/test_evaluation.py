@@ -16,6 +16,7 @@ from evaluation.datasets import (
     sample,
 )
 from nodes.common.grading import (
+    choice_letter,
     extract_number,
     grade_answer,
     grade_bbh,
@@ -134,6 +135,26 @@ def test_bbh_normalisation():
     assert not grade_bbh("kenya, beth", "beth kenya", "word_sorting")
     assert grade_choice("The answer is (B).", "(B)") and not grade_choice("(A)", "(B)")
     assert grade_bbh("B", "(B)", "logical_deduction_five_objects")
+
+
+@pytest.mark.parametrize(
+    "answer, letter",
+    [
+        ("Patrick", "(A)"),  # the option's text, as tools and chains of thought often give it
+        ("green present.", "(C)"),
+        ('"A ball"', "(D)"),  # an option may start with a word that looks like a letter
+        ("(B)", "(B)"),  # a letter is kept as it is written
+        ("B", "B"),
+        ("(B) Sam", "(B) Sam"),
+        ("Bob", "Bob"),  # no option
+        ("Sam", "(B)"),
+    ],
+)
+def test_an_answer_naming_one_option_is_given_as_its_letter(answer, letter):
+    question = "At the end, Alice has\nOptions:\n(A) Patrick\n(B) Sam\n(C) green present\n(D) A ball"
+    assert choice_letter(answer, question) == letter
+    assert choice_letter("Patrick", "Options:\n(A) Patrick\n(B) Patrick") == "Patrick"  # ambiguous
+    assert choice_letter("Patrick", "Who dances with Alice?") == "Patrick"
 
 
 def test_sampling_is_deterministic_and_keeps_file_order():

@@ -103,6 +103,29 @@ def test_an_unreadable_proposal_goes_to_fix_with_the_reason_and_the_examples_to_
     assert "write 3 line(s)" in fix_prompt
 
 
+FIRST_OPTION = '''
+def first_option(question: str) -> str:
+    """The alphabetically first option's text (not its letter) of a multiple-choice question."""
+    return min(line.split(") ", 1)[1] for line in question.splitlines() if line.startswith("("))
+'''
+
+
+def test_a_tool_printing_the_chosen_options_text_passes_as_that_options_letter():
+    def choose(*names):
+        options = "\n".join(f"({letter}) {name}" for letter, name in zip("ABC", names, strict=False))
+        letter = "ABC"[names.index(min(names))]
+        return {"question": f"Who comes first?\nOptions:\n{options}", "answer": f"({letter})"}
+
+    train = [choose("pear", "apple", "fig"), choose("kiwi", "lime", "date"), choose("b", "c", "a")]
+    valid = [choose("a", "b", "c"), choose("z", "y", "x"), choose("m", "l", "n")]
+    calls = "\n".join(["print(first_option(question))"] * 3)
+    models = ScriptedModels(maker=[fenced(FIRST_OPTION + calls), fenced(calls)])
+    graph = build_tool_maker_graph(models=models, executor=EXECUTOR).compile(store=InMemoryStore())
+    state = graph.invoke({"task": "first_in_order", "train": train, "valid": valid})
+    assert state["status"] == "verified"
+    assert [r["answer"] for r in state["results"]] == ["(B)", "(C)", "(C)", "(A)", "(C)", "(B)"]
+
+
 CARD_TOOL = {
     "name": "sort_words",
     "code": SORT,
