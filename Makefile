@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 QUESTION ?= What is the sum of the digits of 2**100?
 
-.PHONY: run test unit install sandbox-tools benchmark clean
+.PHONY: run test unit install sandbox-tools postgres-server benchmark clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python >= 3.11 is needed (set PYTHON=...)")'
@@ -31,8 +31,18 @@ sandbox-tools:
 	    echo "note: bubblewrap is not installed, so its sandbox tests are skipped (apt-get install bubblewrap)"; \
 	  fi; }
 
+## PostgreSQL's server, for the many-workers tests (they start their own server from its
+## binaries). CI installs it; elsewhere those tests are skipped and say what to install.
+postgres-server:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || { \
+	  if [ -n "$$CI" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && apt-get install -y -qq postgresql >/dev/null; \
+	  else \
+	    echo "note: the PostgreSQL server is not installed, so the many-workers tests on it are skipped (apt-get install postgresql)"; \
+	  fi; }
+
 ## Lint, type-check and run every test (unit and integration on the embedded model).
-test: $(STAMP) sandbox-tools
+test: $(STAMP) sandbox-tools postgres-server
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

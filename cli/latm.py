@@ -95,7 +95,7 @@ def _make(args: argparse.Namespace) -> int:
     from graphs.running import RUN_ERRORS, describe_run_error
     from toolmaker.datasets import DatasetError
     from toolmaker.settings import get_settings
-    from tools_registry import sqlite_registry
+    from tools_registry import open_registry
 
     err = Console(stderr=True)
     try:
@@ -107,7 +107,7 @@ def _make(args: argparse.Namespace) -> int:
     if not train or not valid:
         err.print("[red]error:[/] making a tool needs at least one train and one validation demo")
         return _EXIT_ERROR
-    with sqlite_registry(get_settings().registry_path) as registry:
+    with open_registry(get_settings()) as registry:
         graph = build_tool_maker_graph(prices=prices).compile(name="latm-tool-maker", store=registry.store)
         state: dict[str, Any] = {}
         error = None
@@ -195,7 +195,7 @@ def _solve(args: argparse.Namespace) -> int:
     from graphs.running import dispatch_request
     from toolmaker.costs import PriceError
     from toolmaker.settings import get_settings
-    from tools_registry import sqlite_registry
+    from tools_registry import open_registry
 
     err = Console(stderr=True)
     try:
@@ -203,7 +203,7 @@ def _solve(args: argparse.Namespace) -> int:
     except PriceError as exc:
         err.print(f"[red]error:[/] {exc}")
         return _EXIT_ERROR
-    with sqlite_registry(get_settings().registry_path) as registry:
+    with open_registry(get_settings()) as registry:
         graph = _dispatcher(args, registry.store)
         with err.status("dispatching…"):
             report = _report_dict(dispatch_request(graph, args.request, _context(args)), prices)
@@ -224,7 +224,7 @@ def _serve(args: argparse.Namespace) -> int:
     from graphs.running import dispatch_request
     from toolmaker.costs import Budget, PriceError
     from toolmaker.settings import get_settings
-    from tools_registry import sqlite_registry
+    from tools_registry import open_registry
 
     err = Console(stderr=True)
     out = Path(args.out) if args.out else None
@@ -240,7 +240,7 @@ def _serve(args: argparse.Namespace) -> int:
     spend = _Spend.of(reports)
     if served:
         err.print(f"{len(served)} requests already served in {out}: continuing after them")
-    with sqlite_registry(get_settings().registry_path) as registry, Progress(console=err) as progress:
+    with open_registry(get_settings()) as registry, Progress(console=err) as progress:
         graph = _dispatcher(args, registry.store)
         bar = progress.add_task("requests", total=total, completed=len(served))
         try:

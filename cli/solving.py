@@ -1,6 +1,7 @@
 """``toolmaker solve`` and ``toolmaker runs``: CREATOR on one problem, every step checkpointed.
 
-Each run is a thread in a SQLite checkpointer in the data directory (``runs.sqlite``). A
+Each run is a thread in the run store: ``runs.sqlite`` in the data directory, or PostgreSQL
+with ``TOOLMAKER_DATABASE_URL``. A
 run that was killed or stopped by a failing endpoint resumes from its last finished step
 (``runs resume ID``, or ``solve --thread-id ID`` again): the steps it finished are not
 asked of the model again.
@@ -80,16 +81,13 @@ def solve_checkpointed(problem: Any, context: Any, thread_id: str, err: Console)
         RunError: The thread's run is finished, or there is no run to resume.
     """
     from graphs.creator import build_creator_graph
-    from graphs.persistence import run_config, sqlite_checkpointer
+    from graphs.persistence import open_checkpointer, run_config
     from graphs.running import solve
     from toolmaker.settings import get_settings
-    from tools_registry import sqlite_registry
+    from tools_registry import open_registry
 
     settings = get_settings()
-    with (
-        sqlite_registry(settings.registry_path) as registry,
-        sqlite_checkpointer(settings.runs_path) as saver,
-    ):
+    with open_registry(settings) as registry, open_checkpointer(settings) as saver:
         graph = build_creator_graph().compile(name="creator", store=registry.store, checkpointer=saver)
         config = run_config(thread_id, "creator", context)
         snapshot = graph.get_state(config)
@@ -168,11 +166,11 @@ def _solve(args: argparse.Namespace) -> int:
 
 
 def _runs(args: argparse.Namespace) -> int:
-    from graphs.persistence import runs, sqlite_checkpointer
+    from graphs.persistence import open_checkpointer, runs
     from nodes.creator.context import CreatorContext
     from toolmaker.settings import get_settings
 
-    with sqlite_checkpointer(get_settings().runs_path) as saver:
+    with open_checkpointer(get_settings()) as saver:
         found = {run.thread_id: run for run in runs(saver)}
     if args.runs_command == "list":
         columns = ("thread_id", "graph", "updated_at", "step", "status", "answer", "problem")

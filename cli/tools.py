@@ -12,7 +12,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 
 from toolmaker.settings import get_settings
-from tools_registry import LatmInfo, ToolRecord, ToolRegistry, sqlite_registry
+from tools_registry import LatmInfo, ToolRecord, ToolRegistry, open_registry
 
 
 def _summary(registry: ToolRegistry, record: ToolRecord, score: float | None = None) -> dict[str, Any]:
@@ -76,7 +76,7 @@ def _find(registry: ToolRegistry, args: argparse.Namespace) -> ToolRecord | None
 
 def run_tools_command(args: argparse.Namespace) -> int:
     """Dispatch one ``toolmaker tools`` subcommand; return the exit status."""
-    with sqlite_registry(get_settings().registry_path) as registry:
+    with open_registry(get_settings()) as registry:
         if args.tools_command in ("list", "search"):
             if args.tools_command == "list":
                 rows = [_summary(registry, record) for record in registry.tools()]

@@ -1,4 +1,4 @@
-"""Checkpointed runs: the command line's graphs save every step in a SQLite file, so a killed run resumes."""
+"""Checkpointed runs: the command line's graphs save each step (SQLite or PostgreSQL); killed runs resume."""
 
 from __future__ import annotations
 
@@ -6,12 +6,17 @@ import dataclasses
 import json
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.sqlite import SqliteSaver
+
+from toolmaker.settings import Settings
+from tools_registry.locks import PostgresLocks
+from tools_registry.storage import SETUP_LOCK
 
 
 @contextmanager
@@ -26,6 +31,27 @@ def sqlite_checkpointer(path: Path) -> Iterator[SqliteSaver]:
         yield saver
     finally:
         connection.close()
+
+
+@contextmanager
+def postgres_checkpointer(url: str) -> Iterator[BaseCheckpointSaver[Any]]:
+    """LangGraph's ``PostgresSaver`` at ``url``: runs that any worker can list and resume."""
+    from langgraph.checkpoint.postgres import PostgresSaver
+    from psycopg import Connection
+    from psycopg.rows import dict_row
+
+    with Connection.connect(url, autocommit=True, prepare_threshold=0, row_factory=dict_row) as connection:
+        saver = PostgresSaver(connection)
+        with PostgresLocks(url).hold(SETUP_LOCK):
+            saver.setup()
+        yield saver
+
+
+def open_checkpointer(settings: Settings) -> AbstractContextManager[BaseCheckpointSaver[Any]]:
+    """The configured run store: PostgreSQL with a database URL, else ``runs.sqlite`` in the data folder."""
+    if settings.database_url is not None:
+        return postgres_checkpointer(settings.database_url.get_secret_value())
+    return sqlite_checkpointer(settings.runs_path)
 
 
 def run_config(thread_id: str, graph: str, context: Any) -> RunnableConfig:
@@ -50,7 +76,7 @@ class RunInfo:
     step: int
 
 
-def runs(saver: SqliteSaver) -> list[RunInfo]:
+def runs(saver: BaseCheckpointSaver[Any]) -> list[RunInfo]:
     """Every checkpointed run, newest first."""
     found: dict[str, RunInfo] = {}
     for checkpoint in saver.list(None):

@@ -52,3 +52,22 @@ def _private_data_dir(request, tmp_path, monkeypatch):
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url():
+    """A PostgreSQL server of the tests' own, started once; skipped where its binaries are absent."""
+    from tests.postgres import missing, postgres_server
+
+    if reason := missing():
+        unavailable(reason)
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_url(postgres_server_url):
+    """The URL of an empty database of its own on the tests' PostgreSQL server."""
+    from tests.postgres import new_database
+
+    return new_database(postgres_server_url)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -89,16 +89,20 @@ class FakeOpenAIServer:
     """A scripted OpenAI-compatible endpoint on 127.0.0.1, for the real HTTP code path.
 
     Each request takes the next item of the script: a reply's text, or a :class:`Fault`.
+    With a function instead of a script, each reply is what it returns for the request's
+    body, so any number of clients may ask in any order.
     """
 
-    def __init__(self, replies: Iterable[str | Fault]) -> None:
+    def __init__(self, replies: Iterable[str | Fault] | Callable[[dict[str, Any]], str]) -> None:
         import json
         import threading
         import time
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-        self.replies = list(replies)
+        respond = replies if callable(replies) else None
+        self.replies = [] if callable(replies) else list(replies)
         self.requests: list[dict[str, Any]] = []
+        lock = threading.Lock()
         server = self
 
         def completion(model: str, choices: list[dict[str, Any]]) -> bytes:
@@ -116,8 +120,10 @@ class FakeOpenAIServer:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 - the http.server API
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                server.requests.append(body)
-                scripted = server.replies[len(server.requests) - 1]
+                with lock:
+                    server.requests.append(body)
+                    count = len(server.requests)
+                scripted = respond(body) if respond else server.replies[count - 1]
                 if isinstance(scripted, Fault):
                     self._fault(scripted, body["model"])
                     return

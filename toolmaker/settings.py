@@ -59,6 +59,9 @@ class Settings(BaseModel):
     sandbox_backend: str = "auto"
     prices_file: Path | None = None
     """A JSON price table (see ``toolmaker.costs``); ``None``: every model is free."""
+    database_url: SecretStr | None = None
+    """``postgresql://...``: the registry, the LATM queues and the runs live there, shared by
+    many workers; ``None``: SQLite files in ``data_dir``. A secret: it may hold a password."""
 
     @property
     def registry_path(self) -> Path:
@@ -80,6 +83,7 @@ class Settings(BaseModel):
         ``TOOLMAKER_EMBEDDED_CONTEXT_TOKENS``, ``TOOLMAKER_REQUEST_TIMEOUT_S``,
         ``TOOLMAKER_CONNECT_TIMEOUT_S``, ``TOOLMAKER_REQUEST_RETRIES``,
         ``TOOLMAKER_SANDBOX`` (executor backend), ``TOOLMAKER_PRICES`` (a price table file),
+        ``TOOLMAKER_DATABASE_URL`` (PostgreSQL for many workers),
         and ``OPENAI_API_KEY`` as the fallback key for both roles.
         """
         env = dict(os.environ if environ is None else environ)
@@ -110,6 +114,7 @@ class Settings(BaseModel):
             "REQUEST_RETRIES": "request_retries",
             "SANDBOX": "sandbox_backend",
             "PRICES": "prices_file",
+            "DATABASE_URL": "database_url",
         }
         for suffix, field_name in scalar_fields.items():
             if raw := env.get(ENV_PREFIX + suffix):

@@ -11,7 +11,7 @@ from tools_registry.record import (
 )
 from tools_registry.registry import ToolRegistry
 from tools_registry.source import ToolSourceError, ToolSpec, render_tool_signature, tool_from_source
-from tools_registry.storage import sqlite_registry
+from tools_registry.storage import open_registry, postgres_registry, sqlite_registry
 
 __all__ = [
     "Demo",
@@ -24,6 +24,8 @@ __all__ = [
     "ToolSpec",
     "ToolStats",
     "VerifiedExample",
+    "open_registry",
+    "postgres_registry",
     "render_tool_signature",
     "sqlite_registry",
     "tool_from_source",

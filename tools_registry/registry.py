@@ -11,6 +11,7 @@ from langgraph.store.base import BaseStore
 from pydantic import ValidationError
 
 from tools_registry.analysis import argument_schema, content_hash
+from tools_registry.locks import locks_of
 from tools_registry.record import Demo, LatmInfo, Provenance, ToolRecord, ToolStats, VerifiedExample
 from tools_registry.search import ToolIndex
 from tools_registry.source import ToolSpec
@@ -30,12 +31,14 @@ class ToolRegistry:
     The same normalised code is the same tool: adding it again records another creation
     instead of a duplicate. A changed implementation under a known name becomes the next
     immutable version, linked to the one before. Counters are separate event rows, so
-    concurrent writers never overwrite each other's counts.
+    concurrent writers never overwrite each other's counts; a name's next version is given
+    out under that name's lock, so no two workers give out the same one.
     """
 
     def __init__(self, store: BaseStore) -> None:
         """Use ``store`` (``InMemoryStore`` in tests, SQLite or Postgres otherwise)."""
         self.store = store
+        self.locks = locks_of(store)
         self._index: tuple[str, ToolIndex] | None = None
 
     def add(
@@ -52,29 +55,30 @@ class ToolRegistry:
         """Store a tool (or count one more creation of a stored one) and return its record."""
         digest = content_hash(tool["code"])
         tool_id = f"{tool['name']}@{digest[:12]}"
-        existing = self.get(tool_id)
-        if existing is None:
-            latest = self._head(tool["name"])
-            existing = ToolRecord(
-                id=tool_id,
-                name=tool["name"],
-                version=latest.version + 1 if latest else 1,
-                source=tool["code"],
-                signature=tool["signature"],
-                parameters=argument_schema(tool["code"], tool["name"]),
-                description=tool["docstring"],
-                demos=list(demos),
-                verification=list(verification),
-                provenance=provenance or Provenance(),
-                content_hash=digest,
-                tags=sorted(set(tags)),
-                previous=latest.id if latest else None,
-                latm=latm,
-                single_use=single_use,
-            )
-            self.store.put(TOOLS, tool_id, existing.model_dump(mode="json"))
-            self.store.put(HEADS, tool["name"], {"id": tool_id, "version": existing.version})
-            self._touch()
+        with self.locks.hold(f"toolmaker:tool:{tool['name']}"):
+            existing = self.get(tool_id)
+            if existing is None:
+                latest = self._head(tool["name"])
+                existing = ToolRecord(
+                    id=tool_id,
+                    name=tool["name"],
+                    version=latest.version + 1 if latest else 1,
+                    source=tool["code"],
+                    signature=tool["signature"],
+                    parameters=argument_schema(tool["code"], tool["name"]),
+                    description=tool["docstring"],
+                    demos=list(demos),
+                    verification=list(verification),
+                    provenance=provenance or Provenance(),
+                    content_hash=digest,
+                    tags=sorted(set(tags)),
+                    previous=latest.id if latest else None,
+                    latm=latm,
+                    single_use=single_use,
+                )
+                self.store.put(TOOLS, tool_id, existing.model_dump(mode="json"))
+                self.store.put(HEADS, tool["name"], {"id": tool_id, "version": existing.version})
+                self._touch()
         self._event(tool_id, "created")
         return existing
 
@@ -119,14 +123,15 @@ class ToolRegistry:
             doomed = [record for record in [self.get(name_or_id)] if record]
         else:
             doomed = [r for r in self.tools(name_or_id) if version is None or r.version == version]
-        for record in doomed:
-            self.store.delete(TOOLS, record.id)
-            self.store.delete(HEADS, record.name)
-            for event in self.store.search((*EVENTS, record.id), limit=100_000):
-                self.store.delete(event.namespace, event.key)
-        for name in {record.name for record in doomed}:
-            if remaining := self.tools(name):
-                self.store.put(HEADS, name, {"id": remaining[-1].id, "version": remaining[-1].version})
+        for name in sorted({record.name for record in doomed}):
+            with self.locks.hold(f"toolmaker:tool:{name}"):
+                for record in (record for record in doomed if record.name == name):
+                    self.store.delete(TOOLS, record.id)
+                    self.store.delete(HEADS, record.name)
+                    for event in self.store.search((*EVENTS, record.id), limit=100_000):
+                        self.store.delete(event.namespace, event.key)
+                if remaining := self.tools(name):
+                    self.store.put(HEADS, name, {"id": remaining[-1].id, "version": remaining[-1].version})
         if doomed:
             self._touch()
         return len(doomed)

@@ -76,10 +76,24 @@ def answer_directly(
     return {**_spent(solved), "answer": solved.get("answer"), "route": "no tool" if no_tool else "queued"}
 
 
+def _family_tool(registry: ToolRegistry, family: str) -> ToolRecord | None:
+    """The family's newest LATM tool, if it has one."""
+    made = [record for record in registry.tools() if record.latm is not None and record.latm.family == family]
+    return made[-1] if made else None
+
+
 def enqueue(state: DispatchState, runtime: Runtime[LatmContext]) -> dict[str, object]:
-    """Queue the request under its family, with the maker's answer as its label."""
+    """Queue the request under its family, with the maker's answer as its label.
+
+    Another worker may have made the family's tool (or given up on it) since this request
+    was dispatched, and emptied the queue before this row arrived: then the row is taken
+    back, since nothing would ever answer it with a tool.
+    """
     assert runtime.store is not None
-    RequestQueue(runtime.store).add(state["family"], state["request"], state.get("answer"))
+    queue, family = RequestQueue(runtime.store), state["family"]
+    row = queue.add(family, state["request"], state.get("answer"))
+    if _family_tool(ToolRegistry(runtime.store), family) or queue.no_tool_reason(family) is not None:
+        queue.remove(family, row.key)
     return {}
 
 
@@ -97,7 +111,27 @@ def make_family_tool(
     The tool is recorded as ``verified: self``. Every waiting request, this one included,
     is then answered with it; if no tool passes, the family is marked so and its later
     requests go to the maker directly.
+
+    Workers sharing the store make a family's tool once: one holds the family's lease
+    while it makes it, and the others, once it is done, use what it made (or leave the
+    family without a tool, as it did).
     """
+    assert runtime.store is not None
+    registry, queue, family = ToolRegistry(runtime.store), RequestQueue(runtime.store), state["family"]
+    with registry.locks.hold(f"toolmaker:latm-family:{family}"):
+        if (record := _family_tool(registry, family)) is not None:
+            used = _use(user, record, state["request"], context_of(runtime, LatmContext))
+            registry.record_use(record.id, ok=used.get("status") == "solved")
+            answer = used.get("answer") or state.get("answer")
+            return {**_spent(used), "route": "cached tool", "tool_id": record.id, "answer": answer}
+        if queue.no_tool_reason(family) is not None:
+            return {"route": "no tool"}
+        return _make_with_lease(state, runtime, maker=maker, user=user)
+
+
+def _make_with_lease(
+    state: DispatchState, runtime: Runtime[LatmContext], *, maker: Builder, user: Compiled
+) -> dict[str, object]:
     assert runtime.store is not None
     queue, family = RequestQueue(runtime.store), state["family"]
     waiting = queue.waiting(family)

@@ -55,10 +55,14 @@ class RequestQueue:
                 found[family] = rows[0].request
         return found
 
+    def remove(self, family: str, key: str) -> None:
+        """Take one queued request back."""
+        self.store.delete((*QUEUE, family), key)
+
     def clear(self, family: str) -> None:
         """Remove the family's queued requests (they have been answered with its tool)."""
         for row in self.waiting(family):
-            self.store.delete((*QUEUE, family), row.key)
+            self.remove(family, row.key)
 
     def mark_no_tool(self, family: str, reason: str, example: str) -> None:
         """Remember that making failed: the family's requests go to the maker directly."""

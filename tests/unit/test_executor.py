@@ -33,8 +33,9 @@ def test_exception_reports_type_message_file_and_trimmed_traceback(executor):
 
 def test_host_secrets_never_reach_the_code(executor, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-secret")
+    monkeypatch.setenv("TOOLMAKER_DATABASE_URL", "postgresql://worker:db-password@db/toolmaker")
     result = executor.run("import os\nprint(sorted(os.environ))\nprint(os.environ.get('OPENAI_API_KEY'))")
-    assert "sk-test-secret" not in result["stdout"]
+    assert "sk-test-secret" not in result["stdout"] and "db-password" not in result["stdout"]
     assert result["stdout"].splitlines()[-1] == "None"
 
 

@@ -75,3 +75,21 @@ def test_solve_with_the_id_of_an_unfinished_run_resumes_it_and_runs_show_gives_i
     assert "did not finish: resuming it" in resumed.stderr and len(server.requests) == 1
     shown = json.loads(toolmaker("runs", "show", "flaky").stdout)
     assert shown["values"]["answer"] == "396" and shown["graph"] == "creator"
+
+
+def test_runs_and_tools_live_on_postgres_when_a_database_url_is_set(postgres_url):
+    on_postgres = {"TOOLMAKER_DATABASE_URL": postgres_url, "TOOLMAKER_REQUEST_RETRIES": "0"}
+    with FakeOpenAIServer([CREATE, Fault("status", 503)]) as server:
+        failed = toolmaker(
+            "solve", PROBLEM, "--base-url", server.base_url, "--thread-id", "pg", env=on_postgres
+        )
+    assert failed.returncode == 2
+    with FakeOpenAIServer([DECIDE]) as server:
+        resumed = toolmaker("runs", "resume", "pg", "--base-url", server.base_url, "--json", env=on_postgres)
+    assert resumed.returncode == 0 and json.loads(resumed.stdout)["answer"] == "396"
+    assert len(server.requests) == 1  # the create step was kept on the server
+    listed = json.loads(toolmaker("runs", "list", "--json", env=on_postgres).stdout)
+    tools = json.loads(toolmaker("tools", "list", "--json", env=on_postgres).stdout)
+    assert [run["thread_id"] for run in listed] == ["pg"] and [t["name"] for t in tools] == ["multiply_add"]
+    data = Path(os.environ["TOOLMAKER_DATA_DIR"])
+    assert not (data / "runs.sqlite").exists() and not (data / "tools.sqlite").exists()
