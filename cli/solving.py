@@ -11,19 +11,28 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
 import uuid
 from pathlib import Path
 from typing import Any
 
+from langgraph.types import Command
 from rich.console import Console
 from rich.panel import Panel
+from rich.prompt import Prompt
 from rich.syntax import Syntax
 from rich.table import Table
 
 from cli.output import describe_tokens
 from graphs.running import SolveReport
 
-_EXIT_FAILED, _EXIT_ERROR = 1, 2
+_EXIT_FAILED, _EXIT_ERROR, _EXIT_WAITING = 1, 2, 3
+_MOST_DECISIONS = 5
+"""A run asks at most this many decisions of one command (CREATOR asks one: its new tool)."""
 _NEXT_STEP = {
     "retrieve": "creating a tool…",
     "create": "deciding how to call the tool…",
@@ -95,7 +104,7 @@ def solve_checkpointed(problem: Any, context: Any, thread_id: str, err: Console)
             raise RunError(f"run {thread_id} is finished: see it with `toolmaker runs show {thread_id}`")
         if problem is None and not snapshot.values:
             raise RunError(f"there is no run {thread_id}: `toolmaker runs list` shows the runs")
-        if snapshot.values:
+        if snapshot.values and not isinstance(problem, Command):
             step = (snapshot.metadata or {}).get("step")
             err.print(f"run {thread_id} did not finish: resuming it after step {step}")
             problem = None
@@ -125,17 +134,66 @@ def _print_report(report: SolveReport) -> None:
     out.print(f"rounds: {report['rounds']}   tokens: {tokens}   seconds: {report['seconds']}")
 
 
-def _finish(problem: Any, context: Any, thread_id: str, as_json: bool) -> int:
+def _decision(waiting: dict[str, Any], args: argparse.Namespace, err: Console) -> Any | None:
+    """The answer to a run waiting for a tool's approval: the flags' answer, else asked on a terminal."""
+    if args.approve is not None:
+        return {"decision": "approve"} if args.approve else {"decision": "reject", "reason": args.reason}
+    if not sys.stdin.isatty():
+        return None
+    err.print(Panel(Syntax(str(waiting.get("code", "")), "python"), title=f"new tool {waiting.get('tool')}"))
+    for shown in waiting.get("verification", []):
+        err.print(f"[dim]•[/] {json.dumps(shown)[:200]}")
+    if refused := waiting.get("error"):
+        err.print(f"[yellow]{refused}[/]")
+    choice = Prompt.ask("register it? [y]es, [n]o, [e]dit", choices=["y", "n", "e"], console=err)
+    if choice == "y":
+        return {"decision": "approve"}
+    if choice == "n":
+        return {"decision": "reject", "reason": Prompt.ask("why", default=args.reason, console=err)}
+    return {
+        "decision": "edit",
+        "code": _edited(str(waiting.get("code", ""))),
+        "reason": "edited on the command line",
+    }
+
+
+def _edited(code: str) -> str:
+    """``code`` as the user leaves it in ``$EDITOR`` (``vi`` if unset)."""
+    with tempfile.NamedTemporaryFile("w+", suffix=".py", delete=False) as handle:
+        handle.write(code)
+    path = Path(handle.name)
+    try:
+        subprocess.run([*shlex.split(os.environ.get("EDITOR", "vi")), str(path)], check=False)
+        return path.read_text(encoding="utf-8")
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _finish(problem: Any, context: Any, thread_id: str, args: argparse.Namespace) -> int:
     err = Console(stderr=True)
     try:
-        report = solve_checkpointed(problem, context, thread_id, err)
+        for _ in range(_MOST_DECISIONS):
+            report = solve_checkpointed(problem, context, thread_id, err)
+            if report["waiting_for"] is None or report["error"]:
+                break
+            decision = _decision(report["waiting_for"], args, err)
+            if decision is None:
+                break
+            problem = Command(resume=decision)
     except RunError as exc:
         err.print(f"[red]error:[/] {exc}")
         return _EXIT_ERROR
-    if as_json:
+    if args.json:
         print(json.dumps({**report, "thread_id": thread_id}, indent=2))
     else:
         _print_report(report)
+    if report["waiting_for"] is not None and not report["error"]:
+        err.print(
+            f"run {thread_id} waits for a person to approve tool {report['waiting_for'].get('tool')}: "
+            f"`toolmaker runs resume {thread_id}` on a terminal asks, or add --approve or "
+            '--no-approve --reason "..."'
+        )
+        return _EXIT_WAITING
     if report["error"]:
         err.print(f"[red]error:[/] {report['error']}")
         err.print(f"the steps done so far are kept: `toolmaker runs resume {thread_id}` continues")
@@ -160,9 +218,10 @@ def _solve(args: argparse.Namespace) -> int:
         maker_base_url=args.base_url or "",
         register_tools=args.register,
         reuse_tools=args.reuse,
+        approve_tools=args.approve_tools or args.approve is not None,
     )
     problem = {"problem": args.question, **({"table": table} if table else {})}
-    return _finish(problem, context, args.thread_id or uuid.uuid4().hex[:12], args.json)
+    return _finish(problem, context, args.thread_id or uuid.uuid4().hex[:12], args)
 
 
 def _runs(args: argparse.Namespace) -> int:
@@ -197,7 +256,7 @@ def _runs(args: argparse.Namespace) -> int:
         return 0
     overrides = {"maker_model": args.model, "maker_base_url": args.base_url}
     context = CreatorContext(**{**run.context, **{k: v for k, v in overrides.items() if v}})
-    return _finish(None, context, run.thread_id, args.json)
+    return _finish(None, context, run.thread_id, args)
 
 
 def add_solve_parser(commands: Any) -> None:
@@ -229,8 +288,26 @@ def add_solve_parser(commands: Any) -> None:
     solve.add_argument(
         "--thread-id", help="name the run (default: a new id); a run of that name that did not finish resumes"
     )
+    solve.add_argument(
+        "--approve-tools",
+        action="store_true",
+        help="ask before a new tool is registered (on a terminal; see --approve for scripts)",
+    )
+    _add_approval_answers(solve)
     solve.add_argument("--json", action="store_true", help="print one JSON object")
     solve.set_defaults(handler=_solve)
+
+
+def _add_approval_answers(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--approve",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="answer a run's tool approval without asking: register the tool, or (--no-approve) do not",
+    )
+    parser.add_argument(
+        "--reason", default="rejected on the command line", help="why a tool is rejected (--no-approve)"
+    )
 
 
 def add_runs_parser(commands: Any) -> None:
@@ -245,6 +322,7 @@ def add_runs_parser(commands: Any) -> None:
     resume.add_argument("thread_id")
     resume.add_argument("--model", help="another model for the maker role")
     resume.add_argument("--base-url", help="another OpenAI-compatible base URL for the maker role")
+    _add_approval_answers(resume)
     resume.add_argument("--json", action="store_true", help="print one JSON object")
     for action in (listing, show, resume):
         action.set_defaults(handler=_runs)

@@ -9,8 +9,10 @@ from typing import Any, Literal, cast
 import openai
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import Command
 from typing_extensions import TypedDict
 
+from nodes.common.approval import Approval
 from nodes.common.usage import ModelCall, TokenUsage
 from nodes.creator.context import CreatorContext
 from nodes.creator.state import Attempt, CreatorInput, CreatorState, Status
@@ -18,6 +20,9 @@ from prompts import PromptError
 from toolmaker.embedded.server import EmbeddedServerError
 from toolmaker.embedded.weights import WeightsError
 from tools_registry.source import ToolSpec
+
+INTERRUPT = "__interrupt__"
+"""The key under which a stream's update carries the interrupts the run stopped at."""
 
 RUN_ERRORS = (openai.OpenAIError, EmbeddedServerError, WeightsError, PromptError, OSError)
 """Failures outside the model's code that end a run with a report instead of a crash."""
@@ -50,6 +55,10 @@ class SolveReport(TypedDict):
     """Why the final tool is not general (empty: it is); None when no tool solved the problem."""
     generality_before: list[str] | None
     """The same, for the first tool that solved it, before a general version was asked for."""
+    waiting_for: dict[str, Any] | None
+    """What the run stopped for (``approve_tools``: the new tool, for a person's decision), if it did."""
+    approval: Approval | None
+    """The person's decision on the new tool, once given."""
 
 
 def describe_run_error(exc: Exception) -> str:
@@ -65,7 +74,7 @@ def describe_run_error(exc: Exception) -> str:
 
 def solve(
     graph: CompiledStateGraph[Any, Any, Any, Any],
-    problem: CreatorInput | None,
+    problem: CreatorInput | Command[Any] | None,
     context: CreatorContext,
     *,
     on_progress: ProgressCallback | None = None,
@@ -74,16 +83,19 @@ def solve(
     """Run ``graph`` on ``problem``, streaming node updates, and report the run.
 
     With ``problem`` None, the checkpointed run of ``config``'s thread continues from its
-    last finished step. Failures outside the model's code (a dead endpoint, a missing
-    model) end the run with ``error`` set; everything recorded up to then is kept in the
-    report (and, with a checkpointer, in the thread, to resume).
+    last finished step; with a ``Command(resume=...)``, a run that stopped for a person's
+    decision (``waiting_for``) goes on with it. Failures outside the model's code (a dead
+    endpoint, a missing model) end the run with
+    ``error`` set; everything recorded up to then is kept in the report (and, with a
+    checkpointer, in the thread, to resume).
     """
     started = time.monotonic()
-    if problem is None:
+    if problem is None or isinstance(problem, Command):
         state = cast(CreatorState, dict(graph.get_state(config or {}).values))
     else:
         state = {"problem": problem["problem"]}
     error: str | None = None
+    waiting: dict[str, Any] | None = None
     try:
         # A checkpointed run saves each step before the next starts, so a kill loses at most that one.
         durability: Literal["sync"] | None = "sync" if config is not None else None
@@ -94,11 +106,16 @@ def solve(
             mode, chunk = cast(tuple[str, Any], item)
             if mode == "values":
                 state = chunk
+            elif INTERRUPT in chunk:
+                waiting = dict(chunk[INTERRUPT][0].value)
             elif on_progress is not None:
                 for node, update in chunk.items():
                     on_progress(node, update or {})
     except RUN_ERRORS as exc:
         error = describe_run_error(exc)
+    if waiting is not None and config is None:
+        kind = waiting.get("kind", "decision")
+        error = f"the run stopped for a {kind} (approve_tools), but it has no checkpointer to resume it"
     tool = state.get("tool")
     return SolveReport(
         problem=state.get("problem", ""),
@@ -116,6 +133,8 @@ def solve(
         reused_tool_id=state.get("reused_tool_id"),
         generality=state.get("generality"),
         generality_before=state.get("generality_before"),
+        waiting_for=waiting,
+        approval=state.get("approval"),
     )
 
 

@@ -34,6 +34,8 @@ class Provenance(BaseModel):
     method: str = "creator"
     model: str = ""
     prompt_variant: str = ""
+    approval: str = ""
+    """A person's decision before it was registered (``approve`` or ``edit``, with the reason), if asked."""
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 

@@ -38,6 +38,13 @@ class ModelContext:
     temperature: float = field(default=0.0, metadata={"description": "Sampling temperature (0 = greedy)."})
     seed: int = field(default=0, metadata={"description": "Sampling seed, for repeatable runs."})
     max_tokens: int = field(default=1024, metadata={"description": "Most tokens one model reply may have."})
+    approve_tools: bool = field(
+        default=False,
+        metadata={
+            "description": "Stop before a new tool is registered until a person approves, rejects or "
+            "edits it (an interrupt: needs a checkpointer; Studio shows it)."
+        },
+    )
 
     def prompt_variant(self, node: str) -> str:
         """The variant (name or ``.md`` path) chosen for ``node``'s prompt (its ``NODE_prompt`` field)."""

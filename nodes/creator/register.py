@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from langgraph.runtime import Runtime
 
+from nodes.common.approval import review_tool
 from nodes.common.asking import model_name
 from nodes.common.context import context_of
 from nodes.creator.context import CreatorContext
@@ -23,6 +26,9 @@ def register(
     ``register_tools`` is off. The call and its printed answer become the tool's usage
     demo; its self-checks, if any, its verification. A tool that is not general is stored
     single-use, with the reason: it is kept and counted, but never offered for reuse.
+
+    With ``approve_tools``, a tool about to be added waits for a person's decision first
+    (:func:`review_tool`): before anything is written, since a resumed node starts again.
     """
     context = context_of(runtime, CreatorContext)
     tool = state.get("tool")
@@ -30,26 +36,41 @@ def register(
         return {}
     registry = ToolRegistry(runtime.store)
     solved = state.get("status") == "solved"
-    if reused_id := state.get("reused_tool_id"):
-        registry.record_use(reused_id, ok=solved)
-        reused = registry.get(reused_id)
-        if reused is not None and reused.source == tool["code"]:
-            return {"tool_id": reused_id}
-    if not context.register_tools or not solved:
-        return {}
-    last = state["attempts"][-1]
+    reused_id = state.get("reused_tool_id")
+    reused = registry.get(reused_id) if reused_id else None
+    unchanged = reused is not None and reused.source == tool["code"]
+    adding = context.register_tools and solved and not unchanged
     checks = [line for line in state.get("checks", "").splitlines() if line.startswith("assert ")]
-    request = context.model_request()
+    approval = None
+    if adding:
+        request = context.model_request()
+        provenance = Provenance(
+            problem=state["problem"],
+            method="creator",
+            model=model_name(models(request), request),
+            prompt_variant=prompt_label(context.create_prompt),
+        )
+    if adding and context.approve_tools:
+        shown: list[dict[str, Any]] = [{"check": check} for check in checks]
+        shown.append({"call": state.get("call", ""), "printed": state.get("answer")})
+        reviewed, approval = review_tool(tool, shown, provenance.model_dump(mode="json"))
+        if reviewed is None:
+            adding = False
+        else:
+            tool = reviewed
+            provenance.approval = f"{approval['decision']}: {approval['reason']}".rstrip(": ")
+    if reused_id:
+        registry.record_use(reused_id, ok=solved)
+        if unchanged:
+            return {"tool_id": reused_id}
+    if not adding:
+        return {"approval": approval} if approval else {}
+    last = state["attempts"][-1]
     record = registry.add(
         tool,
         demos=[Demo(call=state.get("call", ""), output=last["answer"] or "")],
         verification=[VerifiedExample(call=check, passed=True) for check in checks],
         single_use="; ".join(state.get("generality", [])) or None,
-        provenance=Provenance(
-            problem=state["problem"],
-            method="creator",
-            model=model_name(models(request), request),
-            prompt_variant=prompt_label(context.create_prompt),
-        ),
+        provenance=provenance,
     )
-    return {"tool_id": record.id}
+    return {"tool_id": record.id, "approval": approval}

@@ -7,6 +7,7 @@ from typing import Annotated, Literal, NotRequired
 
 from typing_extensions import TypedDict
 
+from nodes.common.approval import Approval
 from nodes.common.usage import ModelCall, TokenUsage, add_usage
 from sandbox.result import ExecutionResult
 from tools_registry.source import ToolSpec
@@ -89,3 +90,5 @@ class CreatorState(CreatorInput, total=False):
     """Its retrieval score."""
     tool_id: str | None
     """The registry id the solved tool was stored under."""
+    approval: Approval | None
+    """A person's decision on the new tool (``approve_tools``): rejected ones are not stored."""

@@ -149,7 +149,9 @@ def _make_with_lease(
     calls: list[ModelCall] = list(made.get("model_calls", []))
     record = ToolRegistry(runtime.store).get(made["tool_id"]) if made.get("tool_id") else None
     if record is None:
-        queue.mark_no_tool(family, made.get("reason") or "the tool was not registered", state["request"])
+        rejected = (made.get("approval") or {}).get("reason")
+        why = f"a person rejected the tool: {rejected}" if rejected else made.get("reason")
+        queue.mark_no_tool(family, why or "the tool was not registered", state["request"])
         queue.clear(family)
         return {**usage_update(calls), "route": "no tool"}
     answers: list[dict[str, str | None]] = []

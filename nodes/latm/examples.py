@@ -140,6 +140,8 @@ def render_usage(examples: list[Example], calls: list[str]) -> str:
     )
 
 
-def render_card(tool: ToolSpec, examples: list[Example], calls: list[str]) -> str:
-    """The tool card a light model reads: the function, then question → call demonstrations."""
-    return f"```python\n{tool['code'].strip()}\n```\n\nHow to call it:\n\n{render_usage(examples, calls)}"
+def render_card(tool: ToolSpec, results: list[ExampleResult]) -> str:
+    """The tool card a light model reads: the function, then the question → call demos that passed."""
+    examples = [Example(question=result["question"], answer=result["expected"]) for result in results]
+    usage = render_usage(examples, [result["call"] for result in results])
+    return f"```python\n{tool['code'].strip()}\n```\n\nHow to call it:\n\n{usage}"

@@ -7,6 +7,7 @@ from typing import Annotated, Literal, NotRequired
 
 from typing_extensions import TypedDict
 
+from nodes.common.approval import Approval
 from nodes.common.usage import ModelCall, TokenUsage, add_usage
 from tools_registry.source import ToolSpec
 
@@ -88,6 +89,8 @@ class ToolMakingState(ToolMakingInput, total=False):
     """The tool card a light model reads (status ``verified``)."""
     tool_id: str | None
     """The registry id of the verified tool."""
+    approval: Approval | None
+    """A person's decision on the verified tool (``approve_tools``): rejected ones are not stored."""
     tokens: Annotated[dict[str, TokenUsage], add_usage]
     model_calls: Annotated[list[ModelCall], operator.add]
 

@@ -8,18 +8,15 @@ from nodes.common.context import context_of
 from nodes.latm.context import LatmContext
 from nodes.latm.examples import render_card
 from nodes.latm.propose import proposal_record
-from nodes.latm.state import Example, ToolMakingState
+from nodes.latm.state import ToolMakingState
 
 
 def wrap(state: ToolMakingState, runtime: Runtime[LatmContext]) -> dict[str, object]:
     """The function with its imports and docstring, and the passing question → call demos."""
     tool = state["tool"]
     assert tool is not None  # routed here only when every example passed
-    examples = [
-        Example(question=result["question"], answer=result["expected"]) for result in state["results"]
-    ]
     return {
-        "card": render_card(tool, examples, [result["call"] for result in state["results"]]),
+        "card": render_card(tool, state["results"]),
         "status": "verified",
         "reason": None,
         "proposals": [proposal_record(state, verified=True)],
