@@ -58,6 +58,7 @@ benchmark: $(STAMP)
 	$(BIN)/python -m benchmarks.creator_embedded
 	$(BIN)/python -m benchmarks.sandbox_latency
 	$(BIN)/python -m benchmarks.registry_search
+	$(BIN)/python -m benchmarks.load
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache
