@@ -100,7 +100,7 @@ def _bench(args: argparse.Namespace) -> int:
 
 def _experiment(args: argparse.Namespace) -> int:
     from evaluation.dispatch import EXPERIMENT as DISPATCH
-    from evaluation.dispatch import run_dispatch
+    from evaluation.dispatch import run_dispatch, seeded_tasks, write_dispatch_report
     from evaluation.latm import EXPERIMENT as LATM
     from evaluation.latm import run_latm, write_latm_report
     from evaluation.presets import PRESETS, preset_command, run_preset, write_preset_report
@@ -111,7 +111,10 @@ def _experiment(args: argparse.Namespace) -> int:
 
     folder = Path(args.out_dir)
     try:
-        if args.preset == DISPATCH:
+        if args.preset == DISPATCH and args.report_only:
+            seeded = seeded_tasks(folder)
+            report = write_dispatch_report(folder, seeded=seeded, per_task=args.n, seed=args.seed)
+        elif args.preset == DISPATCH:
             report = run_dispatch(folder, per_task=args.n, seed=args.seed)
         elif args.preset == LATM:
             if args.report_only:

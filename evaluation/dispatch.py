@@ -102,7 +102,7 @@ def run_dispatch(folder: Path, *, per_task: int, seed: int = 1, held_out: tuple[
                 with out.open("a") as handle:
                     handle.write(json.dumps(row) + "\n")
                 progress.advance(bar)
-    return write_dispatch_report(folder, seeded=seeded, held_out=held_out)
+    return write_dispatch_report(folder, seeded=seeded, held_out=held_out, per_task=per_task, seed=seed)
 
 
 def _family_origins(rows: list[dict[str, Any]], seeded: list[str]) -> dict[str, str]:
@@ -113,7 +113,18 @@ def _family_origins(rows: list[dict[str, Any]], seeded: list[str]) -> dict[str, 
     return origin
 
 
-def write_dispatch_report(folder: Path, *, seeded: list[str], held_out: tuple[str, ...]) -> Path:
+def seeded_tasks(folder: Path, held_out: tuple[str, ...] = HELD_OUT) -> list[str]:
+    """The tasks a stream starts with a tool for: those not held out with a verified making row."""
+    return [
+        task
+        for task in TASKS
+        if task not in held_out and any(row["verified"] for row in read_rows(folder / f"making-{task}.jsonl"))
+    ]
+
+
+def write_dispatch_report(
+    folder: Path, *, seeded: list[str], per_task: int, seed: int, held_out: tuple[str, ...] = HELD_OUT
+) -> Path:
     """Right-tool and reuse-vs-new rates, queue counts, accuracy and cost per request of the stream."""
     rows = read_rows(folder / f"{EXPERIMENT}.jsonl")
     with_tool = [row for row in rows if row["task_had_tool"]]
@@ -129,6 +140,8 @@ def write_dispatch_report(folder: Path, *, seeded: list[str], held_out: tuple[st
         "",
         f"A shuffled stream of the six tasks' test items; tools at the start for {', '.join(seeded)}; "
         f"held out (no tool at the start): {', '.join(held_out)}.",
+        "",
+        f"Command: `toolmaker experiment {EXPERIMENT} --n {per_task} --seed {seed} --out-dir {folder}`",
         "",
         "| figure | value |",
         "|---|---|",

@@ -298,8 +298,10 @@ def test_dispatch_figures_count_right_tools_and_decisions_against_the_families_t
     for each in rows:
         each["family_task"] = origin[each["family"]]
     (tmp_path / "latm-dispatch.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    report = write_dispatch_report(tmp_path, seeded=["word_sorting", "dyck_languages"], held_out=("x",))
+    seeded = ["word_sorting", "dyck_languages"]
+    report = write_dispatch_report(tmp_path, seeded=seeded, held_out=("x",), per_task=5, seed=1)
     text = report.read_text()
+    assert f"`toolmaker experiment latm-dispatch --n 5 --seed 1 --out-dir {tmp_path}`" in text
     assert "| right tool (requests of a family that had a tool) | 50.0% (2/4) |" in text
     assert "| right reuse-vs-new decision (all requests) | 83.3% (5/6) |" in text
     assert "| requests that waited in a queue | 2 |" in text
