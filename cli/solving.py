@@ -254,6 +254,12 @@ def _runs(args: argparse.Namespace) -> int:
         shown = {"thread_id": run.thread_id, "graph": run.graph, "step": run.step, "values": run.values}
         print(json.dumps(shown, indent=2, default=str))
         return 0
+    if run.graph != "creator":
+        Console(stderr=True).print(
+            f"[red]error:[/] run {run.thread_id} is a benchmark item ({run.graph}): run its "
+            "`toolmaker bench` or `toolmaker experiment` command again, which resumes it"
+        )
+        return _EXIT_ERROR
     overrides = {"maker_model": args.model, "maker_base_url": args.base_url}
     context = CreatorContext(**{**run.context, **{k: v for k, v in overrides.items() if v}})
     return _finish(None, context, run.thread_id, args)

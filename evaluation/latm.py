@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any, Literal, NamedTuple, cast
 
+from langgraph.checkpoint.base import BaseCheckpointSaver
 from rich.progress import Progress
 
 from evaluation.datasets import load_bbh, sample
@@ -22,6 +23,7 @@ from evaluation.plots import write_amortised_cost_plot
 from evaluation.rows import BenchError, read_rows
 from evaluation.runner import regrade, run_bench
 from graphs.latm import build_tool_maker_graph, build_tool_user_graph
+from graphs.persistence import item_thread, open_checkpointer, resume_or_start, run_config
 from graphs.running import RUN_ERRORS, describe_run_error
 from nodes.common.grading import grade_bbh
 from nodes.common.usage import total_seconds, total_tokens, usage_by
@@ -73,41 +75,53 @@ def bbh_demos(task: str) -> ToolMakingInput:
 
 
 def make_tools(task: str, folder: Path, runs: list[MakingRun], prices: PriceTable) -> list[dict[str, Any]]:
-    """Make the task's tool once per run (resumable); one row per run in ``making-TASK.jsonl``."""
+    """Make the task's tool once per run (resumable); one row per run in ``making-TASK.jsonl``.
+
+    Each making's steps are checkpointed in the run store, so one a kill cut short goes on
+    from its last step (a making takes minutes on the embedded 1.5B).
+    """
     out = folder / f"making-{task}.jsonl"
     rows = read_rows(out)
-    graph = build_tool_maker_graph(prices=prices).compile(name="latm-tool-maker")
-    for run in runs:
-        if any(row["run"] == run.label for row in rows):
-            continue
-        started = time.monotonic()
-        try:
-            state = graph.invoke(
-                bbh_demos(task), context=LatmContext(seed=run.seed, temperature=run.temperature)
-            )
-        except RUN_ERRORS as exc:
-            raise BenchError(f"making a {task} tool ({run.label}): {describe_run_error(exc)}") from exc
-        calls = state.get("model_calls", [])
-        row = {
-            "task": task,
-            "run": run.label,
-            "seed": run.seed,
-            "temperature": run.temperature,
-            "verified": state.get("status") == "verified",
-            "reason": state.get("reason"),
-            "proposals": state.get("proposals", []),
-            "tool": state.get("tool"),
-            "card": state.get("card"),
-            "tokens": usage_by(calls, "role"),
-            "seconds": round(time.monotonic() - started, 2),
-            "model_seconds": total_seconds(calls),
-            "dollars": prices.dollars(calls),
-        }
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with out.open("a") as handle:
-            handle.write(json.dumps(row) + "\n")
-        rows.append(row)
+    with open_checkpointer(get_settings()) as saver:
+        graph = build_tool_maker_graph(prices=prices).compile(name="latm-tool-maker", checkpointer=saver)
+        for run in runs:
+            if not any(row["run"] == run.label for row in rows):
+                rows.append(_make_tool(graph, saver, task, out, run, prices))
     return rows
+
+
+def _make_tool(
+    graph: Any, saver: BaseCheckpointSaver[Any], task: str, out: Path, run: MakingRun, prices: PriceTable
+) -> dict[str, Any]:
+    """One making run's row, appended to ``out``; its checkpoints are deleted once it is written."""
+    context = LatmContext(seed=run.seed, temperature=run.temperature)
+    config = run_config(item_thread("latm-making", out, run.label), "latm-tool-maker", context)
+    started = time.monotonic()
+    try:
+        state = resume_or_start(graph, bbh_demos(task), config, context)
+    except RUN_ERRORS as exc:
+        raise BenchError(f"making a {task} tool ({run.label}): {describe_run_error(exc)}") from exc
+    calls = state.get("model_calls", [])
+    row = {
+        "task": task,
+        "run": run.label,
+        "seed": run.seed,
+        "temperature": run.temperature,
+        "verified": state.get("status") == "verified",
+        "reason": state.get("reason"),
+        "proposals": state.get("proposals", []),
+        "tool": state.get("tool"),
+        "card": state.get("card"),
+        "tokens": usage_by(calls, "role"),
+        "seconds": round(time.monotonic() - started, 2),
+        "model_seconds": total_seconds(calls),
+        "dollars": prices.dollars(calls),
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("a") as handle:
+        handle.write(json.dumps(row) + "\n")
+    saver.delete_thread(str(config["configurable"]["thread_id"]))
+    return row
 
 
 def use_tool(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from contextlib import ExitStack
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -27,10 +28,12 @@ from evaluation.datasets import (
 from evaluation.rows import BenchError, read_rows
 from graphs.baselines import build_cot_graph, build_entangled_graph, build_pot_graph, build_pot_vote_graph
 from graphs.creator import build_creator_graph
+from graphs.persistence import item_thread, open_checkpointer, run_config
 from graphs.running import SolveReport, solve
 from nodes.common.grading import grade_answer, grade_bbh, grade_math, grade_numeric, grade_rounded
 from nodes.common.usage import seconds_by, usage_by
 from nodes.creator.context import CreatorContext
+from nodes.creator.state import CreatorInput
 from toolmaker.costs import PriceTable
 from toolmaker.settings import get_settings
 
@@ -176,7 +179,10 @@ def run_bench(
     ``graph`` replaces the method's own graph (tests pass one with scripted models);
     ``item_overrides`` adds configuration per item (see :func:`matching_calls`);
     ``concurrency`` items are solved at once (for remote endpoints: the embedded server
-    answers one request at a time). Rows, in the order items finish: id, dataset,
+    answers one request at a time). Each item's steps are checkpointed in the run store
+    (``runs.sqlite`` in the data directory, or PostgreSQL), so an item a kill cut short
+    goes on from its last step when the command runs again; its thread is deleted once
+    its row is written. Rows, in the order items finish: id, dataset,
     method, model, level, prediction, gold, correct, the answer (and its correctness)
     after 0..3 rectification rounds, status, rounds, tokens and calls per role, seconds and
     tool id. Interrupted runs resume without redoing finished items. A failure outside
@@ -189,16 +195,25 @@ def run_bench(
     model = maker_model(context)
     previous = read_rows(out)
     ensure_one_setup(previous, context, out)
-    compiled = graph or build().compile(name=method)
     prices = PriceTable.from_file(get_settings().prices_file)
     items = sample(load(), n, seed)
     done = {row["id"] for row in previous}
     todo = [item for item in items if item["id"] not in done]
     out.parent.mkdir(parents=True, exist_ok=True)
 
+    # A graph given by the caller (tests' scripted ones) runs without checkpoints.
+    stack = ExitStack()
+    saver = None if graph else stack.enter_context(open_checkpointer(get_settings()))
+    compiled = graph or build().compile(name=method, checkpointer=saver)
+
     def solve_item(item: Item) -> dict[str, Any]:
         item_context = replace(context, **item_overrides(item)) if item_overrides else context
-        report = solve(compiled, {"problem": item["question"], "table": item["table"]}, item_context)
+        problem: CreatorInput | None = {"problem": item["question"], "table": item["table"]}
+        config = None
+        if saver is not None:
+            config = run_config(item_thread("bench", out, item["id"]), f"bench:{method}", item_context)
+            problem = None if compiled.get_state(config).values else problem
+        report = solve(compiled, problem, item_context, config=config)
         if report["error"]:
             raise BenchError(f"{method} on {item['id']}: {report['error']}")
         by_round = {r: _answer_after_round(report, r) for r in range(4)}
@@ -228,7 +243,7 @@ def run_bench(
 
     rows: list[dict[str, Any]] = []
     failure: BenchError | None = None
-    with Progress() as progress, ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+    with stack, Progress() as progress, ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         task = progress.add_task(f"{method} on {dataset}", total=len(items), completed=len(items) - len(todo))
         pending = {pool.submit(solve_item, item) for item in todo}
         while pending:
@@ -242,6 +257,8 @@ def run_bench(
                     continue
                 with out.open("a") as handle:
                     handle.write(json.dumps(row) + "\n")
+                if saver is not None:
+                    saver.delete_thread(item_thread("bench", out, row["id"]))
                 rows.append(row)
                 progress.advance(task)
     if failure is not None:

@@ -93,3 +93,18 @@ def runs(saver: BaseCheckpointSaver[Any]) -> list[RunInfo]:
             step=int(metadata.get("step", -1)),
         )
     return list(found.values())
+
+
+def item_thread(kind: str, results: Path, *parts: str) -> str:
+    """The thread of one item of a benchmark's results file (``bench:/abs/rows.jsonl:item-7``)."""
+    return ":".join([kind, str(results.resolve()), *parts])
+
+
+def resume_or_start(graph: Any, inputs: Any, config: RunnableConfig, context: Any) -> Any:
+    """``graph``'s final state on ``inputs`` in ``config``'s thread, finishing a run a kill cut short.
+
+    A thread with saved steps goes on from its last one (or, finished, gives its state),
+    so a killed benchmark item does not ask the model again for what it already answered.
+    """
+    started = bool(graph.get_state(config).values)
+    return graph.invoke(None if started else inputs, config, context=context, durability="sync")

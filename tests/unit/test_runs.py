@@ -93,3 +93,31 @@ def test_runs_and_tools_live_on_postgres_when_a_database_url_is_set(postgres_url
     assert [run["thread_id"] for run in listed] == ["pg"] and [t["name"] for t in tools] == ["multiply_add"]
     data = Path(os.environ["TOOLMAKER_DATA_DIR"])
     assert not (data / "runs.sqlite").exists() and not (data / "tools.sqlite").exists()
+
+
+def test_a_bench_item_killed_mid_graph_goes_on_from_its_last_step_when_the_bench_runs_again(tmp_path):
+    items = tmp_path / "items.jsonl"
+    items.write_text(json.dumps({"id": "p1", "question": PROBLEM, "answer": "396"}) + "\n")
+    rows = tmp_path / "rows.jsonl"
+    bench = ("bench", "--dataset", str(items), "--method", "creator-general", "--out", str(rows))
+    with FakeOpenAIServer([CREATE, Fault("hang", seconds=5)]) as server:
+        killed = subprocess.Popen(command(*bench, "--base-url", server.base_url), cwd=REPO,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        deadline = time.monotonic() + 60
+        while len(server.requests) < 2 and time.monotonic() < deadline and killed.poll() is None:
+            time.sleep(0.05)
+        assert len(server.requests) == 2, "the item reached decide's call"
+        os.kill(killed.pid, signal.SIGKILL)
+        killed.wait(timeout=30)
+    assert not rows.exists() or rows.read_text() == ""
+    listed = json.loads(toolmaker("runs", "list", "--json").stdout)
+    assert [run["graph"] for run in listed] == ["bench:creator-general"]
+    refused = toolmaker("runs", "resume", listed[0]["thread_id"])
+    assert refused.returncode == 2 and "benchmark item" in refused.stderr
+    with FakeOpenAIServer([DECIDE]) as server:
+        again = toolmaker(*bench, "--base-url", server.base_url)
+    assert again.returncode == 0, again.stderr
+    assert len(server.requests) == 1  # create was not asked again
+    [row] = [json.loads(line) for line in rows.read_text().splitlines()]
+    assert row["correct"] and row["tokens"]["maker"]["calls"] == 2
+    assert json.loads(toolmaker("runs", "list", "--json").stdout) == []  # its thread went with its row
