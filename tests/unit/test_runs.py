@@ -27,24 +27,26 @@ def toolmaker(*args: str, env: dict[str, str] | None = None) -> subprocess.Compl
                           env={**os.environ, **(env or {})})  # fmt: skip
 
 
-def test_a_run_killed_mid_graph_resumes_from_its_last_step_and_answers_as_an_uninterrupted_one():
-    with FakeOpenAIServer([CREATE, DECIDE]) as server:
-        whole = toolmaker("solve", PROBLEM, "--base-url", server.base_url, "--json", "--thread-id", "whole")
-    assert whole.returncode == 0, whole.stderr
-    expected = json.loads(whole.stdout)
-
-    # The second call (decide) never gets its reply: the process is killed while it waits.
+def kill_at_decide(*args: str) -> None:
+    """Run ``toolmaker ARGS`` and SIGKILL it while it waits for its second call (decide) to answer."""
     with FakeOpenAIServer([CREATE, Fault("hang", seconds=5)]) as server:
-        killed = subprocess.Popen(
-            command("solve", PROBLEM, "--base-url", server.base_url, "--thread-id", "cut"),
-            cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        killed = subprocess.Popen(command(*args, "--base-url", server.base_url), cwd=REPO,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
         deadline = time.monotonic() + 60
         while len(server.requests) < 2 and time.monotonic() < deadline and killed.poll() is None:
             time.sleep(0.05)
         assert len(server.requests) == 2, "the run reached decide's call"
         os.kill(killed.pid, signal.SIGKILL)
         killed.wait(timeout=30)
+
+
+def test_a_run_killed_mid_graph_resumes_from_its_last_step_and_answers_as_an_uninterrupted_one():
+    with FakeOpenAIServer([CREATE, DECIDE]) as server:
+        whole = toolmaker("solve", PROBLEM, "--base-url", server.base_url, "--json", "--thread-id", "whole")
+    assert whole.returncode == 0, whole.stderr
+    expected = json.loads(whole.stdout)
+
+    kill_at_decide("solve", PROBLEM, "--thread-id", "cut")
 
     listed = json.loads(toolmaker("runs", "list", "--json").stdout)
     assert {row["thread_id"]: row["status"] for row in listed} == {"whole": "solved", "cut": "running"}
@@ -100,15 +102,7 @@ def test_a_bench_item_killed_mid_graph_goes_on_from_its_last_step_when_the_bench
     items.write_text(json.dumps({"id": "p1", "question": PROBLEM, "answer": "396"}) + "\n")
     rows = tmp_path / "rows.jsonl"
     bench = ("bench", "--dataset", str(items), "--method", "creator-general", "--out", str(rows))
-    with FakeOpenAIServer([CREATE, Fault("hang", seconds=5)]) as server:
-        killed = subprocess.Popen(command(*bench, "--base-url", server.base_url), cwd=REPO,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-        deadline = time.monotonic() + 60
-        while len(server.requests) < 2 and time.monotonic() < deadline and killed.poll() is None:
-            time.sleep(0.05)
-        assert len(server.requests) == 2, "the item reached decide's call"
-        os.kill(killed.pid, signal.SIGKILL)
-        killed.wait(timeout=30)
+    kill_at_decide(*bench)
     assert not rows.exists() or rows.read_text() == ""
     listed = json.loads(toolmaker("runs", "list", "--json").stdout)
     assert [run["graph"] for run in listed] == ["bench:creator-general"]
