@@ -32,11 +32,17 @@ def family_name(text: str) -> str:
     return slug or f"family_{hashlib.sha256(text.encode()).hexdigest()[:8]}"
 
 
-def cached_families(registry: ToolRegistry, request: str, k: int) -> dict[str, ToolRecord]:
-    """The families of the ``k`` best-matching LATM tools, each with its newest matching tool."""
+def cached_families(
+    registry: ToolRegistry, request: str, k: int, min_score: float = 0.0
+) -> dict[str, ToolRecord]:
+    """The families of the ``k`` best LATM tools scoring ``min_score`` or more, each with its best tool.
+
+    A light dispatcher shown a far-off tool often picks it anyway (the 0.5B sent tracking
+    and scheduling requests to the remainder tool); one it is not shown it cannot pick.
+    """
     found: dict[str, ToolRecord] = {}
-    for record, _ in registry.search(request, k=4 * k):
-        if record.latm is not None and record.latm.family not in found:
+    for record, score in registry.search(request, k=4 * k):
+        if score >= min_score and record.latm is not None and record.latm.family not in found:
             found[record.latm.family] = record
     return dict(list(found.items())[:k])
 
@@ -106,7 +112,7 @@ def dispatch(
     if runtime.store is None:
         raise ValueError("the dispatcher needs a store: compile the graph with one")
     k, queue = context.dispatch_candidates, RequestQueue(runtime.store)
-    cached = cached_families(ToolRegistry(runtime.store), state["request"], k)
+    cached = cached_families(ToolRegistry(runtime.store), state["request"], k, context.dispatch_min_score)
     pending = _nearest({f: r for f, r in queue.families().items() if f not in cached}, state["request"], k)
     refused = _nearest(
         {f: r for f, r in queue.no_tool_families().items() if f not in cached}, state["request"], k

@@ -189,6 +189,21 @@ def test_a_request_of_a_cached_family_is_answered_by_the_user_without_the_maker(
     assert ToolRegistry(store).stats(tool_id).uses == 1
 
 
+def test_a_cached_tool_far_from_the_request_is_not_offered_to_the_dispatcher():
+    from nodes.latm.dispatch import cached_families
+
+    store = InMemoryStore()
+    maker = build_tool_maker_graph(
+        models=ScriptedModels(maker=[fenced(SORT + CALLS), fenced(CALLS)]), executor=EXECUTOR
+    )
+    maker.compile(store=store).invoke({"task": "word_sorting", "train": TRAIN, "valid": VALID})
+    registry, threshold = ToolRegistry(store), LatmContext().dispatch_min_score
+    far = "Alice and Claire trade balls: Alice and Bob swap. Which ball has Claire in the following list?"
+    assert list(cached_families(registry, ask("kiwi fig"), 3, threshold)) == ["word_sorting"]
+    assert list(cached_families(registry, far, 3)) == ["word_sorting"]  # it matches, a little
+    assert cached_families(registry, far, 3, threshold) == {}
+
+
 def test_none_queues_the_request_answered_by_the_maker_and_a_full_queue_makes_the_tool_for_every_waiter():
     store = InMemoryStore()
 
