@@ -48,6 +48,14 @@ class LatmContext(ModelContext):
             "own task scored 0.49-0.72 against it, other tasks' at most 0.24."
         },
     )
+    dispatch_min_overlap: float = field(
+        default=0.3,
+        metadata={
+            "description": "Least share of a request's words that a waiting (or tool-less) family's example "
+            "request must have for the family to be offered. On the spare items: own task 0.40-1.0, "
+            "other tasks' at most 0.23."
+        },
+    )
     propose_prompt: str = field(
         default="default", metadata={"description": f"Prompt variant of propose ({VARIANT_FORMS})."}
     )

@@ -80,11 +80,19 @@ def read_decision(text: str, options: list[str]) -> tuple[str, str]:
     return choice, family_name(family) if family.strip() else ""
 
 
-def _nearest(families: dict[str, str], request: str, k: int) -> dict[str, str]:
-    """The ``k`` families whose example request shares the most words with ``request``."""
+def _nearest(families: dict[str, str], request: str, k: int, min_overlap: float) -> dict[str, str]:
+    """The ``k`` families whose example request shares the most words with ``request``.
+
+    Only those sharing ``min_overlap`` of its words or more: the 0.5B put tracking requests
+    in the family a bracket-completion request had opened, when it was the only one shown.
+    """
     words = set(tokens(request))
-    ranked = sorted(families.items(), key=lambda item: -len(words & set(tokens(item[1]))))
-    return dict(ranked[:k])
+
+    def shared(example: str) -> float:
+        return len(words & set(tokens(example))) / max(1, len(words))
+
+    ranked = sorted(families.items(), key=lambda item: -shared(item[1]))
+    return dict([(family, example) for family, example in ranked if shared(example) >= min_overlap][:k])
 
 
 def _render_options(cached: dict[str, ToolRecord], pending: dict[str, str], refused: dict[str, str]) -> str:
@@ -113,9 +121,12 @@ def dispatch(
         raise ValueError("the dispatcher needs a store: compile the graph with one")
     k, queue = context.dispatch_candidates, RequestQueue(runtime.store)
     cached = cached_families(ToolRegistry(runtime.store), state["request"], k, context.dispatch_min_score)
-    pending = _nearest({f: r for f, r in queue.families().items() if f not in cached}, state["request"], k)
+    overlap = context.dispatch_min_overlap
+    pending = _nearest(
+        {f: r for f, r in queue.families().items() if f not in cached}, state["request"], k, overlap
+    )
     refused = _nearest(
-        {f: r for f, r in queue.no_tool_families().items() if f not in cached}, state["request"], k
+        {f: r for f, r in queue.no_tool_families().items() if f not in cached}, state["request"], k, overlap
     )
     options = [*cached, *pending, *refused]
     system, user = load_prompt("dispatch", context.prompt_variant("dispatch")).render(

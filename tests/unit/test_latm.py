@@ -204,6 +204,15 @@ def test_a_cached_tool_far_from_the_request_is_not_offered_to_the_dispatcher():
     assert cached_families(registry, far, 3, threshold) == {}
 
 
+def test_a_waiting_family_is_offered_only_to_requests_that_share_its_words():
+    from nodes.latm.dispatch import _nearest
+
+    waiting = {"brackets": "Complete the rest of the sequence, making sure the parentheses are closed: [ {"}
+    dance = "Alice, Bob and Claire are dancers. First, Alice and Bob switch partners. Who dances with Claire?"
+    assert _nearest(waiting, "Complete the rest of the sequence: ( [", 3, 0.3) == waiting
+    assert _nearest(waiting, dance, 3, 0.3) == {} and _nearest(waiting, dance, 3, 0.0) == waiting
+
+
 def test_none_queues_the_request_answered_by_the_maker_and_a_full_queue_makes_the_tool_for_every_waiter():
     store = InMemoryStore()
 
