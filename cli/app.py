@@ -12,6 +12,7 @@ from rich.console import Console
 
 from cli.data import add_data_parser
 from cli.latm import add_latm_parser
+from cli.mcp_command import add_mcp_parser
 from cli.solving import add_runs_parser, add_solve_parser
 from cli.tools import add_tools_parser
 from toolmaker import __version__
@@ -254,6 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_tools_parser(commands)
     add_data_parser(commands)
     add_latm_parser(commands)
+    add_mcp_parser(commands)
 
     from evaluation.dispatch import EXPERIMENT as DISPATCH
     from evaluation.latm import EXPERIMENT as LATM

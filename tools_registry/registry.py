@@ -157,11 +157,15 @@ class ToolRegistry:
         The index is rebuilt only when the registry changed since it was built (any
         process's write changes the registry's generation marker).
         """
-        item = self.store.get(META, _GENERATION)
-        generation = str(item.value.get("id")) if item else ""
+        generation = self.generation()
         if self._index is None or self._index[0] != generation or not generation:
             self._index = (generation, ToolIndex([r for r in self.tools() if not r.single_use]))
         return self._index[1].search(query, k)
+
+    def generation(self) -> str:
+        """A marker that changes whenever any process adds or removes a tool ("" before the first)."""
+        item = self.store.get(META, _GENERATION)
+        return str(item.value.get("id")) if item else ""
 
     def _touch(self) -> None:
         """Mark the registry as changed, after the change itself is written."""
