@@ -117,20 +117,10 @@ class ToolServer:
         return [_text(value)]
 
     def _make_tool(self, arguments: dict[str, Any]) -> dict[str, Any]:
-        from graphs.creator import build_creator_graph
-        from graphs.running import solve
-        from nodes.creator.context import CreatorContext
+        from graphs.agent import make_registered_tool
 
         _check_arguments(_MAKE_TOOL_SPEC.inputSchema, arguments, "make_tool(problem)")
-        graph = build_creator_graph(executor=self.executor).compile(name="creator", store=self.registry.store)
-        report = solve(graph, {"problem": arguments["problem"]}, CreatorContext())
-        if report["error"] or not report["tool_id"]:
-            why = report["error"] or f"the run ended {report['status']} without a tool to register"
-            raise ValueError(f"no tool was made: {why}")
-        record = self.registry.get(report["tool_id"])
-        assert record is not None
-        if record.single_use:
-            raise ValueError(f"the tool made is not general ({record.single_use}), so it is not served")
+        record, report = make_registered_tool(self.registry, arguments["problem"], executor=self.executor)
         return {
             "name": record.name,
             "signature": record.signature,
