@@ -121,13 +121,11 @@ def dispatch(
         raise ValueError("the dispatcher needs a store: compile the graph with one")
     k, queue = context.dispatch_candidates, RequestQueue(runtime.store)
     cached = cached_families(ToolRegistry(runtime.store), state["request"], k, context.dispatch_min_score)
+    # Families with a queue as they are now, before the model answers (others may add some meanwhile).
+    waiting, tool_less = queue.families(), queue.no_tool_families()
     overlap = context.dispatch_min_overlap
-    pending = _nearest(
-        {f: r for f, r in queue.families().items() if f not in cached}, state["request"], k, overlap
-    )
-    refused = _nearest(
-        {f: r for f, r in queue.no_tool_families().items() if f not in cached}, state["request"], k, overlap
-    )
+    pending = _nearest({f: r for f, r in waiting.items() if f not in cached}, state["request"], k, overlap)
+    refused = _nearest({f: r for f, r in tool_less.items() if f not in cached}, state["request"], k, overlap)
     options = [*cached, *pending, *refused]
     system, user = load_prompt("dispatch", context.prompt_variant("dispatch")).render(
         options=_render_options(cached, pending, refused), request=state["request"].strip()
@@ -145,9 +143,13 @@ def dispatch(
     choice, proposed = read_decision(text, options)
     if choice != NONE:
         family = choice
-    elif proposed and proposed != NONE and proposed not in cached:
+    elif proposed in pending or proposed in refused:  # "none", yet it named a family it was shown
         family = proposed
-    else:  # small models echo "none" as the name: name the family after the request's first words
+    elif proposed and proposed != NONE and proposed not in {*waiting, *tool_less}:
+        family = proposed
+    else:
+        # Small models echo "none", or the prompt's example name, or a waiting family they were
+        # not shown (its queue would mix two tasks): name the family after the request.
         family = family_name(" ".join(state["request"].split()[:4]))
     return {
         **usage_update([call_cost]),

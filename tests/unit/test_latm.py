@@ -381,6 +381,17 @@ def test_a_new_family_is_never_named_none(reply, family):
     assert state["answer"] == "25" and [w.label for w in RequestQueue(store).waiting(family)] == ["25"]
 
 
+def test_a_new_family_never_takes_the_name_of_a_family_it_was_not_offered():
+    store = InMemoryStore()
+    RequestQueue(store).add("unit_conversion", "Convert 3 kilometres to miles.", "1.86")
+    tool = fenced("def days(w: int, d: int) -> int:\n    return 7 * w + d")
+    reply = '{"choice": "none", "family": "unit_conversion"}'  # the prompt's own example name, parroted
+    models = ScriptedModels(user=[reply], maker=[tool, fenced("print(days(3, 4))")])
+    state = dispatcher(models, store).invoke({"request": "How many days are there in 3 weeks and 4 days?"})
+    assert state["pending"] == [] and state["family"] == "how_many_days_are"
+    assert len(RequestQueue(store).waiting("unit_conversion")) == 1
+
+
 def test_the_amortised_cost_section_says_from_which_n_latm_is_cheaper(tmp_path):
     from evaluation.latm import _amortised_section
 
