@@ -59,6 +59,7 @@ benchmark: $(STAMP)
 	$(BIN)/python -m benchmarks.sandbox_latency
 	$(BIN)/python -m benchmarks.registry_search
 	$(BIN)/python -m benchmarks.load
+	$(BIN)/python -m benchmarks.repl_latency
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache
