@@ -122,12 +122,21 @@ def seeded_tasks(folder: Path, held_out: tuple[str, ...] = HELD_OUT) -> list[str
     ]
 
 
+def _mean(values: list[float] | list[int]) -> float:
+    return sum(values) / len(values) if values else 0.0
+
+
+def _right(rows: list[dict[str, Any]]) -> int:
+    return sum(bool(row["correct"]) for row in rows)
+
+
 def write_dispatch_report(
     folder: Path, *, seeded: list[str], per_task: int, seed: int, held_out: tuple[str, ...] = HELD_OUT
 ) -> Path:
     """Right-tool and reuse-vs-new rates, queue counts, accuracy and cost per request of the stream."""
     rows = read_rows(folder / f"{EXPERIMENT}.jsonl")
     with_tool = [row for row in rows if row["task_had_tool"]]
+    without = [row for row in rows if not row["task_had_tool"]]
     right_tool = sum(row["route"] == "cached tool" and row["family_task"] == row["task"] for row in with_tool)
     right_decision = sum((row["route"] == "cached tool") == row["task_had_tool"] for row in rows)
     tokens = [total_tokens(row["tokens"]) for row in rows]
@@ -151,9 +160,12 @@ def write_dispatch_report(
         f"| requests that waited in a queue | {sum(row['route'] == 'queued' for row in rows)} |",
         f"| tools made during the stream | {sum(row['route'] == 'made now' for row in rows)} |",
         f"| accuracy, end to end | {share(sum(row['correct'] for row in rows), len(rows))} |",
-        f"| tokens per request | {sum(tokens) / len(rows):.0f} |" if rows else "| tokens per request | — |",
-        f"| seconds per request | {sum(row['seconds'] for row in rows) / len(rows):.1f} |" if rows else "",
+        f"| accuracy, requests of a family that had a tool | {share(_right(with_tool), len(with_tool))} |",
+        f"| accuracy, the others (the maker answering) | {share(_right(without), len(without))} |",
+        f"| tokens per request | {_mean(tokens):.0f} |",
+        f"| seconds per request (with a tool / the others) | {_mean([r['seconds'] for r in rows]):.1f} "
+        f"({_mean([r['seconds'] for r in with_tool]):.1f} / {_mean([r['seconds'] for r in without]):.1f}) |",
     ]
     report = folder / f"{EXPERIMENT}.md"
-    report.write_text("\n".join(line for line in lines if line) + "\n", encoding="utf-8")
+    report.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return report
