@@ -32,6 +32,11 @@ HELD_OUT = ("schedule_meeting", "tracking_shuffled_objects_five_objects")
 """Tasks with no tool at the start of the stream."""
 
 
+def _first_verified(folder: Path, task: str) -> dict[str, Any] | None:
+    """The task's first making row whose tool passed validation, if one did."""
+    return next((row for row in read_rows(folder / f"making-{task}.jsonl") if row["verified"]), None)
+
+
 def _seed_registry(registry: ToolRegistry, folder: Path, held_out: tuple[str, ...]) -> list[str]:
     """Register the first verified tool of every task not held out; the tasks that have one."""
     existing = {record.latm.family for record in registry.tools() if record.latm is not None}
@@ -39,7 +44,7 @@ def _seed_registry(registry: ToolRegistry, folder: Path, held_out: tuple[str, ..
     for task in TASKS:
         if task in held_out:
             continue
-        made = next((row for row in read_rows(folder / f"making-{task}.jsonl") if row["verified"]), None)
+        made = _first_verified(folder, task)
         if task not in existing and made is not None:
             demos = bbh_demos(task)
             questions = [example["question"] for example in [*demos["train"], *demos["valid"]]]
@@ -115,11 +120,7 @@ def _family_origins(rows: list[dict[str, Any]], seeded: list[str]) -> dict[str, 
 
 def seeded_tasks(folder: Path, held_out: tuple[str, ...] = HELD_OUT) -> list[str]:
     """The tasks a stream starts with a tool for: those not held out with a verified making row."""
-    return [
-        task
-        for task in TASKS
-        if task not in held_out and any(row["verified"] for row in read_rows(folder / f"making-{task}.jsonl"))
-    ]
+    return [task for task in TASKS if task not in held_out and _first_verified(folder, task) is not None]
 
 
 def _mean(values: list[float] | list[int]) -> float:

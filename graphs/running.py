@@ -85,9 +85,8 @@ def solve(
     With ``problem`` None, the checkpointed run of ``config``'s thread continues from its
     last finished step; with a ``Command(resume=...)``, a run that stopped for a person's
     decision (``waiting_for``) goes on with it. Failures outside the model's code (a dead
-    endpoint, a missing model) end the run with
-    ``error`` set; everything recorded up to then is kept in the report (and, with a
-    checkpointer, in the thread, to resume).
+    endpoint, a missing model) end the run with ``error`` set; everything recorded up to
+    then is kept in the report (and, with a checkpointer, in the thread, to resume).
     """
     started = time.monotonic()
     if problem is None or isinstance(problem, Command):

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from typing import Any
 
 from langchain_core.tools import BaseTool
@@ -170,8 +171,6 @@ class SandboxedPythonREPL(BaseModel):
 
 
 def _with_wall(limits: Limits, seconds: float) -> Limits:
-    from dataclasses import replace
-
     return replace(limits, wall_seconds=seconds, cpu_seconds=None)
 
 

@@ -55,9 +55,13 @@ def read_decision(answer: Any) -> tuple[Approval, str | None]:
         raise ApprovalError('a rejection needs a reason: {"decision": "reject", "reason": "..."}')
     if answer["decision"] == "edit" and not (isinstance(code, str) and code.strip()):
         raise ApprovalError('an edit needs the new code: {"decision": "edit", "code": "def ..."}')
-    return Approval(decision=answer["decision"], reason=reason), code if answer[
-        "decision"
-    ] == "edit" else None
+    edited = code if answer["decision"] == "edit" else None
+    return Approval(decision=answer["decision"], reason=reason), edited
+
+
+def approval_note(approval: Approval) -> str:
+    """The decision as a registered tool's provenance records it (``edit: docs``, ``approve``)."""
+    return f"{approval['decision']}: {approval['reason']}" if approval["reason"] else approval["decision"]
 
 
 MOST_ANSWERS = 20

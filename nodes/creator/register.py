@@ -6,7 +6,7 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from nodes.common.approval import review_tool
+from nodes.common.approval import approval_note, review_tool
 from nodes.common.asking import model_name
 from nodes.common.context import context_of
 from nodes.creator.context import CreatorContext
@@ -58,7 +58,7 @@ def register(
             adding = False
         else:
             tool = reviewed
-            provenance.approval = f"{approval['decision']}: {approval['reason']}".rstrip(": ")
+            provenance.approval = approval_note(approval)
     if reused_id:
         registry.record_use(reused_id, ok=solved)
         if unchanged:

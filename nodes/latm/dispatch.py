@@ -88,11 +88,13 @@ def _nearest(families: dict[str, str], request: str, k: int, min_overlap: float)
     """
     words = set(tokens(request))
 
-    def shared(example: str) -> float:
-        return len(words & set(tokens(example))) / max(1, len(words))
-
-    ranked = sorted(families.items(), key=lambda item: -shared(item[1]))
-    return dict([(family, example) for family, example in ranked if shared(example) >= min_overlap][:k])
+    shares = {
+        family: len(words & set(tokens(example))) / max(1, len(words)) for family, example in families.items()
+    }
+    ranked = sorted(
+        (family for family in families if shares[family] >= min_overlap), key=lambda f: -shares[f]
+    )
+    return {family: families[family] for family in ranked[:k]}
 
 
 def _render_options(cached: dict[str, ToolRecord], pending: dict[str, str], refused: dict[str, str]) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
-from nodes.common.approval import review_tool
+from nodes.common.approval import approval_note, review_tool
 from nodes.common.asking import model_name
 from nodes.common.context import context_of
 from nodes.common.usage import total_seconds, usage_of
@@ -49,7 +49,7 @@ def register_tool(
         if reviewed is None:
             return {"tool_id": None, "approval": approval}
         tool = reviewed
-        provenance.approval = f"{approval['decision']}: {approval['reason']}".rstrip(": ")
+        provenance.approval = approval_note(approval)
     record = ToolRegistry(runtime.store).add(
         tool,
         demos=[Demo(question=r["question"], call=r["call"], output=r["answer"] or "") for r in results],
