@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, get_args
@@ -13,12 +14,21 @@ from rich.console import Console
 from rich.progress import Progress
 
 from cli.output import describe_tokens
+from cli.runs import (
+    EXIT_ERROR,
+    EXIT_FAILED,
+    RunError,
+    add_approve_tools,
+    add_run_options,
+    run_with_decisions,
+    start_or_resume,
+    stop_code,
+)
 from nodes.common.usage import total_seconds, total_tokens, usage_of
 
 if TYPE_CHECKING:
+    from graphs.running import RequestReport
     from toolmaker.costs import Budget
-
-_EXIT_FAILED, _EXIT_ERROR = 1, 2
 
 
 def _context(args: argparse.Namespace, **extra: Any) -> Any:
@@ -34,10 +44,18 @@ def _context(args: argparse.Namespace, **extra: Any) -> Any:
         )
         if value
     }
+    if args.queue_threshold is not None:
+        overrides["queue_threshold"] = args.queue_threshold
     for choice in args.prompt_variant or []:
         node, _, variant = choice.partition("=")
         overrides[f"{node}_prompt"] = variant
     return LatmContext(seed=args.seed, user_repair_rounds=args.user_repairs, **overrides, **extra)
+
+
+def _at_least_one(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"give a whole number of at least 1, not {text!r}")
+    return int(text)
 
 
 def _latm_prompt_choice(text: str) -> str:
@@ -103,10 +121,10 @@ def _make(args: argparse.Namespace) -> int:
         prices = _prices(args)
     except (ValueError, OSError, DatasetError) as exc:
         err.print(f"[red]error:[/] {exc}")
-        return _EXIT_ERROR
+        return EXIT_ERROR
     if not train or not valid:
         err.print("[red]error:[/] making a tool needs at least one train and one validation demo")
-        return _EXIT_ERROR
+        return EXIT_ERROR
     with open_registry(get_settings()) as registry:
         graph = build_tool_maker_graph(prices=prices).compile(name="latm-tool-maker", store=registry.store)
         state: dict[str, Any] = {}
@@ -146,8 +164,8 @@ def _make(args: argparse.Namespace) -> int:
         err.print(f"[yellow]no tool[/] for {args.task}: {report['reason']}")
     if error:
         err.print(f"[red]error:[/] {error}")
-        return _EXIT_ERROR
-    return 0 if report["status"] == "verified" else _EXIT_FAILED
+        return EXIT_ERROR
+    return 0 if report["status"] == "verified" else EXIT_FAILED
 
 
 def _cost_line(report: dict[str, Any]) -> str:
@@ -192,32 +210,64 @@ def _report_dict(report: Any, prices: Any) -> dict[str, Any]:
 
 
 def _solve(args: argparse.Namespace) -> int:
-    from graphs.running import dispatch_request
     from toolmaker.costs import PriceError
-    from toolmaker.settings import get_settings
-    from tools_registry import open_registry
 
-    err = Console(stderr=True)
     try:
         prices = _prices(args)
     except PriceError as exc:
+        Console(stderr=True).print(f"[red]error:[/] {exc}")
+        return EXIT_ERROR
+    context = _context(args, approve_tools=args.approve_tools or args.approve is not None)
+    return finish_request(args.request, context, args.thread_id or uuid.uuid4().hex[:12], args, prices)
+
+
+def dispatch_checkpointed(
+    request: Any, context: Any, thread_id: str, prices: Any, err: Console
+) -> RequestReport:
+    """Dispatch ``request`` in thread ``thread_id``, or with ``request`` None resume that thread's run.
+
+    Raises:
+        RunError: The thread's run is finished, or there is no run to resume.
+    """
+    from graphs.latm import build_dispatcher_graph
+    from graphs.persistence import open_checkpointer, run_config
+    from graphs.running import dispatch_request
+    from toolmaker.settings import get_settings
+    from tools_registry import open_registry
+
+    settings = get_settings()
+    with open_registry(settings) as registry, open_checkpointer(settings) as saver:
+        graph = build_dispatcher_graph(prices=prices).compile(
+            name="latm-dispatcher", store=registry.store, checkpointer=saver
+        )
+        config = run_config(thread_id, "latm-dispatcher", context)
+        request = start_or_resume(graph, config, request, thread_id, err)
+        with err.status("dispatching (a tool may be made now: that takes minutes)…"):
+            return dispatch_request(graph, request, context, config=config)
+
+
+def finish_request(request: Any, context: Any, thread_id: str, args: argparse.Namespace, prices: Any) -> int:
+    """Dispatch (or resume) one request with the decisions it asks for; print it; its exit code."""
+    err = Console(stderr=True)
+    try:
+        report = run_with_decisions(
+            lambda inputs: dispatch_checkpointed(inputs, context, thread_id, prices, err), request, args, err
+        )
+    except RunError as exc:
         err.print(f"[red]error:[/] {exc}")
-        return _EXIT_ERROR
-    with open_registry(get_settings()) as registry:
-        graph = _dispatcher(args, registry.store)
-        with err.status("dispatching…"):
-            report = _report_dict(dispatch_request(graph, args.request, _context(args)), prices)
+        return EXIT_ERROR
+    shown = {**_report_dict(report, prices), "thread_id": thread_id}
     if args.json:
-        print(json.dumps(report, indent=2))
+        print(json.dumps(shown, indent=2))
     else:
         Console().print(
-            f"[bold]route:[/] {report['route']} ({report['family']})   [bold]answer:[/] {report['answer']}\n"
-            f"maker tokens: {report['maker_tokens']}   ${report['dollars']:.4f}   {report['seconds']} s"
+            f"[bold]route:[/] {shown['route']} ({shown['family']})   [bold]answer:[/] {shown['answer']}\n"
+            f"maker tokens: {shown['maker_tokens']}   ${shown['dollars']:.4f}   {shown['seconds']} s"
         )
-    if report["error"]:
-        err.print(f"[red]error:[/] {report['error']}")
-        return _EXIT_ERROR
-    return 0 if report["answer"] is not None else _EXIT_FAILED
+    if (code := stop_code(report, thread_id, err)) is not None:
+        return code
+    err.print(f"[dim]run {thread_id}[/]")
+    return 0 if report["answer"] is not None else EXIT_FAILED
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -235,7 +285,7 @@ def _serve(args: argparse.Namespace) -> int:
         total = None if args.source == "-" else sum(1 for _ in _requests(args.source))
     except (PriceError, OSError, ValueError) as exc:
         err.print(f"[red]error:[/] {exc}")
-        return _EXIT_ERROR
+        return EXIT_ERROR
     reports = list(served.values())
     spend = _Spend.of(reports)
     if served:
@@ -255,7 +305,7 @@ def _serve(args: argparse.Namespace) -> int:
                 if not spend.leaves_room(budget):
                     err.print(f"[yellow]budget:[/] {spend.stop_message(index, total, out)}")
                     _print_totals(reports, err)
-                    return _EXIT_FAILED
+                    return EXIT_FAILED
                 report = {
                     "index": index,
                     "request": request,
@@ -266,7 +316,7 @@ def _serve(args: argparse.Namespace) -> int:
                     # Not written: a rerun asks this request again.
                     err.print(f"[red]error:[/] request {index}: {report['error']}")
                     _print_totals(reports, err)
-                    return _EXIT_ERROR
+                    return EXIT_ERROR
                 if out:
                     with out.open("a", encoding="utf-8") as handle:
                         handle.write(json.dumps(report) + "\n")
@@ -276,7 +326,7 @@ def _serve(args: argparse.Namespace) -> int:
         except (OSError, ValueError) as exc:
             err.print(f"[red]error:[/] {exc}")
             _print_totals(reports, err)
-            return _EXIT_ERROR
+            return EXIT_ERROR
     _print_totals(reports, err)
     return 0
 
@@ -396,10 +446,13 @@ def add_latm_parser(commands: Any) -> None:
     )
     make.add_argument("--demos", help="JSONL demos: question, answer[, split train|valid]")
     common(make)
-    make.set_defaults(handler=_make)
+    make.set_defaults(handler=_make, queue_threshold=None)  # make queues nothing
 
     solve = actions.add_parser("solve", help="dispatch one request: a cached tool, or the maker (and queue)")
     solve.add_argument("request", help="the request, in natural language")
+    add_approve_tools(solve)
+    add_run_options(solve)
+    add_queue_threshold(solve)
     common(solve)
     solve.set_defaults(handler=_solve)
 
@@ -409,5 +462,15 @@ def add_latm_parser(commands: Any) -> None:
     serve.add_argument(
         "--out", help="append each answered request to this JSONL file; a rerun continues after them"
     )
+    add_queue_threshold(serve)
     common(serve)
     serve.set_defaults(handler=_serve)
+
+
+def add_queue_threshold(parser: argparse.ArgumentParser) -> None:
+    """``--queue-threshold``: how many requests of a new family wait before its tool is made."""
+    parser.add_argument(
+        "--queue-threshold",
+        type=_at_least_one,
+        help="requests of a new family that wait before the maker makes its tool (default 6)",
+    )

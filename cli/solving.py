@@ -1,38 +1,36 @@
 """``toolmaker solve`` and ``toolmaker runs``: CREATOR on one problem, every step checkpointed.
 
-Each run is a thread in the run store: ``runs.sqlite`` in the data directory, or PostgreSQL
-with ``TOOLMAKER_DATABASE_URL``. A
-run that was killed or stopped by a failing endpoint resumes from its last finished step
-(``runs resume ID``, or ``solve --thread-id ID`` again): the steps it finished are not
-asked of the model again.
+A run that was killed or stopped by a failing endpoint resumes from its last finished step
+(``runs resume ID``, or ``solve --thread-id ID`` again): the steps it finished are not asked
+of the model again. ``runs`` lists, shows and resumes ``latm solve``'s runs too.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import shlex
-import subprocess
-import sys
-import tempfile
 import uuid
 from pathlib import Path
 from typing import Any
 
-from langgraph.types import Command
 from rich.console import Console
 from rich.panel import Panel
-from rich.prompt import Prompt
 from rich.syntax import Syntax
 from rich.table import Table
 
 from cli.output import describe_tokens
+from cli.runs import (
+    EXIT_ERROR,
+    EXIT_FAILED,
+    RunError,
+    add_approve_tools,
+    add_run_options,
+    run_with_decisions,
+    start_or_resume,
+    stop_code,
+)
 from graphs.running import SolveReport
 
-_EXIT_FAILED, _EXIT_ERROR, _EXIT_WAITING = 1, 2, 3
-_MOST_DECISIONS = 5
-"""A run asks at most this many decisions of one command (CREATOR asks one: its new tool)."""
 _NEXT_STEP = {
     "retrieve": "creating a tool…",
     "create": "deciding how to call the tool…",
@@ -40,10 +38,6 @@ _NEXT_STEP = {
     "execute": "rectifying…",
     "rectify": "executing in the sandbox…",
 }
-
-
-class RunError(Exception):
-    """A run cannot be started or resumed as asked."""
 
 
 def _describe_update(node: str, update: dict[str, Any]) -> str:
@@ -99,15 +93,7 @@ def solve_checkpointed(problem: Any, context: Any, thread_id: str, err: Console)
     with open_registry(settings) as registry, open_checkpointer(settings) as saver:
         graph = build_creator_graph().compile(name="creator", store=registry.store, checkpointer=saver)
         config = run_config(thread_id, "creator", context)
-        snapshot = graph.get_state(config)
-        if snapshot.values and not snapshot.next:
-            raise RunError(f"run {thread_id} is finished: see it with `toolmaker runs show {thread_id}`")
-        if problem is None and not snapshot.values:
-            raise RunError(f"there is no run {thread_id}: `toolmaker runs list` shows the runs")
-        if snapshot.values and not isinstance(problem, Command):
-            step = (snapshot.metadata or {}).get("step")
-            err.print(f"run {thread_id} did not finish: resuming it after step {step}")
-            problem = None
+        problem = start_or_resume(graph, config, problem, thread_id, err)
         with err.status("creating a tool (an embedded model first loads for a few seconds)…") as spinner:
 
             def progress(node: str, update: dict[str, Any]) -> None:
@@ -134,72 +120,23 @@ def _print_report(report: SolveReport) -> None:
     out.print(f"rounds: {report['rounds']}   tokens: {tokens}   seconds: {report['seconds']}")
 
 
-def _decision(waiting: dict[str, Any], args: argparse.Namespace, err: Console) -> Any | None:
-    """The answer to a run waiting for a tool's approval: the flags' answer, else asked on a terminal."""
-    if args.approve is not None:
-        return {"decision": "approve"} if args.approve else {"decision": "reject", "reason": args.reason}
-    if not sys.stdin.isatty():
-        return None
-    err.print(Panel(Syntax(str(waiting.get("code", "")), "python"), title=f"new tool {waiting.get('tool')}"))
-    for shown in waiting.get("verification", []):
-        err.print(f"[dim]•[/] {json.dumps(shown)[:200]}")
-    if refused := waiting.get("error"):
-        err.print(f"[yellow]{refused}[/]")
-    choice = Prompt.ask("register it? [y]es, [n]o, [e]dit", choices=["y", "n", "e"], console=err)
-    if choice == "y":
-        return {"decision": "approve"}
-    if choice == "n":
-        return {"decision": "reject", "reason": Prompt.ask("why", default=args.reason, console=err)}
-    return {
-        "decision": "edit",
-        "code": _edited(str(waiting.get("code", ""))),
-        "reason": "edited on the command line",
-    }
-
-
-def _edited(code: str) -> str:
-    """``code`` as the user leaves it in ``$EDITOR`` (``vi`` if unset)."""
-    with tempfile.NamedTemporaryFile("w+", suffix=".py", delete=False) as handle:
-        handle.write(code)
-    path = Path(handle.name)
-    try:
-        subprocess.run([*shlex.split(os.environ.get("EDITOR", "vi")), str(path)], check=False)
-        return path.read_text(encoding="utf-8")
-    finally:
-        path.unlink(missing_ok=True)
-
-
 def _finish(problem: Any, context: Any, thread_id: str, args: argparse.Namespace) -> int:
     err = Console(stderr=True)
     try:
-        for _ in range(_MOST_DECISIONS):
-            report = solve_checkpointed(problem, context, thread_id, err)
-            if report["waiting_for"] is None or report["error"]:
-                break
-            decision = _decision(report["waiting_for"], args, err)
-            if decision is None:
-                break
-            problem = Command(resume=decision)
+        report = run_with_decisions(
+            lambda inputs: solve_checkpointed(inputs, context, thread_id, err), problem, args, err
+        )
     except RunError as exc:
         err.print(f"[red]error:[/] {exc}")
-        return _EXIT_ERROR
+        return EXIT_ERROR
     if args.json:
         print(json.dumps({**report, "thread_id": thread_id}, indent=2))
     else:
         _print_report(report)
-    if report["waiting_for"] is not None and not report["error"]:
-        err.print(
-            f"run {thread_id} waits for a person to approve tool {report['waiting_for'].get('tool')}: "
-            f"`toolmaker runs resume {thread_id}` on a terminal asks, or add --approve or "
-            '--no-approve --reason "..."'
-        )
-        return _EXIT_WAITING
-    if report["error"]:
-        err.print(f"[red]error:[/] {report['error']}")
-        err.print(f"the steps done so far are kept: `toolmaker runs resume {thread_id}` continues")
-        return _EXIT_ERROR
+    if (code := stop_code(report, thread_id, err)) is not None:
+        return code
     err.print(f"[dim]run {thread_id}[/]")
-    return 0 if report["status"] == "solved" else _EXIT_FAILED
+    return 0 if report["status"] == "solved" else EXIT_FAILED
 
 
 def _solve(args: argparse.Namespace) -> int:
@@ -209,7 +146,7 @@ def _solve(args: argparse.Namespace) -> int:
         table = Path(args.table).read_text(encoding="utf-8") if args.table else ""
     except OSError as exc:
         Console(stderr=True).print(f"[red]error:[/] cannot read the table file: {exc}")
-        return _EXIT_ERROR
+        return EXIT_ERROR
     context = CreatorContext(
         max_rectify_rounds=args.max_rounds,
         execution_timeout_s=args.timeout,
@@ -249,20 +186,32 @@ def _runs(args: argparse.Namespace) -> int:
         Console(stderr=True).print(
             f"[red]error:[/] there is no run {args.thread_id}: see `toolmaker runs list`"
         )
-        return _EXIT_ERROR
+        return EXIT_ERROR
     if args.runs_command == "show":
         shown = {"thread_id": run.thread_id, "graph": run.graph, "step": run.step, "values": run.values}
         print(json.dumps(shown, indent=2, default=str))
         return 0
-    if run.graph != "creator":
-        Console(stderr=True).print(
-            f"[red]error:[/] run {run.thread_id} is a benchmark item ({run.graph}): run its "
-            "`toolmaker bench` or `toolmaker experiment` command again, which resumes it"
-        )
-        return _EXIT_ERROR
-    overrides = {"maker_model": args.model, "maker_base_url": args.base_url}
-    context = CreatorContext(**{**run.context, **{k: v for k, v in overrides.items() if v}})
-    return _finish(None, context, run.thread_id, args)
+    overrides = {"maker_model": args.model, "maker_base_url": args.base_url,
+                 "user_model": args.user_model, "user_base_url": args.user_base_url}  # fmt: skip
+    chosen = {**run.context, **{name: value for name, value in overrides.items() if value}}
+    if run.graph == "creator":
+        return _finish(None, CreatorContext(**chosen), run.thread_id, args)
+    if run.graph == "latm-dispatcher":
+        from cli.latm import finish_request
+        from nodes.latm import LatmContext
+        from toolmaker.costs import PriceError, PriceTable
+
+        try:
+            prices = PriceTable.from_file(get_settings().prices_file)
+        except PriceError as exc:
+            Console(stderr=True).print(f"[red]error:[/] {exc}")
+            return EXIT_ERROR
+        return finish_request(None, LatmContext(**chosen), run.thread_id, args, prices)
+    Console(stderr=True).print(
+        f"[red]error:[/] run {run.thread_id} is a benchmark item ({run.graph}): run its "
+        "`toolmaker bench` or `toolmaker experiment` command again, which resumes it"
+    )
+    return EXIT_ERROR
 
 
 def add_solve_parser(commands: Any) -> None:
@@ -291,34 +240,17 @@ def add_solve_parser(commands: Any) -> None:
     solve.add_argument(
         "--reuse", action="store_true", help="reuse a matching registered tool if there is one"
     )
-    solve.add_argument(
-        "--thread-id", help="name the run (default: a new id); a run of that name that did not finish resumes"
-    )
-    solve.add_argument(
-        "--approve-tools",
-        action="store_true",
-        help="ask before a new tool is registered (on a terminal; see --approve for scripts)",
-    )
-    _add_approval_answers(solve)
+    add_approve_tools(solve)
+    add_run_options(solve)
     solve.add_argument("--json", action="store_true", help="print one JSON object")
     solve.set_defaults(handler=_solve)
 
 
-def _add_approval_answers(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--approve",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="answer a run's tool approval without asking: register the tool, or (--no-approve) do not",
-    )
-    parser.add_argument(
-        "--reason", default="rejected on the command line", help="why a tool is rejected (--no-approve)"
-    )
-
-
 def add_runs_parser(commands: Any) -> None:
     """Register ``toolmaker runs list|show|resume``."""
-    parser = commands.add_parser("runs", help="list, show or resume checkpointed runs of `toolmaker solve`")
+    parser = commands.add_parser(
+        "runs", help="list, show or resume checkpointed runs of `toolmaker solve` and `toolmaker latm solve`"
+    )
     actions = parser.add_subparsers(dest="runs_command", required=True)
     listing = actions.add_parser("list", help="every run, newest first")
     listing.add_argument("--json", action="store_true", help="print JSON")
@@ -328,7 +260,9 @@ def add_runs_parser(commands: Any) -> None:
     resume.add_argument("thread_id")
     resume.add_argument("--model", help="another model for the maker role")
     resume.add_argument("--base-url", help="another OpenAI-compatible base URL for the maker role")
-    _add_approval_answers(resume)
+    resume.add_argument("--user-model", help="another model for the user role (LATM)")
+    resume.add_argument("--user-base-url", help="another OpenAI-compatible base URL for the user role (LATM)")
+    add_run_options(resume, thread=False)
     resume.add_argument("--json", action="store_true", help="print one JSON object")
     for action in (listing, show, resume):
         action.set_defaults(handler=_runs)

@@ -15,7 +15,7 @@ from typing_extensions import TypedDict
 from nodes.common.approval import Approval
 from nodes.common.usage import ModelCall, TokenUsage
 from nodes.creator.context import CreatorContext
-from nodes.creator.state import Attempt, CreatorInput, CreatorState, Status
+from nodes.creator.state import Attempt, CreatorInput, Status
 from prompts import PromptError
 from toolmaker.embedded.server import EmbeddedServerError
 from toolmaker.embedded.weights import WeightsError
@@ -72,39 +72,37 @@ def describe_run_error(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def solve(
+def stream_run(
     graph: CompiledStateGraph[Any, Any, Any, Any],
-    problem: CreatorInput | Command[Any] | None,
-    context: CreatorContext,
+    inputs: Any,
+    context: Any,
     *,
-    on_progress: ProgressCallback | None = None,
     config: RunnableConfig | None = None,
-) -> SolveReport:
-    """Run ``graph`` on ``problem``, streaming node updates, and report the run.
+    on_progress: ProgressCallback | None = None,
+) -> tuple[dict[str, Any], dict[str, Any] | None, str | None]:
+    """Run ``graph`` on ``inputs``; its last state, what it stopped for (an interrupt) and why it failed.
 
-    With ``problem`` None, the checkpointed run of ``config``'s thread continues from its
+    With ``inputs`` None, the checkpointed run of ``config``'s thread continues from its
     last finished step; with a ``Command(resume=...)``, a run that stopped for a person's
-    decision (``waiting_for``) goes on with it. Failures outside the model's code (a dead
-    endpoint, a missing model) end the run with ``error`` set; everything recorded up to
-    then is kept in the report (and, with a checkpointer, in the thread, to resume).
+    decision goes on with it. Failures outside the models' code (a dead endpoint, a missing
+    model) end the run with an error; the state recorded up to then is kept (and, with a
+    checkpointer, in the thread, to resume).
     """
-    started = time.monotonic()
-    if problem is None or isinstance(problem, Command):
-        state = cast(CreatorState, dict(graph.get_state(config or {}).values))
-    else:
-        state = {"problem": problem["problem"]}
+    state: dict[str, Any] = {}
+    if inputs is None or isinstance(inputs, Command):
+        state = dict(graph.get_state(config or {}).values)
     error: str | None = None
     waiting: dict[str, Any] | None = None
     try:
         # A checkpointed run saves each step before the next starts, so a kill loses at most that one.
         durability: Literal["sync"] | None = "sync" if config is not None else None
         stream = graph.stream(
-            problem, config, context=context, stream_mode=["updates", "values"], durability=durability
+            inputs, config, context=context, stream_mode=["updates", "values"], durability=durability
         )
         for item in stream:
             mode, chunk = cast(tuple[str, Any], item)
             if mode == "values":
-                state = chunk
+                state = dict(chunk)
             elif INTERRUPT in chunk:
                 waiting = dict(chunk[INTERRUPT][0].value)
             elif on_progress is not None:
@@ -115,9 +113,23 @@ def solve(
     if waiting is not None and config is None:
         kind = waiting.get("kind", "decision")
         error = f"the run stopped for a {kind} (approve_tools), but it has no checkpointer to resume it"
+    return state, waiting, error
+
+
+def solve(
+    graph: CompiledStateGraph[Any, Any, Any, Any],
+    problem: CreatorInput | Command[Any] | None,
+    context: CreatorContext,
+    *,
+    on_progress: ProgressCallback | None = None,
+    config: RunnableConfig | None = None,
+) -> SolveReport:
+    """Run ``graph`` on ``problem`` (or resume it: see ``stream_run``), streaming node updates; report it."""
+    started = time.monotonic()
+    state, waiting, error = stream_run(graph, problem, context, config=config, on_progress=on_progress)
     tool = state.get("tool")
     return SolveReport(
-        problem=state.get("problem", ""),
+        problem=state.get("problem", problem["problem"] if isinstance(problem, dict) else ""),
         answer=state.get("answer"),
         status=state.get("status") if error is None else "failed",
         rounds=state.get("rounds", 0),
@@ -152,22 +164,26 @@ class RequestReport(TypedDict):
     model_calls: list[ModelCall]
     seconds: float
     error: str | None
+    waiting_for: dict[str, Any] | None
+    """What the run stopped for (``approve_tools``: a made tool, for a person's decision), if it did."""
 
 
 def dispatch_request(
-    graph: CompiledStateGraph[Any, Any, Any, Any], request: str, context: Any
+    graph: CompiledStateGraph[Any, Any, Any, Any],
+    request: str | Command[Any] | None,
+    context: Any,
+    *,
+    config: RunnableConfig | None = None,
 ) -> RequestReport:
-    """Run the dispatcher on ``request``; failures outside the models' code become ``error``."""
+    """Run the dispatcher on ``request`` (or resume it: see ``stream_run``); failures become ``error``.
+
+    Streamed, so the calls made before a failure are still reported and priced.
+    """
     started = time.monotonic()
-    state: dict[str, Any] = {}
-    error: str | None = None
-    try:  # streamed, so the calls made before a failure are still reported and priced
-        for values in graph.stream({"request": request}, context=context, stream_mode="values"):
-            state = dict(values)
-    except RUN_ERRORS as exc:
-        error = describe_run_error(exc)
+    inputs = {"request": request} if isinstance(request, str) else request
+    state, waiting, error = stream_run(graph, inputs, context, config=config)
     return RequestReport(
-        request=request,
+        request=state.get("request", request if isinstance(request, str) else ""),
         route=state.get("route"),
         family=state.get("family"),
         answer=state.get("answer"),
@@ -177,4 +193,5 @@ def dispatch_request(
         model_calls=state.get("model_calls", []),
         seconds=round(time.monotonic() - started, 2),
         error=error,
+        waiting_for=waiting,
     )

@@ -170,3 +170,65 @@ def test_a_prompt_variant_file_is_used_for_its_node_and_unknown_nodes_are_refuse
     with pytest.raises(SystemExit):
         main(["latm", "solve", "x", "--prompt-variant", "create=terse"])
     assert "NODE one of propose, fix, verify" in capsys.readouterr().err
+
+
+def test_a_request_whose_endpoint_failed_resumes_from_its_thread_without_asking_the_dispatch_again(
+    tmp_path, capsys
+):
+    from tests.fakes import Fault
+    from tests.unit.test_runs import toolmaker
+
+    make_sorting_tool(tmp_path, capsys)
+    offline = {"TOOLMAKER_REQUEST_RETRIES": "0"}
+    with FakeOpenAIServer([DISPATCH_TO_SORTING, Fault("status", 503)]) as server:
+        failed = toolmaker("latm", "solve", ask("pear apple fig"), "--thread-id", "flaky", *endpoints(server),
+                           env=offline)  # fmt: skip
+    assert failed.returncode == 2 and "toolmaker runs resume flaky" in " ".join(failed.stderr.split())
+    assert json.loads(failed.stdout)["answer"] is None
+    listed = json.loads(toolmaker("runs", "list", "--json").stdout)
+    assert [(run["thread_id"], run["graph"]) for run in listed] == [("flaky", "latm-dispatcher")]
+    with FakeOpenAIServer([fenced(CALL)]) as server:
+        resumed = toolmaker(
+            "runs", "resume", "flaky", "--user-base-url", server.base_url, "--json", env=offline
+        )
+    assert resumed.returncode == 0, resumed.stderr
+    report = json.loads(resumed.stdout)
+    assert (report["route"], report["answer"], report["maker_tokens"]) == ("cached tool", "apple fig pear", 0)
+    assert len(server.requests) == 1 and "sort_words" in server.requests[0]["messages"][-1]["content"]
+    again = toolmaker("latm", "solve", ask("pear apple fig"), "--thread-id", "flaky", env=offline)
+    assert again.returncode == 2 and "run flaky is finished" in " ".join(again.stderr.split())
+
+
+def test_a_tool_made_for_a_full_queue_waits_for_approval_and_a_new_process_approves_it():
+    from tests.unit.test_runs import toolmaker
+
+    def creator_answer(words):  # CREATOR's create and decide, while the family has no tool
+        return [fenced(SORT), fenced(f"print(sort_words({ask(words)!r}))")]
+
+    offline = {"TOOLMAKER_REQUEST_RETRIES": "0"}
+    options = ("--queue-threshold", "2", "--approve-tools")
+    first = [*creator_answer("pear apple")]
+    with FakeOpenAIServer(['{"choice": "none", "family": "word_sorting"}', *first]) as server:
+        queued = toolmaker("latm", "solve", ask("pear apple"), *options, *endpoints(server), env=offline)
+    assert queued.returncode == 0, queued.stderr
+    assert json.loads(queued.stdout)["route"] == "queued"
+    second = [DISPATCH_TO_SORTING, *creator_answer("kiwi fig"), fenced(f"{SORT}\n{CALL}"), fenced(CALL)]
+    with FakeOpenAIServer(second) as server:
+        stopped = toolmaker("latm", "solve", ask("kiwi fig"), *options, "--thread-id", "full",
+                            *endpoints(server), env=offline)  # fmt: skip
+    assert stopped.returncode == 3, stopped.stderr
+    assert json.loads(stopped.stdout)["waiting_for"]["tool"] == "sort_words"
+    assert "toolmaker runs resume full" in " ".join(stopped.stderr.split())
+    assert json.loads(toolmaker("tools", "list", "--json").stdout) == []
+    with FakeOpenAIServer([fenced(CALL), fenced(CALL)]) as server:
+        approved = toolmaker("runs", "resume", "full", "--approve", "--base-url", server.base_url,
+                             "--user-base-url", server.base_url, "--json", env=offline)  # fmt: skip
+    assert approved.returncode == 0, approved.stderr
+    report = json.loads(approved.stdout)
+    assert report["route"] == "made now" and [w["answer"] for w in report["waiters"]] == [
+        "apple pear",
+        "fig kiwi",
+    ]
+    assert len(server.requests) == 2, "the maker was not asked again: its steps were kept"
+    tools = json.loads(toolmaker("tools", "list", "--json").stdout)
+    assert [(t["name"], t["provenance"]["approval"]) for t in tools] == [("sort_words", "approve")]
