@@ -27,7 +27,7 @@ from cli.runs import (
 from nodes.common.usage import total_seconds, total_tokens, usage_of
 
 if TYPE_CHECKING:
-    from graphs.running import RequestReport
+    from graphs.running import MakeReport, RequestReport
     from toolmaker.costs import Budget
 
 
@@ -77,9 +77,9 @@ def _prices(args: argparse.Namespace) -> Any:
 
 
 def _read_demos(path: Path) -> tuple[list[Any], list[Any]]:
+    """Rows ``{"question", "answer"[, "split"]}``; without splits the first 3 train, the next 3 validate."""
     from nodes.latm.examples import DEMOS_PER_SPLIT
 
-    """Rows ``{"question", "answer"[, "split"]}``; without splits the first 3 train, the next 3 validate."""
     rows = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
@@ -109,11 +109,7 @@ def _task_demos(task: str, demos: str | None) -> tuple[list[Any], list[Any]]:
 
 
 def _make(args: argparse.Namespace) -> int:
-    from graphs.latm import build_tool_maker_graph
-    from graphs.running import RUN_ERRORS, describe_run_error
     from toolmaker.datasets import DatasetError
-    from toolmaker.settings import get_settings
-    from tools_registry import open_registry
 
     err = Console(stderr=True)
     try:
@@ -125,50 +121,84 @@ def _make(args: argparse.Namespace) -> int:
     if not train or not valid:
         err.print("[red]error:[/] making a tool needs at least one train and one validation demo")
         return EXIT_ERROR
-    with open_registry(get_settings()) as registry:
-        graph = build_tool_maker_graph(prices=prices).compile(name="latm-tool-maker", store=registry.store)
-        state: dict[str, Any] = {}
-        error = None
-        with err.status(f"making a tool for {args.task} from {len(train)} + {len(valid)} demos…") as spinner:
-            try:
-                for update in graph.stream(
-                    {"task": args.task, "train": train, "valid": valid},
-                    context=_context(args),
-                    stream_mode="values",
-                ):
-                    state = dict(update)
-                    spinner.update(
-                        f"proposal {state.get('proposal', 0) + 1}, fix round {state.get('fix_rounds', 0)}…"
-                    )
-            except RUN_ERRORS as exc:
-                error = describe_run_error(exc)
+    demos = {"task": args.task, "train": train, "valid": valid}
+    context = _context(args, approve_tools=args.approve_tools or args.approve is not None)
+    return finish_making(demos, context, args.thread_id or uuid.uuid4().hex[:12], args, prices)
+
+
+def make_checkpointed(demos: Any, context: Any, thread_id: str, prices: Any, err: Console) -> MakeReport:
+    """Make a tool from ``demos`` in thread ``thread_id``, or with ``demos`` None resume that thread's run.
+
+    Raises:
+        RunError: The thread's run is finished, or there is no run to resume.
+    """
+    from graphs.latm import build_tool_maker_graph
+    from graphs.persistence import open_checkpointer, run_config
+    from graphs.running import MakeReport, stream_run
+    from toolmaker.settings import get_settings
+    from tools_registry import open_registry
+
+    settings = get_settings()
+    with open_registry(settings) as registry, open_checkpointer(settings) as saver:
+        graph = build_tool_maker_graph(prices=prices).compile(
+            name="latm-tool-maker", store=registry.store, checkpointer=saver
+        )
+        config = run_config(thread_id, "latm-tool-maker", context)
+        demos = start_or_resume(graph, config, demos, thread_id, err)
+        with err.status("making a tool: proposal 1…") as spinner:
+            seen: dict[str, Any] = {}
+
+            def progress(node: str, update: dict[str, Any]) -> None:
+                seen.update(update)
+                spinner.update(
+                    f"{node}: proposal {seen.get('proposal', 0) + 1}, fix round {seen.get('fix_rounds', 0)}…"
+                )
+
+            state, waiting, error = stream_run(graph, demos, context, config=config, on_progress=progress)
     calls = state.get("model_calls", [])
-    report = {
-        "task": args.task,
-        "status": state.get("status"),
-        "tool_id": state.get("tool_id"),
-        "reason": state.get("reason") if error is None else error,
-        "card": state.get("card"),
-        "proposals": state.get("proposals", []),
-        "tokens": state.get("tokens", {}),
-        "seconds": total_seconds(calls),
-        "dollars": prices.dollars(calls),
-    }
+    return MakeReport(
+        task=state.get("task", ""),
+        status=state.get("status"),
+        tool_id=state.get("tool_id"),
+        reason=state.get("reason") if error is None else error,
+        card=state.get("card"),
+        proposals=state.get("proposals", []),
+        tokens=state.get("tokens", {}),
+        seconds=total_seconds(calls),
+        dollars=prices.dollars(calls),
+        approval=state.get("approval"),
+        waiting_for=waiting,
+        error=error,
+    )
+
+
+def finish_making(demos: Any, context: Any, thread_id: str, args: argparse.Namespace, prices: Any) -> int:
+    """Make (or resume making) a tool with the decisions it asks for; print it; its exit code."""
+    err = Console(stderr=True)
+    try:
+        report = run_with_decisions(
+            lambda inputs: make_checkpointed(inputs, context, thread_id, prices, err), demos, args, err
+        )
+    except RunError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        return EXIT_ERROR
     if args.json:
-        print(json.dumps(report, indent=2))
-    elif report["status"] == "verified":
+        print(json.dumps({**report, "thread_id": thread_id}, indent=2))
+    elif report["tool_id"]:
         out = Console()
         out.print(report["card"])
-        out.print(f"[bold]registered[/] {report['tool_id']} for {args.task}; {_cost_line(report)}")
-    else:
-        err.print(f"[yellow]no tool[/] for {args.task}: {report['reason']}")
-    if error:
-        err.print(f"[red]error:[/] {error}")
-        return EXIT_ERROR
-    return 0 if report["status"] == "verified" else EXIT_FAILED
+        out.print(f"[bold]registered[/] {report['tool_id']} for {report['task']}; {_cost_line(report)}")
+    elif report["approval"]:
+        err.print(f"[yellow]not registered[/]: the tool was rejected ({report['approval'].get('reason')})")
+    elif report["waiting_for"] is None:
+        err.print(f"[yellow]no tool[/] for {report['task']}: {report['reason']}")
+    if (code := stop_code(report, thread_id, err)) is not None:
+        return code
+    err.print(f"[dim]run {thread_id}[/]")
+    return 0 if report["tool_id"] else EXIT_FAILED
 
 
-def _cost_line(report: dict[str, Any]) -> str:
+def _cost_line(report: MakeReport) -> str:
     tokens = describe_tokens(report["tokens"])
     return f"tokens: {tokens}; {report['seconds']} s; ${report['dollars']:.4f}"
 
@@ -445,6 +475,8 @@ def add_latm_parser(commands: Any) -> None:
         "--task", required=True, help="a Big-Bench task (its LATM demos) or any name with --demos"
     )
     make.add_argument("--demos", help="JSONL demos: question, answer[, split train|valid]")
+    add_approve_tools(make)
+    add_run_options(make)
     common(make)
     make.set_defaults(handler=_make, queue_threshold=None)  # make queues nothing
 

@@ -14,7 +14,7 @@ import shlex
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,13 +24,12 @@ from rich.panel import Panel
 from rich.prompt import Prompt
 from rich.syntax import Syntax
 
-from graphs.running import RequestReport, SolveReport
-
 EXIT_FAILED, EXIT_ERROR, EXIT_WAITING = 1, 2, 3
 _MOST_DECISIONS = 5
 """A run asks at most this many decisions of one command (each graph asks one: its new tool)."""
 
-Report = TypeVar("Report", SolveReport, RequestReport)
+Report = TypeVar("Report", bound=Mapping[str, Any])
+"""A run's report: it says what the run waits for (``waiting_for``) and why it failed (``error``)."""
 
 
 class RunError(Exception):
@@ -76,7 +75,7 @@ def run_with_decisions(
     return report
 
 
-def stop_code(report: SolveReport | RequestReport, thread_id: str, err: Console) -> int | None:
+def stop_code(report: Mapping[str, Any], thread_id: str, err: Console) -> int | None:
     """The exit code of a run that waits for a person or failed (saying how to go on), else None."""
     if report["waiting_for"] is not None and not report["error"]:
         err.print(

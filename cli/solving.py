@@ -196,8 +196,8 @@ def _runs(args: argparse.Namespace) -> int:
     chosen = {**run.context, **{name: value for name, value in overrides.items() if value}}
     if run.graph == "creator":
         return _finish(None, CreatorContext(**chosen), run.thread_id, args)
-    if run.graph == "latm-dispatcher":
-        from cli.latm import finish_request
+    if run.graph in ("latm-dispatcher", "latm-tool-maker"):
+        from cli.latm import finish_making, finish_request
         from nodes.latm import LatmContext
         from toolmaker.costs import PriceError, PriceTable
 
@@ -206,7 +206,8 @@ def _runs(args: argparse.Namespace) -> int:
         except PriceError as exc:
             Console(stderr=True).print(f"[red]error:[/] {exc}")
             return EXIT_ERROR
-        return finish_request(None, LatmContext(**chosen), run.thread_id, args, prices)
+        finish = finish_request if run.graph == "latm-dispatcher" else finish_making
+        return finish(None, LatmContext(**chosen), run.thread_id, args, prices)
     Console(stderr=True).print(
         f"[red]error:[/] run {run.thread_id} is a benchmark item ({run.graph}): run its "
         "`toolmaker bench` or `toolmaker experiment` command again, which resumes it"

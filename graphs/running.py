@@ -16,6 +16,7 @@ from nodes.common.approval import Approval
 from nodes.common.usage import ModelCall, TokenUsage
 from nodes.creator.context import CreatorContext
 from nodes.creator.state import Attempt, CreatorInput, Status
+from nodes.latm.state import MakingStatus, ProposalRecord
 from prompts import PromptError
 from toolmaker.embedded.server import EmbeddedServerError
 from toolmaker.embedded.weights import WeightsError
@@ -195,3 +196,23 @@ def dispatch_request(
         error=error,
         waiting_for=waiting,
     )
+
+
+class MakeReport(TypedDict):
+    """One tool making, as ``toolmaker latm make --json`` prints it."""
+
+    task: str
+    status: MakingStatus | None
+    tool_id: str | None
+    reason: str | None
+    """Why no tool was made, or why the run stopped early."""
+    card: str | None
+    proposals: list[ProposalRecord]
+    tokens: dict[str, TokenUsage]
+    seconds: float
+    """The maker's model time."""
+    dollars: float
+    approval: Approval | None
+    waiting_for: dict[str, Any] | None
+    """What the run stopped for (``approve_tools``: the verified tool, for a person's decision), if it did."""
+    error: str | None

@@ -22,14 +22,31 @@ def endpoints(server):
     return ["--base-url", server.base_url, "--user-base-url", server.base_url, "--json"]
 
 
-def make_sorting_tool(tmp_path, capsys):
+MAKING = [fenced(SORT + "\n".join([CALL] * 3)), fenced("\n".join([CALL] * 3))]
+
+
+def sorting_demos(tmp_path):
     demos = tmp_path / "demos.jsonl"
     lists = ("pear apple", "fig kiwi date", "b a", "zeta eta", "c b a", "y x")
     demos.write_text(
         "".join(json.dumps({"question": ask(w), "answer": " ".join(sorted(w.split()))}) + "\n" for w in lists)
     )
-    with FakeOpenAIServer([fenced(SORT + "\n".join([CALL] * 3)), fenced("\n".join([CALL] * 3))]) as server:
-        code = main(["latm", "make", "--task", "word_sorting", "--demos", str(demos), *endpoints(server)])
+    return demos
+
+
+def make_sorting_tool(tmp_path, capsys):
+    with FakeOpenAIServer(MAKING) as server:
+        code = main(
+            [
+                "latm",
+                "make",
+                "--task",
+                "word_sorting",
+                "--demos",
+                str(sorting_demos(tmp_path)),
+                *endpoints(server),
+            ]
+        )
     return code, json.loads(capsys.readouterr().out)
 
 
@@ -185,8 +202,11 @@ def test_a_request_whose_endpoint_failed_resumes_from_its_thread_without_asking_
                            env=offline)  # fmt: skip
     assert failed.returncode == 2 and "toolmaker runs resume flaky" in " ".join(failed.stderr.split())
     assert json.loads(failed.stdout)["answer"] is None
-    listed = json.loads(toolmaker("runs", "list", "--json").stdout)
-    assert [(run["thread_id"], run["graph"]) for run in listed] == [("flaky", "latm-dispatcher")]
+    listed = {run["graph"]: run for run in json.loads(toolmaker("runs", "list", "--json").stdout)}
+    assert (
+        listed.keys() == {"latm-tool-maker", "latm-dispatcher"}
+        and listed["latm-dispatcher"]["thread_id"] == "flaky"
+    )
     with FakeOpenAIServer([fenced(CALL)]) as server:
         resumed = toolmaker(
             "runs", "resume", "flaky", "--user-base-url", server.base_url, "--json", env=offline
@@ -232,3 +252,30 @@ def test_a_tool_made_for_a_full_queue_waits_for_approval_and_a_new_process_appro
     assert len(server.requests) == 2, "the maker was not asked again: its steps were kept"
     tools = json.loads(toolmaker("tools", "list", "--json").stdout)
     assert [(t["name"], t["provenance"]["approval"]) for t in tools] == [("sort_words", "approve")]
+
+
+def test_latm_make_with_approve_tools_waits_and_a_rejection_in_a_new_process_registers_nothing(tmp_path):
+    from tests.unit.test_runs import toolmaker
+
+    make = (
+        "latm",
+        "make",
+        "--task",
+        "word_sorting",
+        "--demos",
+        str(sorting_demos(tmp_path)),
+        "--approve-tools",
+    )
+    with FakeOpenAIServer(MAKING) as server:
+        stopped = toolmaker(*make, "--thread-id", "mk", *endpoints(server))
+    assert stopped.returncode == 3, stopped.stderr
+    waiting = json.loads(stopped.stdout)["waiting_for"]
+    assert waiting["tool"] == "sort_words" and len(waiting["verification"]) == 6
+    rejected = toolmaker("runs", "resume", "mk", "--no-approve", "--reason", "not ours", "--json")
+    assert rejected.returncode == 1, rejected.stderr
+    report = json.loads(rejected.stdout)
+    assert report["approval"] == {"decision": "reject", "reason": "not ours"} and report["tool_id"] is None
+    assert json.loads(toolmaker("tools", "list", "--json").stdout) == []
+    with FakeOpenAIServer(MAKING) as server:
+        approved = toolmaker(*make, "--approve", *endpoints(server))
+    assert approved.returncode == 0 and json.loads(approved.stdout)["tool_id"].startswith("sort_words@")
