@@ -100,14 +100,29 @@ def test_langgraph_dev_serves_every_graph_and_runs_creator_with_a_prompt_text_fr
         "/assistants",
         json={
             "graph_id": "creator",
-            "name": "one-line docstrings",
-            "context": {"create_prompt": CREATE_TEXT},
+            "name": "one-line docstrings, tools approved by a person",
+            "context": {"create_prompt": CREATE_TEXT, "approve_tools": True},
         },
     )
     assert created.status_code == 200, created.text
+    assistant = created.json()["assistant_id"]
+    thread = client.post("/threads", json={}).json()["thread_id"]
+    problem = {"problem": "What is 17 * 23 + 5?"}
+    stopped = client.post(f"/threads/{thread}/runs/wait", json={"assistant_id": assistant, "input": problem})
+    assert stopped.status_code == 200, stopped.text
+    # What Studio shows: the thread waits in register, with the new tool for a person to judge.
+    waiting = client.get(f"/threads/{thread}/state").json()
+    assert waiting["next"] == ["register"], waiting.get("values", {}).get("attempts")
+    (shown,) = [interrupt["value"] for task in waiting["tasks"] for interrupt in task["interrupts"]]
+    assert shown["kind"] == "tool approval" and "def " in shown["code"]
+    nothing = client.post(
+        "/store/items/search", json={"namespace_prefix": ["toolmaker", "tools"], "limit": 100}
+    )
+    assert nothing.json()["items"] == []
+
     run = client.post(
-        "/runs/wait",
-        json={"assistant_id": created.json()["assistant_id"], "input": {"problem": "What is 17 * 23 + 5?"}},
+        f"/threads/{thread}/runs/wait",
+        json={"assistant_id": assistant, "command": {"resume": {"decision": "approve"}}},
     )
     assert run.status_code == 200, run.text
     state = run.json()
@@ -120,3 +135,4 @@ def test_langgraph_dev_serves_every_graph_and_runs_creator_with_a_prompt_text_fr
     assert state["tool_id"] in {record["id"] for record in records}
     (record,) = [record for record in records if record["id"] == state["tool_id"]]
     assert record["provenance"]["prompt_variant"] == prompt_label(CREATE_TEXT)
+    assert record["provenance"]["approval"] == "approve"
