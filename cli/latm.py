@@ -20,8 +20,8 @@ from cli.runs import (
     RunError,
     add_approve_tools,
     add_run_options,
+    checkpointed_graph,
     run_with_decisions,
-    start_or_resume,
     stop_code,
 )
 from nodes.common.usage import total_seconds, total_tokens, usage_of
@@ -133,18 +133,10 @@ def make_checkpointed(demos: Any, context: Any, thread_id: str, prices: Any, err
         RunError: The thread's run is finished, or there is no run to resume.
     """
     from graphs.latm import build_tool_maker_graph
-    from graphs.persistence import open_checkpointer, run_config
     from graphs.running import MakeReport, stream_run
-    from toolmaker.settings import get_settings
-    from tools_registry import open_registry
 
-    settings = get_settings()
-    with open_registry(settings) as registry, open_checkpointer(settings) as saver:
-        graph = build_tool_maker_graph(prices=prices).compile(
-            name="latm-tool-maker", store=registry.store, checkpointer=saver
-        )
-        config = run_config(thread_id, "latm-tool-maker", context)
-        demos = start_or_resume(graph, config, demos, thread_id, err)
+    builder = build_tool_maker_graph(prices=prices)
+    with checkpointed_graph(builder, "latm-tool-maker", thread_id, context, demos, err) as run:
         with err.status("making a tool: proposal 1…") as spinner:
             seen: dict[str, Any] = {}
 
@@ -154,7 +146,9 @@ def make_checkpointed(demos: Any, context: Any, thread_id: str, prices: Any, err
                     f"{node}: proposal {seen.get('proposal', 0) + 1}, fix round {seen.get('fix_rounds', 0)}…"
                 )
 
-            state, waiting, error = stream_run(graph, demos, context, config=config, on_progress=progress)
+            state, waiting, error = stream_run(
+                run.graph, run.inputs, context, config=run.config, on_progress=progress
+            )
     calls = state.get("model_calls", [])
     return MakeReport(
         task=state.get("task", ""),
@@ -260,20 +254,12 @@ def dispatch_checkpointed(
         RunError: The thread's run is finished, or there is no run to resume.
     """
     from graphs.latm import build_dispatcher_graph
-    from graphs.persistence import open_checkpointer, run_config
     from graphs.running import dispatch_request
-    from toolmaker.settings import get_settings
-    from tools_registry import open_registry
 
-    settings = get_settings()
-    with open_registry(settings) as registry, open_checkpointer(settings) as saver:
-        graph = build_dispatcher_graph(prices=prices).compile(
-            name="latm-dispatcher", store=registry.store, checkpointer=saver
-        )
-        config = run_config(thread_id, "latm-dispatcher", context)
-        request = start_or_resume(graph, config, request, thread_id, err)
+    builder = build_dispatcher_graph(prices=prices)
+    with checkpointed_graph(builder, "latm-dispatcher", thread_id, context, request, err) as run:
         with err.status("dispatching (a tool may be made now: that takes minutes)…"):
-            return dispatch_request(graph, request, context, config=config)
+            return dispatch_request(run.graph, run.inputs, context, config=run.config)
 
 
 def finish_request(request: Any, context: Any, thread_id: str, args: argparse.Namespace, prices: Any) -> int:

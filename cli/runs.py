@@ -14,9 +14,10 @@ import shlex
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from langgraph.types import Command
 from rich.console import Console
@@ -36,7 +37,7 @@ class RunError(Exception):
     """A run cannot be started or resumed as asked."""
 
 
-def start_or_resume(graph: Any, config: Any, inputs: Any, thread_id: str, err: Console) -> Any:
+def _start_or_resume(graph: Any, config: Any, inputs: Any, thread_id: str, err: Console) -> Any:
     """What to give ``graph`` in ``config``'s thread: ``inputs`` for a new run, None to resume one.
 
     A decision (``Command``) is passed on as it is.
@@ -54,6 +55,38 @@ def start_or_resume(graph: Any, config: Any, inputs: Any, thread_id: str, err: C
         err.print(f"run {thread_id} did not finish: resuming it after step {step}")
         return None
     return inputs
+
+
+class Checkpointed(NamedTuple):
+    """A graph compiled on the registry and the run store, its thread's config, and what to give it."""
+
+    graph: Any
+    config: Any
+    inputs: Any
+    """What ``_start_or_resume`` gives: the inputs of a new run, None to resume, or a decision."""
+
+
+@contextmanager
+def checkpointed_graph(
+    builder: Any, name: str, thread_id: str, context: Any, inputs: Any, err: Console
+) -> Iterator[Checkpointed]:
+    """``builder`` compiled on the registry and the run store, for thread ``thread_id``.
+
+    The graph's name is recorded with the thread, so that ``toolmaker runs resume`` knows
+    which command resumes it.
+
+    Raises:
+        RunError: The thread's run is finished, or there is no run to resume.
+    """
+    from graphs.persistence import open_checkpointer, run_config
+    from toolmaker.settings import get_settings
+    from tools_registry import open_registry
+
+    settings = get_settings()
+    with open_registry(settings) as registry, open_checkpointer(settings) as saver:
+        graph = builder.compile(name=name, store=registry.store, checkpointer=saver)
+        config = run_config(thread_id, name, context)
+        yield Checkpointed(graph, config, _start_or_resume(graph, config, inputs, thread_id, err))
 
 
 def run_with_decisions(

@@ -25,8 +25,8 @@ from cli.runs import (
     RunError,
     add_approve_tools,
     add_run_options,
+    checkpointed_graph,
     run_with_decisions,
-    start_or_resume,
     stop_code,
 )
 from graphs.running import SolveReport
@@ -84,16 +84,9 @@ def solve_checkpointed(problem: Any, context: Any, thread_id: str, err: Console)
         RunError: The thread's run is finished, or there is no run to resume.
     """
     from graphs.creator import build_creator_graph
-    from graphs.persistence import open_checkpointer, run_config
     from graphs.running import solve
-    from toolmaker.settings import get_settings
-    from tools_registry import open_registry
 
-    settings = get_settings()
-    with open_registry(settings) as registry, open_checkpointer(settings) as saver:
-        graph = build_creator_graph().compile(name="creator", store=registry.store, checkpointer=saver)
-        config = run_config(thread_id, "creator", context)
-        problem = start_or_resume(graph, config, problem, thread_id, err)
+    with checkpointed_graph(build_creator_graph(), "creator", thread_id, context, problem, err) as run:
         with err.status("creating a tool (an embedded model first loads for a few seconds)…") as spinner:
 
             def progress(node: str, update: dict[str, Any]) -> None:
@@ -101,7 +94,7 @@ def solve_checkpointed(problem: Any, context: Any, thread_id: str, err: Console)
                     err.print(f"[dim]•[/] {line}")
                 spinner.update(_NEXT_STEP.get(node, "working…"))
 
-            return solve(graph, problem, context, on_progress=progress, config=config)
+            return solve(run.graph, run.inputs, context, on_progress=progress, config=run.config)
 
 
 def _print_report(report: SolveReport) -> None:

@@ -34,19 +34,14 @@ def sorting_demos(tmp_path):
     return demos
 
 
+def make_sorting(tmp_path):
+    """``latm make`` of word sorting from six demos of our own (the scripted MAKING passes them all)."""
+    return ["latm", "make", "--task", "word_sorting", "--demos", str(sorting_demos(tmp_path))]
+
+
 def make_sorting_tool(tmp_path, capsys):
     with FakeOpenAIServer(MAKING) as server:
-        code = main(
-            [
-                "latm",
-                "make",
-                "--task",
-                "word_sorting",
-                "--demos",
-                str(sorting_demos(tmp_path)),
-                *endpoints(server),
-            ]
-        )
+        code = main([*make_sorting(tmp_path), *endpoints(server)])
     return code, json.loads(capsys.readouterr().out)
 
 
@@ -257,15 +252,7 @@ def test_a_tool_made_for_a_full_queue_waits_for_approval_and_a_new_process_appro
 def test_latm_make_with_approve_tools_waits_and_a_rejection_in_a_new_process_registers_nothing(tmp_path):
     from tests.unit.test_runs import toolmaker
 
-    make = (
-        "latm",
-        "make",
-        "--task",
-        "word_sorting",
-        "--demos",
-        str(sorting_demos(tmp_path)),
-        "--approve-tools",
-    )
+    make = (*make_sorting(tmp_path), "--approve-tools")
     with FakeOpenAIServer(MAKING) as server:
         stopped = toolmaker(*make, "--thread-id", "mk", *endpoints(server))
     assert stopped.returncode == 3, stopped.stderr
