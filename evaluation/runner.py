@@ -68,6 +68,11 @@ METHODS: dict[str, tuple[Build, CreatorContext]] = {
     # The paper's CREATOR: a tool that is not general is judged so, not rewritten.
     "creator": (build_creator_graph, CreatorContext(register_tools=False, general_tools=False)),
     "creator-general": (build_creator_graph, CreatorContext(register_tools=False)),
+    # The paper's CREATOR, its first answer put to a vote of 3 candidates (issue: silent wrong answers).
+    "creator-agree": (
+        build_creator_graph,
+        CreatorContext(register_tools=False, general_tools=False, agree_candidates=3),
+    ),
     "creator-self-checks": (
         build_creator_graph,
         CreatorContext(register_tools=False, self_checks=True, general_tools=False),

@@ -1,4 +1,4 @@
-"""The CREATOR graph: (retrieve) → create → decide → execute ⇄ rectify → judge_generality → (register)."""
+"""The CREATOR graph: retrieve → create → decide → execute ⇄ rectify → agree → judge_generality → register."""
 
 from __future__ import annotations
 
@@ -6,12 +6,14 @@ from functools import partial
 from typing import Literal
 
 from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
 
 from graphs.defaults import default_executor, default_models
 from nodes import (
     CreatorContext,
     CreatorInput,
     CreatorState,
+    agree,
     create,
     decide,
     execute,
@@ -20,6 +22,7 @@ from nodes import (
     register,
     retrieve,
 )
+from nodes.common.context import context_of
 from sandbox import Executor
 from toolmaker.models import ChatModelFactory
 
@@ -45,6 +48,23 @@ def route_after_execute(state: CreatorState) -> Literal["rectify", "judge_genera
     if status == "running":
         return "rectify"
     return "register" if state.get("reused_tool_id") else "__end__"
+
+
+def route_to_the_vote(
+    state: CreatorState, runtime: Runtime[CreatorContext]
+) -> Literal["agree", "rectify", "judge_generality", "register", "__end__"]:
+    """CREATOR's route after execute: a first answer goes to the vote, once (``agree_candidates`` > 1)."""
+    first_answer = (
+        state.get("status") == "solved" and not state.get("candidates") and not state.get("fallback")
+    )
+    if first_answer and context_of(runtime, CreatorContext).agree_candidates > 1:
+        return "agree"
+    return route_after_execute(state)
+
+
+def route_after_agreeing(state: CreatorState) -> Literal["rectify", "judge_generality"]:
+    """A split vote goes to rectify, to be judged; an answer that stands is judged for generality."""
+    return "rectify" if state.get("status") == "running" else "judge_generality"
 
 
 def route_after_judging(state: CreatorState) -> Literal["rectify", "register"]:
@@ -81,6 +101,7 @@ def build_creator_graph(
     builder.add_node("create", partial(create, models=models))
     builder.add_node("decide", partial(decide, models=models))
     builder.add_node("execute", partial(execute, executor=executor))
+    builder.add_node("agree", partial(agree, models=models, executor=executor))
     builder.add_node("rectify", partial(rectify, models=models))
     builder.add_node("judge_generality", judge_generality)
     builder.add_node("register", partial(register, models=models))
@@ -88,7 +109,8 @@ def build_creator_graph(
     builder.add_conditional_edges("retrieve", route_after_retrieve)
     builder.add_conditional_edges("create", route_after_create)
     builder.add_edge("decide", "execute")
-    builder.add_conditional_edges("execute", route_after_execute)
+    builder.add_conditional_edges("execute", route_to_the_vote)
+    builder.add_conditional_edges("agree", route_after_agreeing)
     builder.add_conditional_edges("judge_generality", route_after_judging)
     builder.add_edge("rectify", "execute")
     builder.add_edge("register", END)

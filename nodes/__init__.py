@@ -1,6 +1,7 @@
 """The nodes of every method, one package each, with the helpers they share in one place.
 
-- ``nodes.creator``: CREATOR's retrieve, create, decide, execute, rectify, judge_generality and register;
+- ``nodes.creator``: CREATOR's retrieve, create, decide, execute, agree, rectify, judge_generality and
+  register;
 - ``nodes.baselines``: chain-of-thought, program-of-thought, majority vote, entangled;
 - ``nodes.latm``: LATM's tool maker, tool user and dispatcher;
 - ``nodes.common``: asking a model, parsing replies, judging answers, usage accounting.
@@ -13,6 +14,7 @@ from nodes.creator import (
     CreatorContext,
     CreatorInput,
     CreatorState,
+    agree,
     create,
     decide,
     execute,
@@ -27,6 +29,7 @@ __all__ = [
     "CreatorContext",
     "CreatorInput",
     "CreatorState",
+    "agree",
     "create",
     "decide",
     "execute",

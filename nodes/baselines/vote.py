@@ -9,7 +9,7 @@ from langgraph.runtime import Runtime
 
 from nodes.common.asking import ask, problem_values
 from nodes.common.context import context_of
-from nodes.common.judging import judge, program_files
+from nodes.common.judging import answer_key, judge, program_files
 from nodes.common.parsing import require_code
 from nodes.common.usage import ModelCall, usage_update
 from nodes.creator.context import CreatorContext
@@ -19,14 +19,6 @@ from toolmaker.models import ChatModelFactory
 from tools_registry.source import ToolSourceError
 
 _SAMPLING_TEMPERATURE = 0.7
-
-
-def _key(answer: str) -> str:
-    """Answers that are the same number vote together ("2", "2.0")."""
-    try:
-        return repr(round(float(answer.replace(",", "")), 6))
-    except ValueError:
-        return answer.strip().lower()
 
 
 def vote(
@@ -58,6 +50,6 @@ def vote(
     answers = [attempt["answer"] for attempt in attempts if attempt["answer"] is not None]
     if not answers:
         return {**usage_update(calls), "attempts": attempts, "answer": None, "status": "failed", "rounds": 0}
-    winner, _ = Counter(_key(answer) for answer in answers).most_common(1)[0]
-    answer = next(answer for answer in answers if _key(answer) == winner)
+    winner, _ = Counter(answer_key(answer) for answer in answers).most_common(1)[0]
+    answer = next(answer for answer in answers if answer_key(answer) == winner)
     return {**usage_update(calls), "attempts": attempts, "answer": answer, "status": "solved", "rounds": 0}

@@ -146,3 +146,11 @@ def judge(result: ExecutionResult, checks: str = "", *, question: str | None = N
     if problem := _answer_problem(answer):
         return Verdict(None, problem)
     return Verdict(answer if question is None else choice_letter(answer, question), None)
+
+
+def answer_key(answer: str) -> str:
+    """What answers are compared by when they vote: the same number votes together ("2", "2.0")."""
+    try:
+        return repr(round(float(answer.replace(",", "")), 6))
+    except ValueError:
+        return answer.strip().lower()

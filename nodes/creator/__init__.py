@@ -1,8 +1,9 @@
 """The CREATOR nodes, one module each.
 
-retrieve, create, decide, execute, rectify, judge_generality and register.
+retrieve, create, decide, execute, agree, rectify, judge_generality and register.
 """
 
+from nodes.creator.agree import agree
 from nodes.creator.context import CreatorContext
 from nodes.creator.create import create
 from nodes.creator.decide import decide
@@ -18,6 +19,7 @@ __all__ = [
     "CreatorContext",
     "CreatorInput",
     "CreatorState",
+    "agree",
     "create",
     "decide",
     "execute",

@@ -44,6 +44,24 @@ class CreatorContext(ModelContext):
             "general keeps its answer but is registered single-use, never offered for reuse."
         },
     )
+    agree_candidates: int = field(
+        default=1,
+        metadata={
+            "description": "Candidates (tool and call) that vote on a solved problem's answer: more are "
+            "sampled, a majority answer stands, a split goes to rectify with every candidate shown. "
+            "1 = off; the creator-agree method uses 3."
+        },
+    )
+    agree_sampling: Literal["both", "tools", "calls"] = field(
+        default="both",
+        metadata={
+            "description": "What each further candidate samples: a new tool and call (both), a new tool "
+            "with a greedy call (tools), or a new call of the solved tool (calls)."
+        },
+    )
+    agree_temperature: float = field(
+        default=0.7, metadata={"description": "Sampling temperature of the further candidates."}
+    )
     register_tools: bool = field(
         default=True,
         metadata={"description": "Store each tool whose run succeeded (needs a graph store)."},

@@ -58,6 +58,7 @@ def rectify(
         **usage_update([call_cost]),
         "rounds": state.get("rounds", 0) + 1,
         "rectify_request": None,
+        "unchanged_is_an_answer": False,
     }
     try:
         new_tool, new_checks, new_call = _apply_reply(text, tool, checks, call, context.self_checks)
@@ -67,7 +68,7 @@ def rectify(
     tool_changed = new_tool != tool or new_checks != checks
     fixed = _fix_target(tool_changed, new_call != call)
     pending = None
-    if fixed == "none":
+    if fixed == "none" and not state.get("unchanged_is_an_answer"):
         pending = f"The last fix changed neither the tool nor the call, so it still fails:\n{failure}"
     elif new_tool is None or not new_call:
         pending = "After the fix there is still no usable tool and call: write both."

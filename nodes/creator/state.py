@@ -43,6 +43,16 @@ class Fallback(TypedDict):
     answer: str
 
 
+class Candidate(TypedDict):
+    """One of the tools and calls whose answers vote (``agree``): the solved one, or a sampled one."""
+
+    tool: ToolSpec | None
+    call: str
+    answer: str | None
+    failure: str | None
+    """Why it gave no answer."""
+
+
 class CreatorInput(TypedDict):
     """What a caller gives the CREATOR graph."""
 
@@ -84,6 +94,10 @@ class CreatorState(CreatorInput, total=False):
     """The solved run kept while rectify writes a general version; restored if that version fails."""
     rectify_request: str | None
     """What rectify is asked to change when it is not the last attempt's failure."""
+    candidates: list[Candidate]
+    """The candidates that voted on the answer (``agree_candidates`` > 1), the solved one first."""
+    unchanged_is_an_answer: bool
+    """Rectify was asked to judge the candidates' split: giving the code back unchanged says it is right."""
     reused_tool_id: str | None
     """The registered tool retrieve chose instead of creating one, if any."""
     reuse_score: float
