@@ -92,3 +92,26 @@ def test_a_created_tool_records_the_text_variant_it_was_made_with():
     state = graph.invoke({"problem": "What is 2 + 3?"}, context=CreatorContext(create_prompt=text))
     assert models.maker.prompts[0][0].content == "You write tools."
     assert ToolRegistry(store).get(state["tool_id"]).provenance.prompt_variant == prompt_label(text)
+
+
+@pytest.mark.parametrize(
+    "node, variant",
+    [
+        (node, variant)
+        for node in (*get_args(PromptNode), *get_args(LatmPromptNode))
+        for variant in variants(node)
+    ],
+)
+def test_every_shipped_variant_asks_only_for_the_values_its_node_gives(node, variant):
+    def placeholders(prompt):
+        return {
+            match.group("named") or match.group("braced")
+            for template in (prompt.system, prompt.user)
+            for match in template.pattern.finditer(template.template)
+            if match.group("named") or match.group("braced")
+        }
+
+    given = placeholders(load_prompt(node))  # the default shows what the node fills in
+    assert placeholders(load_prompt(node, variant)) <= given
+    rendered = load_prompt(node, variant).render(**{name: f"<{name}>" for name in given})
+    assert "<problem>" in rendered[1] or node in get_args(LatmPromptNode)
