@@ -73,7 +73,7 @@ def _run_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from evaluation.rows import BenchError
+    from evaluation.rows import BenchError, BudgetReached
     from evaluation.runner import matching_calls, run_bench
     from toolmaker.datasets import DatasetError
 
@@ -90,7 +90,11 @@ def _bench(args: argparse.Namespace) -> int:
             context_overrides=_run_overrides(args),
             item_overrides=per_item,
             concurrency=args.concurrency,
+            budget=args.budget,
         )
+    except BudgetReached as exc:
+        Console(stderr=True).print(f"[yellow]budget:[/] {exc}")
+        return _EXIT_FAILED
     except (DatasetError, BenchError) as exc:
         Console(stderr=True).print(f"[red]error:[/] {exc}")
         return _EXIT_ERROR
@@ -105,12 +109,18 @@ def _experiment(args: argparse.Namespace) -> int:
     from evaluation.latm import EXPERIMENT as LATM
     from evaluation.latm import run_latm, write_latm_report
     from evaluation.presets import PRESETS, preset_command, run_preset, write_preset_report
-    from evaluation.rows import BenchError
+    from evaluation.rows import BenchError, BudgetReached
     from evaluation.transfer import EXPERIMENT as TRANSFER
     from evaluation.transfer import report_transfer, run_transfer
     from toolmaker.datasets import DatasetError
 
     folder = Path(args.out_dir)
+    if args.budget is not None and args.preset in (DISPATCH, LATM, TRANSFER):
+        Console(stderr=True).print(
+            f"[red]error:[/] --budget covers bench and the presets {', '.join(PRESETS)}, "
+            f"not {args.preset} yet"
+        )
+        return _EXIT_ERROR
     try:
         if args.preset == DISPATCH and args.report_only:
             seeded = seeded_tasks(folder)
@@ -147,7 +157,11 @@ def _experiment(args: argparse.Namespace) -> int:
                     context_overrides=_run_overrides(args),
                     command=command,
                     concurrency=args.concurrency,
+                    budget=args.budget,
                 )
+    except BudgetReached as exc:
+        Console(stderr=True).print(f"[yellow]budget:[/] {exc}")
+        return _EXIT_FAILED
     except (DatasetError, BenchError) as exc:
         Console(stderr=True).print(f"[red]error:[/] {exc}")
         return _EXIT_ERROR
@@ -211,6 +225,15 @@ def _dataset_choice(text: str) -> str:
     return text
 
 
+def _budget(text: str) -> Any:
+    from toolmaker.costs import Budget, PriceError
+
+    try:
+        return Budget.parse(text)
+    except PriceError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
 def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--concurrency",
@@ -220,6 +243,12 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--model", help="model of the maker role")
     parser.add_argument("--base-url", help="OpenAI-compatible base URL of the maker role")
+    parser.add_argument(
+        "--budget",
+        type=_budget,
+        help="stop before passing this many tokens (200000) or dollars ($0.50), counting the rows "
+        "already written; a rerun with a larger one goes on",
+    )
     parser.add_argument(
         "--prompt-variant",
         action="append",

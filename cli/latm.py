@@ -28,7 +28,7 @@ from nodes.common.usage import total_seconds, total_tokens, usage_of
 
 if TYPE_CHECKING:
     from graphs.running import MakeReport, RequestReport
-    from toolmaker.costs import Budget
+    from toolmaker.costs import Spend
 
 
 def _context(args: argparse.Namespace, **extra: Any) -> Any:
@@ -288,7 +288,7 @@ def finish_request(request: Any, context: Any, thread_id: str, args: argparse.Na
 
 def _serve(args: argparse.Namespace) -> int:
     from graphs.running import dispatch_request
-    from toolmaker.costs import Budget, PriceError
+    from toolmaker.costs import Budget, PriceError, Spend
     from toolmaker.settings import get_settings
     from tools_registry import open_registry
 
@@ -303,7 +303,7 @@ def _serve(args: argparse.Namespace) -> int:
         err.print(f"[red]error:[/] {exc}")
         return EXIT_ERROR
     reports = list(served.values())
-    spend = _Spend.of(reports)
+    spend = Spend.of(reports)
     if served:
         err.print(f"{len(served)} requests already served in {out}: continuing after them")
     with open_registry(get_settings()) as registry, Progress(console=err) as progress:
@@ -319,7 +319,7 @@ def _serve(args: argparse.Namespace) -> int:
                         )
                     continue
                 if not spend.leaves_room(budget):
-                    err.print(f"[yellow]budget:[/] {spend.stop_message(index, total, out)}")
+                    err.print(f"[yellow]budget:[/] {_stop_message(spend, index, total, out)}")
                     _print_totals(reports, err)
                     return EXIT_FAILED
                 report = {
@@ -347,39 +347,13 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-class _Spend:
-    """What a stream has spent so far, and its costliest request (the budget's yardstick)."""
-
-    def __init__(self) -> None:
-        self.tokens, self.dollars = 0, 0.0
-        self.costliest_tokens, self.costliest_dollars = 0, 0.0
-
-    @classmethod
-    def of(cls, reports: list[dict[str, Any]]) -> _Spend:
-        spend = cls()
-        for report in reports:
-            spend.add(report)
-        return spend
-
-    def leaves_room(self, budget: Budget) -> bool:
-        """Whether one more request like the costliest so far stays within ``budget``."""
-        return budget.allows(
-            self.tokens, self.dollars, next_tokens=self.costliest_tokens, next_dollars=self.costliest_dollars
-        )
-
-    def stop_message(self, index: int, total: int | None, out: Path | None) -> str:
-        of_total = f" of {total}" if total else ""
-        message = (
-            f"stopped before request {index}{of_total}: one more like the costliest so far would pass "
-            f"the budget ({self.tokens} tokens, ${self.dollars:.4f} spent)"
-        )
-        return message + (f"; a rerun with a larger --budget continues from {out}" if out else "")
-
-    def add(self, report: dict[str, Any]) -> None:
-        tokens = total_tokens(report["tokens"])
-        self.tokens, self.dollars = self.tokens + tokens, self.dollars + report["dollars"]
-        self.costliest_tokens = max(self.costliest_tokens, tokens)
-        self.costliest_dollars = max(self.costliest_dollars, report["dollars"])
+def _stop_message(spend: Spend, index: int, total: int | None, out: Path | None) -> str:
+    of_total = f" of {total}" if total else ""
+    message = (
+        f"stopped before request {index}{of_total}: one more like the costliest so far would pass "
+        f"the budget ({spend.describe()})"
+    )
+    return message + (f"; a rerun with a larger --budget continues from {out}" if out else "")
 
 
 def _served(out: Path) -> dict[int, dict[str, Any]]:

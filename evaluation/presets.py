@@ -17,7 +17,9 @@ from langgraph.graph.state import CompiledStateGraph
 
 from evaluation.datasets import sample
 from evaluation.report import load_rows, markdown_report
+from evaluation.rows import read_rows
 from evaluation.runner import DATASETS, matching_calls, regrade, run_bench
+from toolmaker.costs import Budget, Spend
 
 MATCHED = "pot-vote"
 """Majority vote gets, item by item, as many samples as CREATOR made model calls."""
@@ -78,12 +80,16 @@ def run_preset(
     command: str = "",
     graphs: Mapping[str, CompiledStateGraph[Any, Any, Any, Any]] | None = None,
     concurrency: int = 1,
+    budget: Budget | None = None,
 ) -> Path:
     """Grow every cell of ``preset`` to ``n`` items, ``step`` at a time; return the report's path.
 
     The report is rewritten after every step, so partial results can be read (and
     committed) while the run goes on. ``graphs`` replaces methods' own graphs (tests).
+    A ``budget`` covers every cell's rows, those of earlier runs too (``BudgetReached``).
     """
+    cells = [results_file(folder, m, d) for d in preset.datasets for m in preset.methods]
+    spend = Spend.of(row for cell in cells for row in read_rows(cell))
     for size in range(min(step, n), n + step, step):
         size = min(size, n)
         for dataset in preset.datasets:
@@ -101,6 +107,8 @@ def run_preset(
                     item_overrides=per_item,
                     graph=(graphs or {}).get(method),
                     concurrency=concurrency,
+                    budget=budget,
+                    spend=spend,
                 )
         report = write_preset_report(preset, folder, n=n, seed=seed, command=command)
         if size == n:

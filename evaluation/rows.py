@@ -14,6 +14,10 @@ class BenchError(Exception):
     """A benchmark run cannot go on; rows already written are kept."""
 
 
+class BudgetReached(BenchError):
+    """A benchmark run stopped before its next item could pass its budget; rows written are kept."""
+
+
 def read_rows(out: Path) -> list[dict[str, Any]]:
     """The rows of a results file (none when it does not exist yet).
 

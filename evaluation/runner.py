@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import ExitStack
 from dataclasses import replace
 from functools import partial
@@ -25,7 +25,7 @@ from evaluation.datasets import (
     load_tabmwp,
     sample,
 )
-from evaluation.rows import BenchError, read_rows
+from evaluation.rows import BenchError, BudgetReached, read_rows
 from graphs.baselines import build_cot_graph, build_entangled_graph, build_pot_graph, build_pot_vote_graph
 from graphs.creator import build_creator_graph
 from graphs.persistence import item_thread, open_checkpointer, run_config
@@ -34,7 +34,7 @@ from nodes.common.grading import grade_answer, grade_bbh, grade_math, grade_nume
 from nodes.common.usage import seconds_by, usage_by
 from nodes.creator.context import CreatorContext
 from nodes.creator.state import CreatorInput
-from toolmaker.costs import PriceTable
+from toolmaker.costs import Budget, PriceTable, Spend
 from toolmaker.settings import get_settings
 
 Grader = Callable[[str | None, str], bool]
@@ -177,6 +177,8 @@ def run_bench(
     context_overrides: dict[str, Any] | None = None,
     item_overrides: Callable[[Item], dict[str, Any]] | None = None,
     concurrency: int = 1,
+    budget: Budget | None = None,
+    spend: Spend | None = None,
 ) -> list[dict[str, Any]]:
     """Solve the sampled items not yet in ``out`` and append one row per item.
 
@@ -193,6 +195,10 @@ def run_bench(
     tool id. Interrupted runs resume without redoing finished items. A failure outside
     the model's code (a dead endpoint) stops the run with :class:`BenchError` once the
     items under way are written, and writes no row for that item, so a rerun retries it.
+    With a ``budget``, no item starts that, costing as much as the costliest so far, could
+    pass it: :class:`BudgetReached` once the items under way are written. What counts
+    against it is ``spend`` (shared by a preset's cells), by default the rows ``out``
+    already holds, so a rerun with a larger budget goes on.
     """
     load, grade = resolve_dataset(dataset)
     build, configuration = METHODS[method]
@@ -246,25 +252,39 @@ def run_bench(
             "generality_before": report["generality_before"],
         }
 
+    spend = spend if spend is not None else Spend.of(previous)
     rows: list[dict[str, Any]] = []
     failure: BenchError | None = None
-    with stack, Progress() as progress, ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+    workers = max(1, concurrency)
+    waiting = iter(todo)
+    with stack, Progress() as progress, ThreadPoolExecutor(max_workers=workers) as pool:
         task = progress.add_task(f"{method} on {dataset}", total=len(items), completed=len(items) - len(todo))
-        pending = {pool.submit(solve_item, item) for item in todo}
-        while pending:
+        pending: set[Future[dict[str, Any]]] = set()
+        while True:
+            while failure is None and len(pending) < workers and (item := next(waiting, None)) is not None:
+                if budget is not None and not spend.leaves_room(budget, under_way=len(pending)):
+                    failure = BudgetReached(
+                        f"{method} on {dataset} stopped before item {item['id']}: one more like the "
+                        f"costliest so far would pass the budget ({spend.describe()}); a rerun with a larger "
+                        f"--budget goes on from {out}"
+                    )
+                    break
+                pending.add(pool.submit(solve_item, item))
+            if not pending:
+                break
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
                 try:
                     row = future.result()
                 except BenchError as exc:
                     failure = failure or exc
-                    pending = {other for other in pending if not other.cancel()}  # keep the running
                     continue
                 with out.open("a") as handle:
                     handle.write(json.dumps(row) + "\n")
                 if saver is not None:
                     saver.delete_thread(item_thread("bench", out, row["id"]))
                 rows.append(row)
+                spend.add(row)
                 progress.advance(task)
     if failure is not None:
         raise failure

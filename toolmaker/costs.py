@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -89,3 +90,47 @@ class Budget(BaseModel):
         if self.tokens is not None and tokens + next_tokens > self.tokens:
             return False
         return self.dollars is None or dollars + next_dollars <= self.dollars
+
+
+@dataclass
+class Spend:
+    """What a batch has spent so far, and its costliest item (the budget's yardstick).
+
+    An item is anything with ``tokens`` (per role) and ``dollars``: a bench row, a served
+    request.
+    """
+
+    tokens: int = 0
+    dollars: float = 0.0
+    costliest_tokens: int = 0
+    costliest_dollars: float = 0.0
+
+    @classmethod
+    def of(cls, items: Iterable[Mapping[str, Any]]) -> Spend:
+        """The spend of ``items`` already done (an earlier run's rows count against the budget)."""
+        spend = cls()
+        for item in items:
+            spend.add(item)
+        return spend
+
+    def leaves_room(self, budget: Budget, *, under_way: int = 0) -> bool:
+        """Whether one more item like the costliest so far, after the ``under_way`` ones, fits ``budget``."""
+        ahead = under_way + 1
+        return budget.allows(
+            self.tokens,
+            self.dollars,
+            next_tokens=ahead * self.costliest_tokens,
+            next_dollars=ahead * self.costliest_dollars,
+        )
+
+    def describe(self) -> str:
+        """What was spent, in words."""
+        return f"{self.tokens} tokens, ${self.dollars:.4f} spent"
+
+    def add(self, item: Mapping[str, Any]) -> None:
+        """Count one finished item."""
+        tokens = sum(int(usage["input"]) + int(usage["output"]) for usage in item.get("tokens", {}).values())
+        dollars = float(item.get("dollars", 0.0))
+        self.tokens, self.dollars = self.tokens + tokens, self.dollars + dollars
+        self.costliest_tokens = max(self.costliest_tokens, tokens)
+        self.costliest_dollars = max(self.costliest_dollars, dollars)

@@ -192,3 +192,39 @@ def test_rows_of_an_items_file_are_graded_again_without_the_file(tmp_path):
            "gold": "Notebook", "correct": False, "answer_after_round": answers}  # fmt: skip
     (regraded,) = regrade([row])
     assert regraded["correct"] and regraded["correct_after_round"] == {"0": False, "1": True}
+
+
+def test_a_budget_stops_before_an_item_like_the_costliest_would_pass_it_and_a_rerun_goes_on(tmp_path):
+    from evaluation.rows import BudgetReached
+    from toolmaker.costs import Budget
+
+    out = tmp_path / "run.jsonl"
+    first = [fenced(TOOL), fenced("print(difference(17, 15))")]  # 2 calls, 220 tokens
+    with pytest.raises(BudgetReached, match="stopped before item tiny/1.*220 tokens"):
+        run_bench("tiny", "creator", out, graph=graph_for(first), budget=Budget(tokens=300))
+    assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == ["tiny/0"]
+    with pytest.raises(BudgetReached):  # the rows already written count: 220 + 220 > 400
+        run_bench("tiny", "creator", out, graph=graph_for([]), budget=Budget(tokens=400))
+    second = [fenced(TOOL), fenced("print(difference(10, 4))")]
+    (row,) = run_bench("tiny", "creator", out, graph=graph_for(second), budget=Budget(tokens=440))
+    assert row["id"] == "tiny/1" and row["correct"]
+
+
+def test_bench_budget_on_the_command_line_keeps_the_rows_and_says_how_to_go_on(tmp_path, capsys):
+    from cli import main
+    from tests.fakes import FakeOpenAIServer
+
+    items = tmp_path / "items.jsonl"
+    items.write_text("".join(json.dumps({"question": f"What is {i} + 1?", "answer": str(i + 1)}) + "\n"
+                             for i in range(3)))  # fmt: skip
+    out = tmp_path / "rows.jsonl"
+    # 55 tokens a call: 2 items fit in 120, a third like them would not
+    bench = ["bench", "--dataset", str(items), "--method", "pot", "--out", str(out), "--budget", "120"]
+    with FakeOpenAIServer([fenced(f"print({i} + 1)") for i in range(3)]) as server:
+        code = main([*bench, "--base-url", server.base_url])
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == 1 and len(server.requests) == 2 and "a rerun with a larger --budget goes on" in err
+    assert [json.loads(line)["prediction"] for line in out.read_text().splitlines()] == ["1", "2"]
+    with pytest.raises(SystemExit):  # not a budget: argparse says what one is
+        main(["bench", "--dataset", str(items), "--method", "pot", "--budget", "lots"])
+    assert "a budget is a token count" in capsys.readouterr().err
