@@ -203,3 +203,37 @@ def test_make_tool_runs_creator_and_serves_the_new_tool_at_once():
 
         made, names = asyncio.run(main())
     assert made["name"] == "multiply_numbers" and made["answer"] == "42" and "multiply_numbers" in names
+
+
+def test_an_agent_made_with_create_agent_calls_a_served_tool_through_the_adapters():
+    from langchain.agents import create_agent
+    from langchain_core.messages import AIMessage
+    from langchain_mcp_adapters.client import MultiServerMCPClient
+
+    from tests.fakes import ScriptedChatModel
+
+    register(ADD)
+    client = MultiServerMCPClient(
+        {
+            "toolmaker": {
+                "transport": "stdio",
+                "command": sys.executable,
+                "args": ["-m", "cli", "mcp", "--read-only"],
+                "cwd": str(REPO),
+                "env": server_env(),
+            }
+        }  # fmt: skip
+    )
+    call = AIMessage("", tool_calls=[{"name": "add_numbers", "args": {"a": 40, "b": 2}, "id": "c1"}])
+    model = ScriptedChatModel(replies=[call, AIMessage("The sum is 42.")])
+
+    async def main() -> list[object]:
+        agent = create_agent(model, tools=await client.get_tools())
+        state = await agent.ainvoke({"messages": [("user", "What is 40 + 2?")]})
+        return state["messages"]
+
+    messages = asyncio.run(main())
+    tool_message = messages[2]
+    assert tool_message.type == "tool" and tool_message.name == "add_numbers"
+    assert "42" in str(tool_message.content) and getattr(tool_message, "status", "success") != "error"
+    assert messages[-1].content == "The sum is 42."
