@@ -24,6 +24,7 @@ from typing import Any
 from langgraph.store.memory import InMemoryStore
 from rich.progress import Progress
 
+from benchmarks.processes import live_descendants
 from graphs.creator import build_creator_graph
 from graphs.running import SolveReport, solve
 from nodes import CreatorContext
@@ -41,25 +42,6 @@ def _timed(graph: Any, a: int, b: int, context: CreatorContext) -> tuple[SolveRe
     started = time.perf_counter()
     report = solve(graph, {"problem": product(a, b)}, context)
     return report, time.perf_counter() - started
-
-
-def _descendants() -> list[int]:
-    """Processes started by this one (directly or not) that are still alive."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            parents[int(entry.name)] = int(fields[1])
-    found, frontier = [], [os.getpid()]
-    while frontier:
-        parent = frontier.pop()
-        children = [pid for pid, ppid in parents.items() if ppid == parent]
-        found += children
-        frontier += children
-    return found
 
 
 def _summary(overheads: list[float]) -> str:
@@ -94,7 +76,7 @@ def run(problems: int, concurrency: int, sequential: int, note: str) -> str:
     right = sum(report["answer"] is not None and float(report["answer"]) == a * b
                 for (report, _), (a, b) in zip(results, pairs, strict=False))  # fmt: skip
     loaded = [_overhead_ms(report, wall) for report, wall in results]
-    left = _descendants()
+    left = live_descendants()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return "\n".join(
         [

@@ -28,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -39,6 +39,7 @@ from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from rich.progress import Progress, TaskID
 
+from benchmarks.processes import live_descendants
 from sandbox import ExecutionResult, Executor, Limits, get_executor
 from tools_registry import sqlite_registry, tool_from_source
 from tools_registry.langchain_tools import as_langchain_tools
@@ -92,31 +93,19 @@ def _become_subreaper() -> bool:
     return False
 
 
-def _descendants() -> list[int]:
-    """Processes started by this one (directly or not) that are still running; zombies are reaped."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if fields[0] != "Z":
-                parents[int(entry.name)] = int(fields[1])
-    with contextlib.suppress(ChildProcessError):
-        while os.waitpid(-1, os.WNOHANG)[0]:
-            pass
-    found, frontier = [], [os.getpid()]
-    while frontier:
-        parent = frontier.pop()
-        children = [pid for pid, ppid in parents.items() if ppid == parent]
-        found += children
-        frontier += children
-    return found
-
-
 def _ms_since(started: float) -> float:
     return 1000 * (time.perf_counter() - started)
+
+
+def _keep(
+    measured: Measured, index: int, warmup: int, elapsed_ms: float, advance: Callable[[], None]
+) -> None:
+    """The first call is the cold one; warm-up calls are dropped; the rest are timed."""
+    if index == 0:
+        measured.first_ms = elapsed_ms
+    elif index > warmup:
+        measured.calls_ms.append(elapsed_ms)
+        advance()
 
 
 def _check(value: Any, label: str) -> None:
@@ -135,12 +124,7 @@ def _direct(registry_path: Path, calls: int, warmup: int, sandbox: str, progress
         for index in range(1 + warmup + calls):
             started = time.perf_counter()
             _check(tool.invoke(ARGUMENTS), measured.label)
-            elapsed = _ms_since(started)
-            if index == 0:
-                measured.first_ms = elapsed
-            elif index > warmup:
-                measured.calls_ms.append(elapsed)
-                progress.advance(task)
+            _keep(measured, index, warmup, _ms_since(started), lambda: progress.advance(task))
     measured.sandbox_ms = [1000 * s for s in executor.seconds[1 + warmup :]]
     return measured
 
@@ -158,12 +142,7 @@ async def _calls(
     for index in range(1 + warmup + calls):
         started = time.perf_counter()
         _check(_value(await session.call_tool(NAME, ARGUMENTS)), measured.label)
-        elapsed = _ms_since(started)
-        if index == 0:
-            measured.first_ms = elapsed
-        elif index > warmup:
-            measured.calls_ms.append(elapsed)
-            progress.advance(task)
+        _keep(measured, index, warmup, _ms_since(started), lambda: progress.advance(task))
 
 
 async def _stdio(
@@ -322,7 +301,7 @@ def main() -> None:
             servers = asyncio.run(_servers(env, errlog, args, progress))
         errlog.flush()
         server_log = (data_dir / "servers.log").read_text().strip()
-    left = len(_descendants())
+    left = len(live_descendants())
     report = _report([direct, *servers], direct.sandbox_ms, left, reaper, args)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report)
