@@ -1,12 +1,12 @@
 """An agent that grows its own toolbox: it searches the registry, calls a tool, makes one when none fits.
 
 ``make_tool_tool`` is CREATOR as a LangChain tool, for any agent. ``build_toolmaker_agent``
-is a small LangGraph agent around it and the registry's ``search_tools`` and
-``call_tool``: the model picks the next tool call (calls written as text, as small
-models write them, are read back), the tools run, and the loop ends as soon as a
-registered tool has answered, or after ``max_agent_steps`` model turns. Ending on the
-tool's answer, rather than waiting for the model to stop, is what keeps a small model
-from calling the same tool again and again.
+is a small LangGraph agent around it: the registry is searched for the question, the
+tools found are offered to the model beside ``make_tool``, the model picks the next call
+(calls written as text, as small models write them, are read back), the tools run, and
+the loop ends as soon as a registered tool has answered, or after ``max_agent_steps``
+model turns. Ending on the tool's answer, rather than waiting for the model to stop, is
+what keeps a small model from calling the same tool again and again.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
-from langchain_core.messages import AIMessage, AnyMessage, SystemMessage, ToolMessage
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolCall, ToolMessage
 from langchain_core.tools import BaseTool, StructuredTool, ToolException
 from langgraph.graph import START, StateGraph
 from langgraph.graph.message import add_messages
@@ -27,11 +27,12 @@ from graphs.defaults import default_executor, default_models
 from graphs.running import SolveReport, solve
 from nodes.common.context import ModelContext, context_of
 from nodes.creator.context import CreatorContext
+from prompts import VARIANT_FORMS, load_prompt
 from sandbox import Executor
 from toolmaker.models import ChatModelFactory
-from toolmaker.text_tool_calls import read_text_tool_calls
+from toolmaker.text_tool_calls import new_call_id, read_text_tool_calls
 from tools_registry import ToolRecord, ToolRegistry
-from tools_registry.langchain_tools import tool_library
+from tools_registry.langchain_tools import as_langchain_tool
 
 
 class ToolMakingError(ValueError):
@@ -75,9 +76,10 @@ def make_tool_tool(
     """A LangChain tool that makes and registers a new tool; ``call_tool`` can use it at once."""
 
     def make_tool(problem: str) -> dict[str, Any]:
-        """Create a new general tool from a problem that needs one, e.g. 'What is 37 C in Fahrenheit?'.
+        """Create a new general tool for a question that no available tool answers.
 
-        Returns the new tool's name and signature, to call it with call_tool.
+        Pass the whole question as ``problem``. Returns the new tool's name and signature;
+        the tool can be called at once.
         """
         try:
             record, report = make_registered_tool(
@@ -93,17 +95,26 @@ def make_tool_tool(
 
 @dataclass(kw_only=True)
 class AgentContext(ModelContext):
-    """The agent's settings: the maker role's model, and how many turns it may take."""
+    """The agent's settings: the maker role's model, its prompt, and how many turns it may take."""
 
     max_agent_steps: int = field(
         default=6, metadata={"description": "Model turns before the agent stops with what it has."}
     )
+    offered_tools: int = field(
+        default=3,
+        metadata={"description": "Registered tools found for the question and offered to the model."},
+    )
+    agent_prompt: str = field(
+        default="default", metadata={"description": f"Prompt variant of the agent's turns: {VARIANT_FORMS}."}
+    )
 
 
 class AgentState(TypedDict, total=False):
-    """The conversation, the model turns taken, and the answer once a tool gave one."""
+    """The conversation, the tools offered, the model turns taken, and the answer once a tool gave one."""
 
     messages: Annotated[list[AnyMessage], add_messages]
+    offered: list[str]
+    """Names of the registered tools the model may call: those found for the question, then those it made."""
     steps: int
     answer: str | None
 
@@ -114,28 +125,31 @@ class AgentInput(TypedDict):
     messages: list[AnyMessage]
 
 
-SYSTEM = (
-    "You answer questions with Python tools from a registry. First call search_tools with a short "
-    "description of what is needed. If a tool found fits, call it with call_tool (its name and a dict "
-    "of arguments). If none fits, call make_tool with the question itself, then call the new tool "
-    "with call_tool. Reply with one tool call at a time."
-)
+MAKE_TOOL = "make_tool"
 
 
-def _tools(runtime: Runtime[AgentContext], models: ChatModelFactory, executor: Executor) -> list[BaseTool]:
+def _registry(runtime: Runtime[AgentContext]) -> ToolRegistry:
     if runtime.store is None:
         raise ValueError("the agent needs a store: compile it with one (the registry lives there)")
-    registry = ToolRegistry(runtime.store)
-    context = context_of(runtime, AgentContext)
-    creator = CreatorContext(maker_model=context.maker_model, maker_base_url=context.maker_base_url)
-    made = make_tool_tool(registry, models=models, executor=executor, context=creator)
-    return [*tool_library(registry, executor=executor), made]
+    return ToolRegistry(runtime.store)
+
+
+def _question(state: AgentState) -> str:
+    return next(str(m.text) for m in state["messages"] if isinstance(m, HumanMessage))
+
+
+def _found_lines(records: list[ToolRecord]) -> str:
+    return "\n".join(f"- {r.signature}: {r.description or 'no description'}" for r in records) or "(none)"
 
 
 def build_toolmaker_agent(
     *, models: ChatModelFactory | None = None, executor: Executor | None = None
 ) -> StateGraph[AgentState, AgentContext, AgentInput, AgentState]:
     """Build the uncompiled agent; compile it with a store (the registry).
+
+    The registry is searched for the question first, and the tools found are bound to the
+    model themselves (the bigtool pattern), beside ``make_tool``: a small model then has
+    one decision to take, call a found tool or make one, rather than a search to write.
 
     Example:
         >>> agent = build_toolmaker_agent().compile(store=store)
@@ -144,22 +158,51 @@ def build_toolmaker_agent(
     """
     models, executor = default_models(models), default_executor(executor)
 
-    def think(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
-        tools = _tools(runtime, models, executor)
+    def offered_tools(
+        state: AgentState, runtime: Runtime[AgentContext]
+    ) -> tuple[list[ToolRecord], list[BaseTool]]:
+        registry = _registry(runtime)
+        records = [r for name in state.get("offered", []) if (r := registry.get(name)) is not None]
         context = context_of(runtime, AgentContext)
+        creator = CreatorContext(maker_model=context.maker_model, maker_base_url=context.maker_base_url)
+        made = make_tool_tool(registry, models=models, executor=executor, context=creator)
+        found = [as_langchain_tool(r, executor=executor, registry=registry) for r in records]
+        return records, [*found, made]
+
+    def find_tools(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+        """Search the registry for the question; when nothing is found, making a tool is the only move.
+
+        That move is taken without a model turn: a small model, offered make_tool alone,
+        tends to write a tool's definition instead of calling it.
+        """
+        context = context_of(runtime, AgentContext)
+        found = _registry(runtime).search(_question(state), context.offered_tools)
+        offered = [record.name for record, score in found if score > 0 and record.name != MAKE_TOOL]
+        if offered:
+            return {"offered": offered}
+        making = ToolCall(name=MAKE_TOOL, args={"problem": _question(state)}, id=new_call_id())
+        return {"offered": [], "messages": [AIMessage("", tool_calls=[making])]}
+
+    def think(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+        records, tools = offered_tools(state, runtime)
+        context = context_of(runtime, AgentContext)
+        system, user = load_prompt("agent", context.prompt_variant("agent")).render(
+            found=_found_lines(records), question=_question(state)
+        )
+        conversation = [m for m in state["messages"] if not isinstance(m, HumanMessage)]
         model = models(context.model_request()).bind_tools(tools)
-        reply = model.invoke([SystemMessage(SYSTEM), *state["messages"]])
+        reply = model.invoke([SystemMessage(system), HumanMessage(user), *conversation])
         assert isinstance(reply, AIMessage)
         if not reply.tool_calls:
             reply = read_text_tool_calls(reply, [tool.name for tool in tools])
         return {"messages": [reply], "steps": state.get("steps", 0) + 1}
 
     def act(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
-        tools = {tool.name: tool for tool in _tools(runtime, models, executor)}
+        tools = {tool.name: tool for tool in offered_tools(state, runtime)[1]}
         last = state["messages"][-1]
         assert isinstance(last, AIMessage)
         results: list[ToolMessage] = []
-        answer = None
+        offered, answer = list(state.get("offered", [])), None
         for call in last.tool_calls:
             tool = tools.get(call["name"])
             failed = True
@@ -176,13 +219,20 @@ def build_toolmaker_agent(
                     text, tool_call_id=call["id"], name=call["name"], status="error" if failed else "success"
                 )
             )
-            if call["name"] == "call_tool" and not failed:
+            if failed:
+                continue
+            if call["name"] == MAKE_TOOL:
+                offered.append(output["name"])
+            else:
                 answer = text
-        return {"messages": results, "answer": answer}
+        return {"messages": results, "offered": offered, "answer": answer}
 
-    def route_after_think(state: AgentState) -> Literal["act", "__end__"]:
+    def route_to_calls(state: AgentState) -> Literal["act", "__end__"]:
         last = state["messages"][-1]
         return "act" if isinstance(last, AIMessage) and last.tool_calls else "__end__"
+
+    def route_after_finding(state: AgentState) -> Literal["act", "think"]:
+        return "think" if state["offered"] else "act"
 
     def route_after_act(state: AgentState) -> Literal["think", "__end__"]:
         """A registered tool's answer ends the run; so does the last allowed turn."""
@@ -193,10 +243,12 @@ def build_toolmaker_agent(
     builder = StateGraph(
         AgentState, context_schema=AgentContext, input_schema=AgentInput, output_schema=AgentState
     )
+    builder.add_node("find_tools", find_tools)
     builder.add_node("think", think)
     builder.add_node("act", act)
-    builder.add_edge(START, "think")
-    builder.add_conditional_edges("think", route_after_think)
+    builder.add_edge(START, "find_tools")
+    builder.add_conditional_edges("find_tools", route_after_finding)
+    builder.add_conditional_edges("think", route_to_calls)
     builder.add_conditional_edges("act", route_after_act)
     return builder
 

@@ -78,7 +78,7 @@ def read_text_tool_calls(message: AIMessage, tool_names: Sequence[str]) -> AIMes
                         type="invalid_tool_call",
                         name=named,
                         args=block,
-                        id=_call_id(),
+                        id=new_call_id(),
                         error=f"the call is not JSON: {exc}",
                     )
                 )
@@ -86,14 +86,15 @@ def read_text_tool_calls(message: AIMessage, tool_names: Sequence[str]) -> AIMes
         for entry in parsed if isinstance(parsed, list) else [parsed]:
             name, arguments = _call_parts(entry)
             if name in tool_names and isinstance(arguments, dict):
-                calls.append(ToolCall(type="tool_call", name=name, args=arguments, id=_call_id()))
+                calls.append(ToolCall(type="tool_call", name=name, args=arguments, id=new_call_id()))
     if not calls and not invalid:
         return message
     content = outside if calls else message.content
     return message.model_copy(update={"content": content, "tool_calls": calls, "invalid_tool_calls": invalid})
 
 
-def _call_id() -> str:
+def new_call_id() -> str:
+    """A fresh id for a tool call that the API did not number."""
     return f"call_{uuid.uuid4().hex[:24]}"
 
 

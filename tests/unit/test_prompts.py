@@ -4,6 +4,7 @@ from typing import get_args
 import pytest
 
 import prompts
+from graphs.agent import AgentContext
 from nodes.creator.context import CreatorContext, PromptNode
 from nodes.latm.context import LatmContext, LatmPromptNode
 from prompts import PromptError, load_prompt, prompt_label, variants
@@ -13,7 +14,8 @@ def test_every_prompt_folder_is_a_node_the_context_can_choose_a_variant_for():
     folders = {
         path.name for path in Path(prompts.__file__).parent.iterdir() if path.is_dir() and path.name[0] != "_"
     }
-    assert folders == set(get_args(PromptNode)) | set(get_args(LatmPromptNode))
+    assert folders == set(get_args(PromptNode)) | set(get_args(LatmPromptNode)) | {"agent"}
+    assert AgentContext(agent_prompt="strict").prompt_variant("agent") == "strict"
     context = CreatorContext(program_prompt="terse", rectify_prompt="my.md")
     assert context.prompt_variant("program") == "terse"
     assert context.non_default_prompts() == {"rectify": "my.md", "program": "terse"}
@@ -34,6 +36,11 @@ def test_every_latm_node_ships_a_default_that_shows_its_input(node):
     shown = {"propose": "$examples", "fix": "$failures", "verify": "$examples", "write_call": "$card",
              "repair_call": "$failure", "dispatch": "$options"}  # fmt: skip
     assert prompt.system.template and shown[node] in prompt.user.template
+
+
+def test_the_agent_prompt_shows_the_tools_found_and_the_question():
+    prompt = load_prompt("agent")
+    assert "$found" in prompt.system.template and "$question" in prompt.user.template
 
 
 def test_a_variant_can_be_a_file_of_ones_own(tmp_path):
