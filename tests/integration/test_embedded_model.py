@@ -239,3 +239,20 @@ def test_latm_the_maker_makes_a_word_sorting_tool_and_the_user_answers_three_tes
         assert set(state["tokens"]) == {"user"}  # the maker is never asked
         answers.append(grade_bbh(state["answer"], item["answer"], "word_sorting"))
     assert sum(answers) >= 2, answers
+
+
+def test_the_agent_makes_the_tool_the_registry_lacks_and_then_calls_it():
+    from langchain_core.messages import ToolMessage
+    from langgraph.store.memory import InMemoryStore
+
+    from graphs.agent import build_toolmaker_agent
+    from tools_registry import ToolRegistry
+
+    store = InMemoryStore()
+    agent = build_toolmaker_agent().compile(store=store)
+    state = agent.invoke({"messages": [("user", "How many seconds are there in 3 hours and 25 minutes?")]})
+    [tool] = ToolRegistry(store).tools()
+    results = [m for m in state["messages"] if isinstance(m, ToolMessage)]
+    assert [(m.name, m.status) for m in results] == [("make_tool", "success"), (tool.name, "success")]
+    assert state["answer"] == "12300"
+    assert ToolRegistry(store).stats(tool.id).uses == 1  # the agent's own call, not the making's run
