@@ -22,7 +22,6 @@ import importlib.metadata
 import json
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,7 +38,7 @@ from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from rich.progress import Progress, TaskID
 
-from benchmarks.processes import live_descendants
+from benchmarks.processes import free_port, live_descendants
 from sandbox import ExecutionResult, Executor, Limits, get_executor
 from tools_registry import sqlite_registry, tool_from_source
 from tools_registry.langchain_tools import as_langchain_tools
@@ -162,12 +161,6 @@ async def _stdio(
     return measured
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 async def _listening(port: int, server: subprocess.Popen[bytes], timeout_s: float = 120) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -184,7 +177,7 @@ async def _listening(port: int, server: subprocess.Popen[bytes], timeout_s: floa
 async def _http(env: dict[str, str], errlog: TextIO, calls: int, warmup: int, progress: Progress) -> Measured:
     measured = Measured("MCP streamable HTTP: `toolmaker mcp --http`, the SDK's `streamable_http_client`")
     task = progress.add_task("MCP HTTP", total=calls)
-    port = _free_port()
+    port = free_port()
     started = time.perf_counter()
     server = subprocess.Popen(
         [sys.executable, "-m", "cli", "mcp", "--http", "--port", str(port)],

@@ -1,10 +1,18 @@
-"""The processes a benchmark leaves behind: what "no process left behind" is measured by."""
+"""Local server processes of benchmarks and tests: a port to start one on, and what it leaves behind."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import socket
 from pathlib import Path
+
+
+def free_port() -> int:
+    """A loopback port that nothing listens on now (free for a server; refused for a client)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def live_descendants() -> list[int]:

@@ -3,7 +3,6 @@
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -12,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from benchmarks.processes import free_port
 from prompts import PROMPTS_DIR, prompt_label
 
 pytestmark = pytest.mark.integration
@@ -24,12 +24,6 @@ CREATE_TEXT = (
     .read_text(encoding="utf-8")
     .replace("## user\n", "## user\nKeep the tool's docstring to one line.\n", 1)
 )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
 import json
-import socket
 
 import pytest
 
+from benchmarks.processes import free_port
 from cli import main
 from sandbox import get_executor
 from tests.fakes import FakeOpenAIServer, fenced
@@ -43,9 +43,7 @@ def test_solve_json_over_an_openai_compatible_endpoint(capsys, tmp_path):
 
 
 def test_dead_endpoint_is_a_clear_error_that_keeps_the_report(capsys):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     code = main(["solve", "1+1?", "--json", "--model", "m", "--base-url", f"http://127.0.0.1:{port}/v1"])
     captured = capsys.readouterr()
     report = json.loads(captured.out)

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 import pytest
 from langchain_core.messages import HumanMessage
 
+from benchmarks.processes import free_port
 from evaluation import runner
 from evaluation.datasets import Item
 from evaluation.rows import BenchError, read_rows
@@ -106,16 +107,10 @@ def unanswered_port() -> Iterator[int]:
         listener.close()
 
 
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.mark.parametrize("fault", ["connection refused", "connect timeout"])
 def test_an_endpoint_that_cannot_be_reached_is_named_after_the_retries(fault):
     if fault == "connection refused":
-        url = f"http://127.0.0.1:{closed_port()}/v1"
+        url = f"http://127.0.0.1:{free_port()}/v1"
         report = solve(creator_on(url), {"problem": "What is 2 + 3?"}, CreatorContext())
         assert f"cannot reach the model endpoint {url}" in report["error"]
     else:

@@ -3,7 +3,6 @@
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
+from benchmarks.processes import free_port
 from tools_registry import sqlite_registry, tool_from_source
 
 REPO = Path(__file__).resolve().parents[2]
@@ -115,15 +115,9 @@ def test_stdio_clients_list_and_call_tools_get_clear_errors_and_see_new_tools():
     asyncio.run(main())
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_http_clients_get_the_same_and_the_server_leaves_no_process_behind():
     register(ADD, SLEEPER)
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "cli", "mcp", "--http", "--port", str(port)],
         cwd=REPO, env=server_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
