@@ -38,6 +38,7 @@ from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from rich.progress import Progress, TaskID
 
+from benchmarks.percentiles import median_and_p95
 from benchmarks.processes import free_port, live_descendants
 from sandbox import ExecutionResult, Executor, Limits, get_executor
 from tools_registry import sqlite_registry, tool_from_source
@@ -203,17 +204,12 @@ async def _http(env: dict[str, str], errlog: TextIO, calls: int, warmup: int, pr
     return measured
 
 
-def _stats(ms: list[float]) -> tuple[float, float]:
-    ordered = sorted(ms)
-    return statistics.median(ordered), ordered[int(0.95 * (len(ordered) - 1))]
-
-
 def _report(paths: list[Measured], sandbox_ms: list[float], left: int, reaper: bool, args: Any) -> str:
     direct = statistics.median(paths[0].calls_ms)
-    sandbox_median, sandbox_p95 = _stats(sandbox_ms)
+    sandbox_median, sandbox_p95 = median_and_p95(sandbox_ms)
     rows = []
     for path in paths:
-        median, p95 = _stats(path.calls_ms)
+        median, p95 = median_and_p95(path.calls_ms)
         shutdown = f"{path.shutdown_s:.2f}" if path is not paths[0] else "–"
         rows.append(
             f"| {path.label} | {path.startup_s:.2f} | {path.first_ms:.1f} | {median:.1f} | {p95:.1f} | "

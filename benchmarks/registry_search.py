@@ -11,13 +11,13 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import statistics
 import tempfile
 import time
 from pathlib import Path
 
 from rich.progress import track
 
+from benchmarks.percentiles import median_and_p95
 from nodes.common.parsing import require_code
 from toolmaker.datasets import dataset_file
 from tools_registry import ToolSourceError, sqlite_registry, tool_from_source
@@ -76,13 +76,8 @@ def search_latency(size: int, queries: int = 200) -> dict[str, float]:
             started = time.perf_counter()
             registry.search(query, k=5)
             timings.append((time.perf_counter() - started) * 1000)
-    timings.sort()
-    return {
-        "tools": size,
-        "index_build_ms": build_ms,
-        "p50_ms": statistics.median(timings),
-        "p95_ms": timings[int(0.95 * (len(timings) - 1))],
-    }
+    p50, p95 = median_and_p95(timings)
+    return {"tools": size, "index_build_ms": build_ms, "p50_ms": p50, "p95_ms": p95}
 
 
 def main() -> None:

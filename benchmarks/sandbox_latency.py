@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 
 from rich.progress import track
 
+from benchmarks.percentiles import median_and_p95
 from sandbox import backend_names, get_executor
 
 CODE = "print(1)"
@@ -67,8 +67,7 @@ def main() -> None:
     rows = []
     baseline = None
     for label, run in runners.items():
-        ms = sorted(s * 1000 for s in _latencies(run, args.runs, label))
-        median, p95 = statistics.median(ms), ms[int(0.95 * (len(ms) - 1))]
+        median, p95 = median_and_p95(s * 1000 for s in _latencies(run, args.runs, label))
         baseline = median if baseline is None else baseline
         throughput = [_throughput(run, c, args.runs) for c in (1, 2, 8)]
         rows.append((label, median, p95, median - baseline, *throughput))
