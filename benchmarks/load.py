@@ -15,7 +15,6 @@ import argparse
 import os
 import platform
 import resource
-import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import Any
 from langgraph.store.memory import InMemoryStore
 from rich.progress import Progress
 
+from benchmarks.percentiles import median_and_p95
 from benchmarks.processes import live_descendants
 from graphs.creator import build_creator_graph
 from graphs.running import SolveReport, solve
@@ -45,9 +45,8 @@ def _timed(graph: Any, a: int, b: int, context: CreatorContext) -> tuple[SolveRe
 
 
 def _summary(overheads: list[float]) -> str:
-    ordered = sorted(overheads)
-    p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
-    return f"{statistics.median(ordered):.1f} ms median, {p95:.1f} ms p95"
+    median, p95 = median_and_p95(overheads)
+    return f"{median:.1f} ms median, {p95:.1f} ms p95"
 
 
 def run(problems: int, concurrency: int, sequential: int, note: str) -> str:
