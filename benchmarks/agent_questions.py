@@ -137,8 +137,8 @@ def run(out: Path, registry_path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def summarise(rows: list[dict[str, Any]]) -> str:
-    """The table per kind of asking, and every question's row."""
+def summarise(rows: list[dict[str, Any]], note: str = "") -> str:
+    """The table per kind of asking, and every question's row (``note``: what else ran on the machine)."""
     lines = [
         f"`python -m benchmarks.agent_questions` on {platform.machine()}, {os.cpu_count()} cores: "
         "`build_toolmaker_agent()` on the embedded models (Qwen2.5-Coder-1.5B-Instruct makes the tools "
@@ -146,6 +146,7 @@ def summarise(rows: list[dict[str, Any]]) -> str:
         f"{len(QUESTIONS)} questions of our own (`benchmarks/agent_questions.py`): ten capabilities, "
         "each asked first on its own (a new tool is needed), then again in other words with other values "
         "after all ten were asked (a made tool can be reused). Model calls count those inside tool making.",
+        *([f"While it ran: {note}."] if note else []),
         "",
         "| asking | questions | right | tools made | questions that reused a tool "
         "| ... the tool made for it | model calls / question | agent turns / question | seconds / question |",
@@ -179,10 +180,11 @@ def main() -> None:
     """Parse arguments, run, and write the JSONL rows and the markdown summary."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=Path("results/agent_questions.jsonl"))
+    parser.add_argument("--note", default="", help="what else ran on the machine, for the results file")
     args = parser.parse_args()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     rows = run(args.out, args.out.with_suffix(".registry.sqlite"))
-    summary = summarise(rows)
+    summary = summarise(rows, args.note)
     args.out.with_suffix(".md").write_text(summary)
     print(summary)
 
