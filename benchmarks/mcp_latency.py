@@ -113,9 +113,9 @@ def _check(value: Any, label: str) -> None:
         raise RuntimeError(f"{label}: {NAME}({ARGUMENTS}) gave {value!r}, not {EXPECTED}")
 
 
-def _direct(registry_path: Path, calls: int, warmup: int, sandbox: str, progress: Progress) -> Measured:
+def _direct(registry_path: Path, calls: int, warmup: int, sandbox: Executor, progress: Progress) -> Measured:
     measured = Measured("direct: the LangChain tool from `as_langchain_tools`, in process")
-    executor = _TimedExecutor(get_executor(sandbox))
+    executor = _TimedExecutor(sandbox)
     task = progress.add_task("direct", total=calls)
     started = time.perf_counter()
     with sqlite_registry(registry_path) as registry:
@@ -204,7 +204,9 @@ async def _http(env: dict[str, str], errlog: TextIO, calls: int, warmup: int, pr
     return measured
 
 
-def _report(paths: list[Measured], sandbox_ms: list[float], left: int, reaper: bool, args: Any) -> str:
+def _report(
+    paths: list[Measured], sandbox_ms: list[float], left: int, reaper: bool, backend: str, args: Any
+) -> str:
     direct = statistics.median(paths[0].calls_ms)
     sandbox_median, sandbox_p95 = median_and_p95(sandbox_ms)
     rows = []
@@ -224,7 +226,7 @@ def _report(paths: list[Measured], sandbox_ms: list[float], left: int, reaper: b
             + (f" --sandbox {args.sandbox}`" if args.sandbox != "auto" else "`"),
             f"Machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
             f"`mcp` {importlib.metadata.version('mcp')}; "
-            f"sandbox backend `{get_executor(args.sandbox).name}`.",
+            f"sandbox backend `{backend}`.",
             *([f"While it ran: {args.note}."] if args.note else []),
             "",
             f"The tool: `{NAME}(a: float, b: float) -> float`, registered in a temporary SQLite registry "
@@ -282,16 +284,17 @@ def main() -> None:
     parser.add_argument("--note", default="", help="what else ran on the machine, for the results file")
     args = parser.parse_args()
     reaper = _become_subreaper()
+    sandbox = get_executor(args.sandbox)  # the servers resolve the same name the same way
     with _registry_with_the_tool() as data_dir, (data_dir / "servers.log").open("w") as errlog:
         env = {"TOOLMAKER_DATA_DIR": str(data_dir), "TOOLMAKER_SANDBOX": args.sandbox}
         env |= {name: os.environ[name] for name in ("PATH", "HOME") if name in os.environ}
         with Progress() as progress:
-            direct = _direct(data_dir / "tools.sqlite", args.calls, args.warmup, args.sandbox, progress)
+            direct = _direct(data_dir / "tools.sqlite", args.calls, args.warmup, sandbox, progress)
             servers = asyncio.run(_servers(env, errlog, args, progress))
         errlog.flush()
         server_log = (data_dir / "servers.log").read_text().strip()
     left = len(live_descendants())
-    report = _report([direct, *servers], direct.sandbox_ms, left, reaper, args)
+    report = _report([direct, *servers], direct.sandbox_ms, left, reaper, sandbox.name, args)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report)
     print(report)
