@@ -112,8 +112,9 @@ def ask(agent: Any, question: Question, before: set[str]) -> dict[str, Any]:
         "answer_given": state.get("answer"),
         "correct": grade_numeric(state.get("answer"), str(question["answer"])),
         "tools_made": [json.loads(m.text)["name"] for m in made],
-        "makings_failed": sum(m.name == MAKE_TOOL and m.status == "error" for m in results),
+        "makings_failed": [str(m.text) for m in results if m.name == MAKE_TOOL and m.status == "error"],
         "tools_used": used,
+        "calls_failed": [str(m.text) for m in results if m.name != MAKE_TOOL and m.status == "error"],
         "tools_reused": [name for name in used if name in before],
         "model_calls": counter.calls,
         "agent_turns": state.get("steps", 0),
@@ -135,6 +136,11 @@ def run(out: Path, registry_path: Path) -> list[dict[str, Any]]:
             with out.open("a") as handle:
                 handle.write(json.dumps(row) + "\n")
     return rows
+
+
+def _first_failure(row: dict[str, Any]) -> str:
+    failures = [*row["makings_failed"], *row["calls_failed"]]
+    return failures[0][:120].replace("|", "/").replace("\n", " ") if failures else ""
 
 
 def summarise(rows: list[dict[str, Any]], note: str = "") -> str:
@@ -165,13 +171,14 @@ def summarise(rows: list[dict[str, Any]], note: str = "") -> str:
             f"| {statistics.mean(r['agent_turns'] for r in group):.1f} "
             f"| {statistics.mean(r['seconds'] for r in group):.0f} |"
         )
-    lines += ["", "| question | asking | gold | answer | right | made | reused | model calls | s |",
-              "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    header = "| question | asking | gold | answer | right | made | reused | model calls | s | what failed |"
+    lines += ["", header, "|---|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
         lines.append(
             f"| {row['id']} | {row['asking']} | {row['answer']} | {row['answer_given']} "
             f"| {'yes' if row['correct'] else 'no'} | {', '.join(row['tools_made']) or '—'} "
-            f"| {', '.join(row['tools_reused']) or '—'} | {row['model_calls']} | {row['seconds']:.0f} |"
+            f"| {', '.join(row['tools_reused']) or '—'} | {row['model_calls']} | {row['seconds']:.0f} "
+            f"| {_first_failure(row)} |"
         )
     return "\n".join(lines) + "\n"
 
