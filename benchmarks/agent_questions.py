@@ -183,6 +183,33 @@ def summarise(rows: list[dict[str, Any]], note: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
+def write_plot(rows: list[dict[str, Any]], path: Path) -> Path:
+    """Model calls and seconds per question, in the order asked; a question answered right is filled."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only
+    import matplotlib.pyplot as plt
+
+    figure, panels = plt.subplots(2, 1, figsize=(9, 5), sharex=True)
+    positions = range(1, len(rows) + 1)
+    for axes, key, label in ((panels[0], "model_calls", "model calls"), (panels[1], "seconds", "seconds")):
+        colours = ["tab:blue" if row["asking"] == "new" else "tab:green" for row in rows]
+        axes.bar(positions, [row[key] for row in rows], color=[c if r["correct"] else "white" for c, r in
+                 zip(colours, rows, strict=True)], edgecolor=colours)  # fmt: skip
+        axes.set_ylabel(label)
+    panels[1].set_xticks(list(positions), [row["id"] for row in rows], rotation=60, ha="right", fontsize=7)
+    panels[0].set_title(
+        "The toolmaker agent, question by question: blue = first asking (a tool must be made), "
+        "green = second asking;\nfilled = answered right, hollow = wrong",
+        fontsize=9,
+    )
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
 def main() -> None:
     """Parse arguments, run, and write the JSONL rows and the markdown summary."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -193,6 +220,7 @@ def main() -> None:
     rows = run(args.out, args.out.with_suffix(".registry.sqlite"))
     summary = summarise(rows, args.note)
     args.out.with_suffix(".md").write_text(summary)
+    write_plot(rows, args.out.parent / "plots" / f"{args.out.stem}.png")
     print(summary)
 
 
