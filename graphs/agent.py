@@ -58,9 +58,10 @@ def make_registered_tool(
     report = solve(graph, {"problem": problem}, context or CreatorContext())
     record = registry.get(report["tool_id"]) if report["tool_id"] else None
     if report["error"] or record is None:
-        raise ToolMakingError(
-            f"no tool was made: {report['error'] or 'the run ended ' + str(report['status'])}"
-        )
+        failures = [attempt["failure"] for attempt in report["attempts"] if attempt["failure"]]
+        why = report["error"] or f"the run ended {report['status']} after {report['rounds']} rectify rounds"
+        last = f"; the last failure: {failures[-1][:600]}" if failures and not report["error"] else ""
+        raise ToolMakingError(f"no tool was made: {why}{last}")
     if record.single_use:
         raise ToolMakingError(f"the tool made is not general ({record.single_use}); it is kept single-use")
     return record, report

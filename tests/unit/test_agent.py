@@ -79,6 +79,7 @@ def test_a_failed_making_is_told_to_the_model_and_the_run_ends_without_an_answer
     state, models = ask(InMemoryStore(), ["no code here"] * 9, "What is the product of 6 and 7?")
     made = state["messages"][2]
     assert made.name == "make_tool" and made.status == "error" and "no tool was made" in made.content
+    assert "3 rectify rounds; the last failure: The rectify step's reply held no usable fix" in made.content
     assert state["answer"] is None and state["steps"] == 1
     assert "no tool was made" in models.maker.prompts[-1][-1].content  # the model saw why
 
