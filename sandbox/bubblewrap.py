@@ -9,6 +9,7 @@ are bound read-only into the scratch. Landlock and seccomp still apply inside.
 from __future__ import annotations
 
 import functools
+import os
 import shutil
 import subprocess
 import sys
@@ -33,8 +34,8 @@ class BubblewrapExecutor(SubprocessExecutor):
         self.bwrap = bwrap
 
     def _command(self, scratch: Path, report: Path, limits: Limits) -> tuple[list[str], dict[str, str]]:
-        read_only = {*_SYSTEM, sys.prefix, sys.base_prefix, sys.exec_prefix, str(RUNNER.parent)}
-        read_only.update(p for p in sys.path if p and Path(p).is_dir())
+        wanted = {*_SYSTEM, sys.prefix, sys.base_prefix, sys.exec_prefix, str(RUNNER.parent)}
+        wanted.update(p for p in sys.path if p and Path(p).is_dir())
         tmpfs_bytes = str(limits.disk_mb * 1024 * 1024)
         command = [
             self.bwrap,
@@ -43,7 +44,7 @@ class BubblewrapExecutor(SubprocessExecutor):
             *("--size", tmpfs_bytes, "--tmpfs", "/tmp"),
             *("--size", tmpfs_bytes, "--tmpfs", "/dev/shm"),
         ]
-        for path in sorted(read_only):
+        for path in _read_only_binds(wanted):
             command += ["--ro-bind-try", path, path]
         command += ["--size", tmpfs_bytes, "--tmpfs", SCRATCH]
         for file in sorted(scratch.iterdir()):
@@ -52,6 +53,20 @@ class BubblewrapExecutor(SubprocessExecutor):
         for key, value in sandbox_environment(SCRATCH).items():
             command += ["--setenv", key, value]
         return [*command, "--", *self._runner_command(SCRATCH, REPORT)], {}
+
+
+def _read_only_binds(paths: set[str]) -> list[str]:
+    """The mounts that make ``paths`` readable inside, symlinked ones included.
+
+    A path reached through a symlink (a venv linked into a project) is mounted at its real
+    place. It is mounted at its own place too, unless a folder above it already is: there
+    the link itself shows, and a second mount on it would fail, since inside, the link's
+    target does not exist until it is mounted.
+    """
+    real = {os.path.realpath(path) for path in paths}
+    linked = {path for path in paths if os.path.realpath(path) != path}
+    kept = [p for p in sorted(linked) if not any(p.startswith(f"{other}/") for other in paths | real)]
+    return sorted(real) + kept
 
 
 @functools.cache

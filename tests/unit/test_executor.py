@@ -120,3 +120,23 @@ def test_confined_code_can_start_no_process(executor):
     if "seccomp" not in result["confinement"]:
         pytest.skip("seccomp is not available here")
     assert result["status"] == "policy_violation" and "no new processes" in result["error"]["hint"]
+
+
+def test_bubblewrap_sees_a_venv_linked_into_a_project_that_is_on_the_path(tmp_path, monkeypatch):
+    """As `python -m` from a project whose .venv is a symlink: the project and the link are on sys.path."""
+    import os
+    import sys
+
+    from sandbox.bubblewrap import BubblewrapExecutor, bubblewrap_problem
+
+    if problem := bubblewrap_problem():
+        pytest.fail(problem) if os.environ.get("CI") else pytest.skip(problem)
+    real = tmp_path / "elsewhere" / "venv"
+    real.mkdir(parents=True)
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / ".venv").symlink_to(real)
+    monkeypatch.setattr(sys, "path", [*sys.path, str(project), str(project / ".venv")])
+    result = BubblewrapExecutor().run("print(42)")
+    assert result["status"] == "ok", result["stderr"]  # it was: bwrap: Can't bind mount ... .venv
+    assert result["stdout"] == "42\n"
