@@ -63,10 +63,11 @@ def _read_only_binds(paths: set[str]) -> list[str]:
     the link itself shows, and a second mount on it would fail, since inside, the link's
     target does not exist until it is mounted.
     """
-    real = {os.path.realpath(path) for path in paths}
-    linked = {path for path in paths if os.path.realpath(path) != path}
-    kept = [p for p in sorted(linked) if not any(p.startswith(f"{other}/") for other in paths | real)]
-    return sorted(real) + kept
+    real_of = {path: os.path.realpath(path) for path in paths}
+    mounted = paths | set(real_of.values())
+    linked = sorted(path for path, real in real_of.items() if real != path)
+    kept = [p for p in linked if not any(p.startswith(f"{other}/") for other in mounted)]
+    return sorted(set(real_of.values())) + kept
 
 
 @functools.cache
