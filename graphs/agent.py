@@ -176,12 +176,12 @@ def build_toolmaker_agent(
         That move is taken without a model turn: a small model, offered make_tool alone,
         tends to write a tool's definition instead of calling it.
         """
-        context = context_of(runtime, AgentContext)
-        found = _registry(runtime).search(_question(state), context.offered_tools)
+        context, question = context_of(runtime, AgentContext), _question(state)
+        found = _registry(runtime).search(question, context.offered_tools)
         offered = [record.name for record, score in found if score > 0 and record.name != MAKE_TOOL]
         if offered:
             return {"offered": offered}
-        making = ToolCall(name=MAKE_TOOL, args={"problem": _question(state)}, id=new_call_id())
+        making = ToolCall(name=MAKE_TOOL, args={"problem": question}, id=new_call_id())
         return {"offered": [], "messages": [AIMessage("", tool_calls=[making])]}
 
     def think(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
