@@ -437,7 +437,8 @@ def test_the_latm_report_compares_methods_on_common_items_with_each_made_tool_an
     runs = [
         {"run": "greedy", "seed": 0, "temperature": 0.0, "verified": False},
         {"run": "s0", "seed": 0, "temperature": 0.3},
-        {"run": "s1", "seed": 1, "temperature": 0.3},
+        # s1 was resumed after a kill: its wall clock counts the last part only, its model time all.
+        {"run": "s1", "seed": 1, "temperature": 0.3, "seconds": 10.0, "model_seconds": 100.0},
     ]
     write(f"making-{task}.jsonl", [{**making, **run} for run in runs])
     write(f"latm-user-s0-bbh-{task}.jsonl", rows([True, True, False, False], repaired=True))
@@ -449,8 +450,8 @@ def test_the_latm_report_compares_methods_on_common_items_with_each_made_tool_an
     assert f"| {task} | 3 | 0.0 | 33.3 | {latm_cells} |" in text
     constant = sum(item["answer"] == "No time slot works." for item in items[:3])
     assert f'| (constant "No time slot works.") | 3 | {100 * constant / 3:.1f} |' in text
-    assert f"| {task} | no tool | 2 / 2 | 1.0 | 100 | 40 |" in text
-    assert "one verified tool cost C = 60 s to make" in text  # all three runs' seconds, for two tools
+    assert f"| {task} | no tool | 2 / 2 | 1.0 | 100 | 60 |" in text
+    assert "one verified tool cost C = 90 s to make" in text  # all three runs' seconds, for two tools
 
 
 def test_a_graph_invoked_without_a_context_runs_on_the_context_defaults():
