@@ -187,12 +187,13 @@ def build_toolmaker_agent(
     def think(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
         records, tools = offered_tools(state, runtime)
         context = context_of(runtime, AgentContext)
-        system, user = load_prompt("agent", context.prompt_variant("agent")).render(
-            found=_found_lines(records), question=_question(state)
-        )
+        prompt = load_prompt("agent", context.prompt_variant("agent"))
+        system, user = prompt.render(found=_found_lines(records), question=_question(state))
         conversation = [m for m in state["messages"] if not isinstance(m, HumanMessage)]
         model = models(context.model_request()).bind_tools(tools)
-        reply = model.invoke([SystemMessage(system), HumanMessage(user), *conversation])
+        reply = model.invoke(
+            [SystemMessage(system), HumanMessage(user), *conversation], stop=list(prompt.stop) or None
+        )
         assert isinstance(reply, AIMessage)
         if not reply.tool_calls:
             reply = read_text_tool_calls(reply, [tool.name for tool in tools])

@@ -1,4 +1,4 @@
-"""Prompt files, one folder per node, one file per variant: ``prompts/<node>/<variant>.md``.
+r"""Prompt files, one folder per node, one file per variant: ``prompts/<node>/<variant>.md``.
 
 A variant is chosen by name through the graph context (``create_prompt="terse"``), by
 giving the path of a file of one's own, or by giving the prompt's text itself, with its
@@ -7,11 +7,15 @@ Optional pieces that a node inserts only in some runs (the request for self-chec
 ``prompts/<node>/<name>.txt`` fragments.
 Each file has a ``## system`` and a ``## user`` section; ``$name`` placeholders are
 filled with ``string.Template``, so a literal dollar sign in a prompt is written ``$$``.
+An optional last ``## stop`` section lists where the reply ends, one JSON string a line
+(``"\n```\n"`` ends a reply at the fence that closes its code block): the endpoint stops
+generating there, so a small model's runaway text after its answer costs nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
@@ -27,11 +31,12 @@ class PromptError(ValueError):
 
 @dataclass(frozen=True)
 class Prompt:
-    """A system and a user template."""
+    """A system and a user template, and the sequences the reply ends at."""
 
     name: str
     system: Template
     user: Template
+    stop: tuple[str, ...] = ()
 
     def render(self, **values: str) -> tuple[str, str]:
         """Fill both templates; every placeholder must have a value."""
@@ -39,6 +44,10 @@ class Prompt:
             return self.system.substitute(values), self.user.substitute(values)
         except KeyError as exc:
             raise PromptError(f"prompt {self.name!r} needs a value for {exc}") from exc
+
+    def options(self) -> dict[str, list[str]]:
+        """What the endpoint is sent with this prompt: its stop sequences, if it has any."""
+        return {"stop": list(self.stop)} if self.stop else {}
 
 
 def load_fragment(node: str, name: str) -> str:
@@ -80,5 +89,27 @@ def load_prompt(node: str, variant: str = "default") -> Prompt:
     _, system_marker, system = f"\n{head}".partition("\n## system\n")
     if not (marker and system_marker):
         raise PromptError(f"{source} needs a '## system' and a '## user' section, each on a line of its own")
+    user, _, stop = user.partition("\n## stop\n")
     name = f"{node}/{prompt_label(variant)}"
-    return Prompt(name=name, system=Template(system.strip()), user=Template(user.strip()))
+    return Prompt(
+        name=name,
+        system=Template(system.strip()),
+        user=Template(user.strip()),
+        stop=_stop_sequences(stop, source),
+    )
+
+
+def _stop_sequences(section: str, source: str) -> tuple[str, ...]:
+    """The ``## stop`` section's JSON strings, one a line."""
+    sequences = []
+    for line in filter(None, (line.strip() for line in section.splitlines())):
+        try:
+            sequence = json.loads(line)
+        except json.JSONDecodeError:
+            sequence = None
+        if not isinstance(sequence, str) or not sequence:
+            raise PromptError(
+                f"{source}: each line of '## stop' must be a JSON string such as \"\\n```\\n\", not {line!r}"
+            )
+        sequences.append(sequence)
+    return tuple(sequences)

@@ -65,9 +65,11 @@ def ask_as(
     models: ChatModelFactory, context: ModelContext, node: str, role: Role, values: Mapping[str, str]
 ) -> tuple[str, ModelCall]:
     """:func:`ask`, with the role named: LATM's nodes ask the maker or the user by design."""
-    system, user = load_prompt(node, context.prompt_variant(node)).render(**values)
+    prompt = load_prompt(node, context.prompt_variant(node))
+    system, user = prompt.render(**values)
     request = context.model_request(role)
-    reply, call = ask_model(models(request), request, node, [SystemMessage(system), HumanMessage(user)])
+    messages = [SystemMessage(system), HumanMessage(user)]
+    reply, call = ask_model(models(request), request, node, messages, **prompt.options())
     text = reply.content if isinstance(reply.content, str) else str(reply.content)
     return text, call
 

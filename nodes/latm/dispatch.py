@@ -129,7 +129,8 @@ def dispatch(
     pending = _nearest({f: r for f, r in waiting.items() if f not in cached}, state["request"], k, overlap)
     refused = _nearest({f: r for f, r in tool_less.items() if f not in cached}, state["request"], k, overlap)
     options = [*cached, *pending, *refused]
-    system, user = load_prompt("dispatch", context.prompt_variant("dispatch")).render(
+    prompt = load_prompt("dispatch", context.prompt_variant("dispatch"))
+    system, user = prompt.render(
         options=_render_options(cached, pending, refused), request=state["request"].strip()
     )
     request = context.model_request("user")
@@ -137,10 +138,15 @@ def dispatch(
     model = models(request)
     try:
         reply, call_cost = ask_model(
-            model, request, "dispatch", messages, response_format=_decision_schema(options)
+            model,
+            request,
+            "dispatch",
+            messages,
+            response_format=_decision_schema(options),
+            **prompt.options(),
         )
     except openai.BadRequestError:
-        reply, call_cost = ask_model(model, request, "dispatch", messages)
+        reply, call_cost = ask_model(model, request, "dispatch", messages, **prompt.options())
     text = reply.content if isinstance(reply.content, str) else str(reply.content)
     choice, proposed = read_decision(text, options)
     if choice != NONE:

@@ -122,3 +122,39 @@ def test_every_shipped_variant_asks_only_for_the_values_its_node_gives(node, var
     assert placeholders(load_prompt(node, variant)) <= given
     rendered = load_prompt(node, variant).render(**{name: f"<{name}>" for name in given})
     assert "<problem>" in rendered[1] or node in get_args(LatmPromptNode)
+
+
+def test_a_prompts_stop_section_is_sent_to_the_endpoint_and_a_prompt_without_one_sends_none():
+    from nodes.common.asking import ask
+    from tests.fakes import FakeOpenAIServer
+    from toolmaker.models import EndpointModels
+    from toolmaker.settings import EndpointSettings, Settings
+
+    text = '## system\nBe brief.\n\n## user\nSolve: $problem$table\n\n## stop\n"\\n```\\n"\n"\\nProblem:"\n'
+    assert load_prompt("program", text).render(problem="x", table="") == ("Be brief.", "Solve: x")
+    with FakeOpenAIServer(["```python\nprint(1)", "plain"]) as server:
+        endpoint = EndpointSettings(model="scripted", base_url=server.base_url)
+        models = EndpointModels(Settings(maker=endpoint, user=endpoint))
+        ask(models, CreatorContext(program_prompt=text), "program", problem="x", table="")
+        ask(
+            models,
+            CreatorContext(),
+            "rectify",
+            **dict.fromkeys(("problem", "table", "tool_code", "call", "checks", "failure"), "x"),
+        )
+    assert server.requests[0]["stop"] == ["\n```\n", "\nProblem:"]
+    assert "stop" not in server.requests[1]
+
+
+@pytest.mark.parametrize("line", ["\\n```", '""', "42"])
+def test_a_stop_line_that_is_no_json_string_is_rejected_with_the_form_it_needs(line):
+    with pytest.raises(PromptError, match="each line of '## stop' must be a JSON string"):
+        load_prompt("program", f"## system\nS\n## user\nU\n## stop\n{line}\n")
+
+
+def test_every_shipped_prompt_that_asks_for_one_code_block_ends_its_reply_at_the_closing_fence():
+    for node in [d.name for d in Path(prompts.__file__).parent.iterdir() if d.is_dir()]:
+        for variant in variants(node):
+            prompt = load_prompt(node, variant)
+            if "one ```python code block" in prompt.user.template:
+                assert prompt.stop == ("\n```\n",), f"{node}/{variant}"
