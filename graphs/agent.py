@@ -191,9 +191,7 @@ def build_toolmaker_agent(
         system, user = prompt.render(found=_found_lines(records), question=_question(state))
         conversation = [m for m in state["messages"] if not isinstance(m, HumanMessage)]
         model = models(context.model_request()).bind_tools(tools)
-        reply = model.invoke(
-            [SystemMessage(system), HumanMessage(user), *conversation], stop=list(prompt.stop) or None
-        )
+        reply = model.invoke([SystemMessage(system), HumanMessage(user), *conversation], **prompt.options())
         assert isinstance(reply, AIMessage)
         if not reply.tool_calls:
             reply = read_text_tool_calls(reply, [tool.name for tool in tools])

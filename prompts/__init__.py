@@ -19,6 +19,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
+from typing import Any
 
 PROMPTS_DIR = Path(__file__).parent
 VARIANT_FORMS = "a name, a .md path, or the prompt's text with its ## system and ## user sections"
@@ -45,7 +46,7 @@ class Prompt:
         except KeyError as exc:
             raise PromptError(f"prompt {self.name!r} needs a value for {exc}") from exc
 
-    def options(self) -> dict[str, list[str]]:
+    def options(self) -> dict[str, Any]:
         """What the endpoint is sent with this prompt: its stop sequences, if it has any."""
         return {"stop": list(self.stop)} if self.stop else {}
 
