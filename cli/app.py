@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, get_args
 
@@ -103,11 +104,40 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _unsupported_experiment_options(args: argparse.Namespace) -> str | None:
+    """Why the options cannot go with the preset, so none is silently ignored; None if they can."""
+    from evaluation.latm import EXPERIMENT as LATM
+    from evaluation.making_variants import EXPERIMENT as LATM_MAKING
+    from evaluation.making_variants import MAKER_NODES
+
+    latm_presets = (LATM, LATM_MAKING)
+    if args.task and args.preset not in latm_presets:
+        return f"--task goes with {' and '.join(latm_presets)} only"
+    if args.preset.startswith(LATM) and (args.model or args.base_url):
+        return (
+            f"{args.preset} takes its maker and user models from the settings "
+            "(TOOLMAKER_MAKER_MODEL, TOOLMAKER_USER_MODEL and their _BASE_URL), not --model/--base-url"
+        )
+    if args.preset.startswith(LATM) and args.concurrency != 1:
+        return f"{args.preset} runs one item at a time; --concurrency is not supported"
+    nodes = {choice.rpartition("=")[0] or "create" for choice in args.prompt_variant or []}
+    if args.preset == LATM_MAKING and (other := nodes - set(MAKER_NODES)):
+        makers = ", ".join(MAKER_NODES)
+        return f"latm-making compares the maker's prompts ({makers}), not {', '.join(sorted(other))}"
+    if args.preset.startswith(LATM) and args.preset != LATM_MAKING and nodes:
+        return f"{args.preset} runs the shipped prompts; compare maker prompts with latm-making"
+    if not args.preset.startswith(LATM) and (other := nodes - set(_creator_prompt_nodes())):
+        return f"{args.preset} runs CREATOR's nodes and the baselines', not {', '.join(sorted(other))}"
+    return None
+
+
 def _experiment(args: argparse.Namespace) -> int:
     from evaluation.dispatch import EXPERIMENT as DISPATCH
     from evaluation.dispatch import run_dispatch, seeded_tasks, write_dispatch_report
     from evaluation.latm import EXPERIMENT as LATM
-    from evaluation.latm import run_latm, write_latm_report
+    from evaluation.latm import TASKS, run_latm, write_latm_report
+    from evaluation.making_variants import EXPERIMENT as LATM_MAKING
+    from evaluation.making_variants import run_making_variants, write_making_variants_report
     from evaluation.presets import PRESETS, preset_command, run_preset, write_preset_report
     from evaluation.rows import BenchError, BudgetReached
     from evaluation.transfer import EXPERIMENT as TRANSFER
@@ -115,14 +145,23 @@ def _experiment(args: argparse.Namespace) -> int:
     from toolmaker.datasets import DatasetError
 
     folder = Path(args.out_dir)
-    if args.budget is not None and args.preset in (DISPATCH, LATM, TRANSFER):
+    if args.budget is not None and args.preset in (DISPATCH, LATM, LATM_MAKING, TRANSFER):
         Console(stderr=True).print(
             f"[red]error:[/] --budget covers bench and the presets {', '.join(PRESETS)}, "
             f"not {args.preset} yet"
         )
         return _EXIT_ERROR
+    if problem := _unsupported_experiment_options(args):
+        Console(stderr=True).print(f"[red]error:[/] {problem}")
+        return _EXIT_ERROR
+    tasks = tuple(args.task or TASKS)
     try:
-        if args.preset == DISPATCH and args.report_only:
+        if args.preset == LATM_MAKING:
+            if args.report_only:
+                report = write_making_variants_report(folder)
+            else:  # the options were checked: the overrides are maker prompt variants only
+                report = run_making_variants(folder, _run_overrides(args), tasks=tasks)
+        elif args.preset == DISPATCH and args.report_only:
             seeded = seeded_tasks(folder)
             report = write_dispatch_report(folder, seeded=seeded, per_task=args.n, seed=args.seed)
         elif args.preset == DISPATCH:
@@ -131,7 +170,7 @@ def _experiment(args: argparse.Namespace) -> int:
             if args.report_only:
                 report = write_latm_report(folder, n=args.n, seed=args.seed)
             else:
-                report = run_latm(folder, n=args.n, step=args.step, seed=args.seed)
+                report = run_latm(folder, n=args.n, step=args.step, seed=args.seed, tasks=tasks)
         elif args.preset == TRANSFER and args.report_only:
             report = report_transfer(folder, n=args.n, seed=args.seed)
         elif args.preset == TRANSFER:
@@ -201,15 +240,29 @@ def _graph(args: argparse.Namespace) -> int:
     return 0
 
 
-def _prompt_choice(text: str) -> str:
+def _creator_prompt_nodes() -> tuple[str, ...]:
     from nodes.creator.context import PromptNode
 
+    return get_args(PromptNode)
+
+
+def _every_prompt_node() -> tuple[str, ...]:
+    from nodes.latm.context import LatmPromptNode
+
+    return (*_creator_prompt_nodes(), *get_args(LatmPromptNode))
+
+
+def _prompt_choice(text: str, nodes: tuple[str, ...] | None = None) -> str:
+    nodes = nodes or _creator_prompt_nodes()
     node = text.rpartition("=")[0]
-    if node and node not in get_args(PromptNode):
-        raise argparse.ArgumentTypeError(
-            f"no node {node!r} asks a model; choose from {', '.join(get_args(PromptNode))}"
-        )
+    if node and node not in nodes:
+        raise argparse.ArgumentTypeError(f"no node {node!r} asks a model; choose from {', '.join(nodes)}")
     return text
+
+
+def _experiment_prompt_choice(text: str) -> str:
+    """CREATOR's and LATM's nodes: which go with which preset is checked with the other options."""
+    return _prompt_choice(text, _every_prompt_node())
 
 
 def _dataset_choice(text: str) -> str:
@@ -234,7 +287,9 @@ def _budget(text: str) -> Any:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
-def _add_run_options(parser: argparse.ArgumentParser) -> None:
+def _add_run_options(
+    parser: argparse.ArgumentParser, prompt_choice: Callable[[str], str] = _prompt_choice
+) -> None:
     parser.add_argument(
         "--concurrency",
         type=int,
@@ -253,7 +308,7 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
         "--prompt-variant",
         action="append",
         metavar="[NODE=]VARIANT",
-        type=_prompt_choice,
+        type=prompt_choice,
         help="a prompt variant (name or .md path) for NODE (default create); repeat for several nodes",
     )
 
@@ -288,6 +343,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     from evaluation.dispatch import EXPERIMENT as DISPATCH
     from evaluation.latm import EXPERIMENT as LATM
+    from evaluation.latm import TASKS
+    from evaluation.making_variants import EXPERIMENT as LATM_MAKING
     from evaluation.presets import PRESETS
     from evaluation.runner import DATASETS, METHODS
     from evaluation.transfer import EXPERIMENT as TRANSFER
@@ -318,9 +375,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="run a paper experiment resumably: main, rounds, hints (cells of methods x datasets) "
         "or transfer (tools made on one scenario reused on two others), "
         "or latm (LATM's six Big-Bench tasks: tools made with 3 seeds, used by the user and the maker), "
-        "or latm-dispatch (a mixed stream of them, two tasks without a tool at the start; --n per task)",
+        "or latm-dispatch (a mixed stream of them, two tasks without a tool at the start; --n per task), "
+        "or latm-making (maker prompt variants, each making every task's tool from LATM's spare demos)",
     )
-    experiment.add_argument("preset", choices=[*PRESETS, TRANSFER, LATM, DISPATCH])
+    experiment.add_argument("preset", choices=[*PRESETS, TRANSFER, LATM, DISPATCH, LATM_MAKING])
+    experiment.add_argument(
+        "--task",
+        action="append",
+        choices=TASKS,
+        help="latm and latm-making: only this Big-Bench task (repeat for several; default all six)",
+    )
     experiment.add_argument("--n", type=int, default=30, help="items per dataset (default 30)")
     experiment.add_argument("--step", type=int, default=5, help="grow all cells this many items at a time")
     experiment.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
@@ -332,7 +396,7 @@ def build_parser() -> argparse.ArgumentParser:
     experiment.add_argument(
         "--report-only", action="store_true", help="only rewrite the report from the rows"
     )
-    _add_run_options(experiment)
+    _add_run_options(experiment, _experiment_prompt_choice)
     experiment.set_defaults(handler=_experiment)
 
     report = commands.add_parser("report", help="markdown tables from benchmark results")

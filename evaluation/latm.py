@@ -29,6 +29,7 @@ from nodes.common.grading import grade_bbh
 from nodes.common.usage import total_seconds, total_tokens, usage_by
 from nodes.latm import Example, LatmContext, ToolMakingInput, ToolUseInput
 from nodes.latm.examples import DEMOS_PER_SPLIT
+from prompts import prompt_label
 from toolmaker.costs import PriceTable
 from toolmaker.settings import get_settings
 
@@ -64,47 +65,78 @@ TASKS = (
 """LATM's six tasks, those whose tools the embedded maker made in a first probe first (see REFERENCES)."""
 
 
-def bbh_demos(task: str) -> ToolMakingInput:
-    """LATM's demos of a Big-Bench task: its first 3 train and first 3 validation items."""
+def bbh_demos(task: str, *, spare: bool = False) -> ToolMakingInput:
+    """LATM's demos of a Big-Bench task: its first 3 train and first 3 validation items.
 
-    def first(split: Literal["train", "valid"]) -> list[Example]:
-        items = load_bbh(task, split)[:DEMOS_PER_SPLIT]
+    ``spare``: the train and validation items after those instead (2 of each in LATM's split),
+    which no scored making uses, so maker prompts can be compared on them.
+    """
+    chosen = slice(DEMOS_PER_SPLIT, None) if spare else slice(DEMOS_PER_SPLIT)
+
+    def demos(split: Literal["train", "valid"]) -> list[Example]:
+        items = load_bbh(task, split)[chosen]
         return [Example(question=item["question"], answer=item["answer"]) for item in items]
 
-    return ToolMakingInput(task=task, train=first("train"), valid=first("valid"))
+    return ToolMakingInput(task=task, train=demos("train"), valid=demos("valid"))
 
 
-def make_tools(task: str, folder: Path, runs: list[MakingRun], prices: PriceTable) -> list[dict[str, Any]]:
-    """Make the task's tool once per run (resumable); one row per run in ``making-TASK.jsonl``.
+def make_tools(
+    demos: ToolMakingInput,
+    out: Path,
+    runs: list[MakingRun],
+    prices: PriceTable,
+    prompts: dict[str, str] | None = None,
+) -> list[dict[str, Any]]:
+    """Make the task's tool from ``demos`` once per run (resumable); one row per run in ``out``.
 
-    Each making's steps are checkpointed in the run store, so one a kill cut short goes on
-    from its last step (a making takes minutes on the embedded 1.5B).
+    ``prompts`` are the makers' prompt variants (``LatmContext`` fields such as
+    ``propose_prompt``), recorded in each row; rows made with other prompts are an error, so
+    two variants never share a cell. Each making's steps are checkpointed in the run store, so
+    one a kill cut short goes on from its last step (a making takes minutes on the embedded 1.5B).
+
+    Raises:
+        BenchError: ``out`` holds a row made with other prompts, or a making failed.
     """
-    out = folder / f"making-{task}.jsonl"
+    prompts = prompts or {}
+    recorded = {name: prompt_label(variant) for name, variant in prompts.items()}
     rows = read_rows(out)
+    if other := next((row for row in rows if row.get("prompts", {}) != recorded), None):
+        raise BenchError(
+            f"{out} holds making rows with prompts {other.get('prompts', {})}, not {recorded}: "
+            "give each variant a results folder of its own"
+        )
     with open_checkpointer(get_settings()) as saver:
         graph = build_tool_maker_graph(prices=prices).compile(name="latm-tool-maker", checkpointer=saver)
         for run in runs:
             if not any(row["run"] == run.label for row in rows):
-                rows.append(_make_tool(graph, saver, task, out, run, prices))
+                rows.append(_make_tool(graph, saver, demos, out, run, prices, prompts))
     return rows
 
 
 def _make_tool(
-    graph: Any, saver: BaseCheckpointSaver[Any], task: str, out: Path, run: MakingRun, prices: PriceTable
+    graph: Any,
+    saver: BaseCheckpointSaver[Any],
+    demos: ToolMakingInput,
+    out: Path,
+    run: MakingRun,
+    prices: PriceTable,
+    prompts: dict[str, str],
 ) -> dict[str, Any]:
     """One making run's row, appended to ``out``; its checkpoints are deleted once it is written."""
-    context = LatmContext(seed=run.seed, temperature=run.temperature)
+    task = demos["task"]
+    variants: dict[str, Any] = dict(prompts)
+    context = LatmContext(seed=run.seed, temperature=run.temperature, **variants)
     config = run_config(item_thread("latm-making", out, run.label), "latm-tool-maker", context)
     started = time.monotonic()
     try:
-        state = resume_or_start(graph, bbh_demos(task), config, context)
+        state = resume_or_start(graph, demos, config, context)
     except RUN_ERRORS as exc:
         raise BenchError(f"making a {task} tool ({run.label}): {describe_run_error(exc)}") from exc
     calls = state.get("model_calls", [])
     row = {
         "task": task,
         "run": run.label,
+        "prompts": {name: prompt_label(variant) for name, variant in prompts.items()},
         "seed": run.seed,
         "temperature": run.temperature,
         "verified": state.get("status") == "verified",
@@ -211,7 +243,8 @@ def run_latm(
     settings = get_settings()
     makings = {}
     for task in tasks:
-        makings[task] = make_tools(task, folder, making_runs(sampled_makings), prices)
+        out = folder / f"making-{task}.jsonl"
+        makings[task] = make_tools(bbh_demos(task), out, making_runs(sampled_makings), prices)
         write_latm_report(folder, n=n, seed=seed, tasks=tasks)
     for size in range(min(step, n), n + step, step):
         size = min(size, n)
