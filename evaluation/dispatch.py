@@ -8,7 +8,6 @@ queues live in a SQLite file beside the rows, so a killed run resumes where it s
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from rich.progress import Progress
 
 from evaluation.datasets import load_bbh, sample
 from evaluation.latm import TASKS, bbh_demos
-from evaluation.rows import BenchError, read_rows
+from evaluation.rows import BenchError, append_row, read_rows
 from graphs.latm import build_dispatcher_graph
 from graphs.running import dispatch_request
 from nodes.common.grading import grade_bbh
@@ -104,8 +103,7 @@ def run_dispatch(folder: Path, *, per_task: int, seed: int = 1, held_out: tuple[
                     "seconds": report["seconds"],
                     "dollars": prices.dollars(report["model_calls"]),
                 }
-                with out.open("a") as handle:
-                    handle.write(json.dumps(row) + "\n")
+                append_row(out, row)
                 progress.advance(bar)
     return write_dispatch_report(folder, seeded=seeded, held_out=held_out, per_task=per_task, seed=seed)
 

@@ -9,7 +9,6 @@ maker). Seconds are wall-clock, sandbox runs included, as for the CoT rows.
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from pathlib import Path
@@ -20,7 +19,7 @@ from rich.progress import Progress
 
 from evaluation.datasets import load_bbh, sample
 from evaluation.plots import write_amortised_cost_plot
-from evaluation.rows import BenchError, read_rows
+from evaluation.rows import BenchError, append_row, read_rows
 from evaluation.runner import regrade, run_bench
 from graphs.latm import build_tool_maker_graph, build_tool_user_graph
 from graphs.persistence import item_thread, open_checkpointer, resume_or_start, run_config
@@ -149,9 +148,7 @@ def _make_tool(
         "model_seconds": total_seconds(calls),
         "dollars": prices.dollars(calls),
     }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("a") as handle:
-        handle.write(json.dumps(row) + "\n")
+    append_row(out, row)
     saver.delete_thread(str(config["configurable"]["thread_id"]))
     return row
 
@@ -201,8 +198,7 @@ def use_tool(
                 "tokens_with_repair": usage_by(calls, "role"),
                 "seconds_with_repair": seconds,
             }
-            with out.open("a") as handle:
-                handle.write(json.dumps(row) + "\n")
+            append_row(out, row)
             progress.advance(bar)
     return out
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -44,3 +46,32 @@ def read_rows(out: Path) -> list[dict[str, Any]]:
                 break
             raise BenchError(f"{out}:{number}: not a results row ({exc}); remove or mend that line") from exc
     return rows
+
+
+def append_row(out: Path, row: dict[str, Any]) -> None:
+    """Append one finished item's row to ``out``, stamped with the code that made it (``code``)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("a") as handle:
+        handle.write(json.dumps({**row, "code": code_version()}) + "\n")
+
+
+@functools.cache
+def code_version() -> str | None:
+    """The commit this package runs from when first asked, ``+dirty`` if its tracked files differ.
+
+    Rows say which code made them, so cells grown across commits (a prompt's stop sequences
+    added between two steps, say) can be told apart. None outside a git checkout (an install).
+    """
+    root = Path(__file__).resolve().parents[1]
+
+    def git(*command: str) -> str:
+        done = subprocess.run(["git", "-C", str(root), *command], capture_output=True, text=True, timeout=30)
+        done.check_returncode()
+        return done.stdout.strip()
+
+    try:
+        head = git("rev-parse", "--short=12", "HEAD")
+        status = git("status", "--porcelain", "--untracked-files=no")
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return f"{head}+dirty" if status else head

@@ -25,7 +25,7 @@ from evaluation.datasets import (
     load_tabmwp,
     sample,
 )
-from evaluation.rows import BenchError, BudgetReached, read_rows
+from evaluation.rows import BenchError, BudgetReached, append_row, read_rows
 from graphs.baselines import build_cot_graph, build_entangled_graph, build_pot_graph, build_pot_vote_graph
 from graphs.creator import build_creator_graph
 from graphs.persistence import item_thread, open_checkpointer, run_config
@@ -279,8 +279,7 @@ def run_bench(
                 except BenchError as exc:
                     failure = failure or exc
                     continue
-                with out.open("a") as handle:
-                    handle.write(json.dumps(row) + "\n")
+                append_row(out, row)
                 if saver is not None:
                     saver.delete_thread(item_thread("bench", out, row["id"]))
                 rows.append(row)

@@ -9,7 +9,6 @@ an answer is registered, as in deployment, where correctness is unknown.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -20,7 +19,7 @@ from langgraph.graph.state import CompiledStateGraph
 from rich.progress import Progress
 
 from evaluation.datasets import Item, TransferGroup, load_tool_transfer, sample
-from evaluation.rows import BenchError, read_rows
+from evaluation.rows import BenchError, append_row, read_rows
 from evaluation.runner import ensure_one_setup, maker_model
 from graphs.creator import build_creator_graph
 from graphs.running import SolveReport, solve
@@ -92,8 +91,7 @@ def run_transfer(
                 report = solve(graph, {"problem": item["question"], "table": ""}, context)
                 if report["error"]:
                     raise BenchError(f"{arm} on {item['id']}: {report['error']}")
-                with out.open("a") as handle:
-                    handle.write(json.dumps(_row(item, arm, base, report, registry)) + "\n")
+                append_row(out, _row(item, arm, base, report, registry))
             progress.advance(task)
         report_path = write_transfer_report(folder, registry, groups)
     return report_path

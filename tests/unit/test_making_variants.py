@@ -1,11 +1,14 @@
 """``toolmaker experiment latm-making``: maker prompt variants compared on LATM's spare demos."""
 
 import json
+import subprocess
+from pathlib import Path
 
 import pytest
 
 from cli import main
 from evaluation.latm import bbh_demos
+from evaluation.rows import code_version
 from prompts import PROMPTS_DIR
 from tests.fakes import FakeOpenAIServer, fenced
 from toolmaker.settings import get_settings
@@ -66,6 +69,7 @@ def test_each_variant_makes_every_run_from_the_spare_demos_and_the_report_puts_v
     rows = [json.loads(line) for line in (out / "propose=stepwise" / "making-word_sorting.jsonl").open()]
     assert [row["run"] for row in rows] == ["greedy", "s0", "s1", "s2"]
     assert all(row["verified"] and row["prompts"] == {"propose_prompt": str(variant)} for row in rows)
+    assert all(row["code"] == code_version() for row in rows)
     report = (out / "latm-making.md").read_text()
     assert report in capsys.readouterr().out
     assert "| task | default | propose=stepwise |" in report
@@ -98,3 +102,18 @@ def test_options_an_experiment_would_ignore_are_refused_before_any_work(options,
     code = main(["experiment", *options, "--out-dir", str(tmp_path / "out")])
     assert code != 0 and problem in " ".join(capsys.readouterr().err.split())
     assert not (tmp_path / "out").exists()
+
+
+def test_rows_name_the_commit_that_made_them_and_whether_its_files_were_changed():
+    root = Path(__file__).resolve().parents[2]
+    if not (root / ".git").exists():
+        assert code_version() is None
+        return
+
+    def git(*command):
+        done = subprocess.run(["git", "-C", str(root), *command], capture_output=True, text=True)
+        return done.stdout.strip()
+
+    head, changed = git("rev-parse", "HEAD"), git("status", "--porcelain", "--untracked-files=no")
+    commit, _, dirty = str(code_version()).partition("+")
+    assert head.startswith(commit) and len(commit) == 12 and dirty == ("dirty" if changed else "")
