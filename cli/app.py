@@ -109,24 +109,28 @@ def _unsupported_experiment_options(args: argparse.Namespace) -> str | None:
     from evaluation.latm import EXPERIMENT as LATM
     from evaluation.making_variants import EXPERIMENT as LATM_MAKING
     from evaluation.making_variants import MAKER_NODES
+    from evaluation.presets import PRESETS
 
+    latm = args.preset.startswith(LATM)  # latm, latm-dispatch and latm-making
+    if args.budget is not None and args.preset not in PRESETS:
+        return f"--budget covers bench and the presets {', '.join(PRESETS)}, not {args.preset} yet"
     latm_presets = (LATM, LATM_MAKING)
     if args.task and args.preset not in latm_presets:
         return f"--task goes with {' and '.join(latm_presets)} only"
-    if args.preset.startswith(LATM) and (args.model or args.base_url):
+    if latm and (args.model or args.base_url):
         return (
             f"{args.preset} takes its maker and user models from the settings "
             "(TOOLMAKER_MAKER_MODEL, TOOLMAKER_USER_MODEL and their _BASE_URL), not --model/--base-url"
         )
-    if args.preset.startswith(LATM) and args.concurrency != 1:
+    if latm and args.concurrency != 1:
         return f"{args.preset} runs one item at a time; --concurrency is not supported"
     nodes = {choice.rpartition("=")[0] or "create" for choice in args.prompt_variant or []}
     if args.preset == LATM_MAKING and (other := nodes - set(MAKER_NODES)):
         makers = ", ".join(MAKER_NODES)
         return f"latm-making compares the maker's prompts ({makers}), not {', '.join(sorted(other))}"
-    if args.preset.startswith(LATM) and args.preset != LATM_MAKING and nodes:
+    if latm and args.preset != LATM_MAKING and nodes:
         return f"{args.preset} runs the shipped prompts; compare maker prompts with latm-making"
-    if not args.preset.startswith(LATM) and (other := nodes - set(_creator_prompt_nodes())):
+    if not latm and (other := nodes - set(_creator_prompt_nodes())):
         return f"{args.preset} runs CREATOR's nodes and the baselines', not {', '.join(sorted(other))}"
     return None
 
@@ -145,12 +149,6 @@ def _experiment(args: argparse.Namespace) -> int:
     from toolmaker.datasets import DatasetError
 
     folder = Path(args.out_dir)
-    if args.budget is not None and args.preset in (DISPATCH, LATM, LATM_MAKING, TRANSFER):
-        Console(stderr=True).print(
-            f"[red]error:[/] --budget covers bench and the presets {', '.join(PRESETS)}, "
-            f"not {args.preset} yet"
-        )
-        return _EXIT_ERROR
     if problem := _unsupported_experiment_options(args):
         Console(stderr=True).print(f"[red]error:[/] {problem}")
         return _EXIT_ERROR

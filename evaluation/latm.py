@@ -97,7 +97,7 @@ def make_tools(
         BenchError: ``out`` holds a row made with other prompts, or a making failed.
     """
     prompts = prompts or {}
-    recorded = {name: prompt_label(variant) for name, variant in prompts.items()}
+    recorded = _prompt_labels(prompts)
     rows = read_rows(out)
     if other := next((row for row in rows if row.get("prompts", {}) != recorded), None):
         raise BenchError(
@@ -110,6 +110,11 @@ def make_tools(
             if not any(row["run"] == run.label for row in rows):
                 rows.append(_make_tool(graph, saver, demos, out, run, prices, prompts))
     return rows
+
+
+def _prompt_labels(prompts: dict[str, str]) -> dict[str, str]:
+    """How a making row records its prompt variants: by name or path, a prompt's text by its hash."""
+    return {name: prompt_label(variant) for name, variant in prompts.items()}
 
 
 def _make_tool(
@@ -135,7 +140,7 @@ def _make_tool(
     row = {
         "task": task,
         "run": run.label,
-        "prompts": {name: prompt_label(variant) for name, variant in prompts.items()},
+        "prompts": _prompt_labels(prompts),
         "seed": run.seed,
         "temperature": run.temperature,
         "verified": state.get("status") == "verified",
@@ -314,11 +319,11 @@ def _making_line(task: str, makings: list[dict[str, Any]]) -> str:
     return (
         f"| {task} | {greedy_cell} | {sum(m['verified'] for m in sampled)} / {len(sampled)} | "
         f"{sum(len(m['proposals']) for m in makings) / len(makings):.1f} | {tokens:.0f} | "
-        f"{sum(_making_seconds(m) for m in makings) / len(makings):.0f} |"
+        f"{sum(making_seconds(m) for m in makings) / len(makings):.0f} |"
     )
 
 
-def _making_seconds(making: dict[str, Any]) -> float:
+def making_seconds(making: dict[str, Any]) -> float:
     """A making's wall-clock seconds, or its model seconds where those are more.
 
     A making a kill cut short resumes from its checkpoint, so its row's wall clock counts only
@@ -382,7 +387,7 @@ def write_latm_report(folder: Path, *, n: int, seed: int, tasks: tuple[str, ...]
         verified = [m for m in makings if m["verified"]]
         amortised[task] = {}
         if verified:  # the cost of one verified tool: every making run's seconds, failed ones too
-            amortised[task]["making"] = sum(_making_seconds(m) for m in makings) / len(verified)
+            amortised[task]["making"] = sum(making_seconds(m) for m in makings) / len(verified)
             used = [_cell(rows, wanted) for (role, _), rows in uses.items() if role == "user"]
             if used := [cell for cell in used if cell]:
                 amortised[task]["use"] = sum(cell["seconds"] for cell in used) / len(used)

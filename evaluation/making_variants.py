@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from evaluation.latm import MAKER_TEMPERATURE, TASKS, bbh_demos, make_tools, making_runs
+from evaluation.latm import MAKER_TEMPERATURE, TASKS, bbh_demos, make_tools, making_runs, making_seconds
 from evaluation.rows import read_rows
 from prompts import prompt_label
 from toolmaker.costs import PriceTable
@@ -53,7 +53,7 @@ def run_making_variants(
         demos = bbh_demos(task, spare=True)
         make_tools(demos, variant / f"making-{task}.jsonl", making_runs(sampled_makings), prices, prompts)
         write_making_variants_report(folder)
-    return write_making_variants_report(folder)
+    return folder / f"{EXPERIMENT}.md"
 
 
 def write_making_variants_report(folder: Path) -> Path:
@@ -65,8 +65,8 @@ def write_making_variants_report(folder: Path) -> Path:
         "",
         "Maker prompt variants, each making every task's tool from LATM's spare demos (train[3:5], "
         "valid[3:5]; no scored making uses them) in a greedy run and runs sampled at "
-        f"T = {MAKER_TEMPERATURE}. A cell: runs verified / runs, mean proposals per run, mean model "
-        "seconds per run.",
+        f"T = {MAKER_TEMPERATURE}. A cell: runs verified / runs, mean proposals per run, mean "
+        "seconds per run (a run's wall clock, or its model seconds where a kill split it).",
         "",
         f"Command: `toolmaker experiment {EXPERIMENT} --out-dir {folder} "
         "[--prompt-variant NODE=VARIANT ...] [--task TASK ...]`",
@@ -82,7 +82,7 @@ def write_making_variants_report(folder: Path) -> Path:
                 cells.append("—")
                 continue
             proposals = sum(len(row["proposals"]) for row in rows) / len(rows)
-            seconds = sum(float(row.get("model_seconds") or row["seconds"]) for row in rows) / len(rows)
+            seconds = sum(making_seconds(row) for row in rows) / len(rows)
             verified = sum(row["verified"] for row in rows)
             cells.append(f"{verified} / {len(rows)} ({proposals:.1f} proposals, {seconds:.0f} s)")
         if any(cell != "—" for cell in cells):

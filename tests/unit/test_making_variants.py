@@ -96,6 +96,7 @@ def test_rows_of_another_variant_are_never_resumed_as_this_ones(tmp_path, monkey
         (["latm", "--model", "gpt-4o-mini"], "TOOLMAKER_MAKER_MODEL"),
         (["main", "--task", "word_sorting"], "--task goes with latm and latm-making only"),
         (["main", "--prompt-variant", "propose=short"], "not propose"),
+        (["latm-making", "--budget", "1000"], "--budget covers bench and the presets"),
     ],
 )
 def test_options_an_experiment_would_ignore_are_refused_before_any_work(options, problem, tmp_path, capsys):
