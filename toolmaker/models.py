@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-import httpx
 from langchain_core.language_models import BaseChatModel
 from langchain_openai import ChatOpenAI
 from pydantic import SecretStr
@@ -68,7 +67,10 @@ class EndpointModels:
         settings = self.settings
         with self._lock:
             if key not in self._cache:
-                timeout = httpx.Timeout(settings.request_timeout_s, connect=settings.connect_timeout_s)
+                # A plain (connect, read, write, pool) tuple: httpx.Timeout is not accepted by the
+                # httpx2 clients that langchain-openai builds with openai >= 3.
+                read = settings.request_timeout_s
+                timeout = (settings.connect_timeout_s, read, read, read)
                 self._cache[key] = ChatOpenAI(
                     model=model,
                     base_url=base_url or None,

@@ -61,6 +61,9 @@ class CheckedTransport(httpx.BaseTransport):
         self._inner.close()
 
 
-def checked_client(timeout: httpx.Timeout) -> httpx.Client:
-    """An ``httpx.Client`` for ``ChatOpenAI(http_client=...)`` with checked completions."""
-    return httpx.Client(transport=CheckedTransport(), timeout=timeout)
+def checked_client(timeout: tuple[float, float, float, float]) -> httpx.Client:
+    """An ``httpx.Client`` for ``ChatOpenAI(http_client=...)`` with checked completions.
+
+    ``timeout`` is (connect, read, write, pool) in seconds.
+    """
+    return httpx.Client(transport=CheckedTransport(), timeout=httpx.Timeout(timeout))
