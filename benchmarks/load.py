@@ -24,11 +24,10 @@ from langgraph.store.memory import InMemoryStore
 from rich.progress import Progress
 
 from benchmarks.percentiles import median_and_p95
-from benchmarks.processes import live_descendants
+from benchmarks.processes import live_descendants, scripted_endpoint_process
 from graphs.creator import build_creator_graph
 from graphs.running import SolveReport, solve
 from nodes import CreatorContext
-from tests.fakes import FakeOpenAIServer
 from tests.workers import product, scripted_reply
 
 
@@ -52,8 +51,8 @@ def _summary(overheads: list[float]) -> str:
 def run(problems: int, concurrency: int, sequential: int, note: str) -> str:
     """Measure, and return the results as markdown (``note``: what else ran on the machine)."""
     pairs = [(a, b) for a in range(2, 40) for b in range(2, 40)][: max(problems, sequential)]
-    with FakeOpenAIServer(scripted_reply) as endpoint:
-        context = CreatorContext(maker_model="scripted", maker_base_url=endpoint.base_url)
+    with scripted_endpoint_process(scripted_reply) as base_url:
+        context = CreatorContext(maker_model="scripted", maker_base_url=base_url)
         graph = build_creator_graph().compile(store=InMemoryStore())
         _timed(graph, 2, 3, context)  # imports, the HTTP client and the sandbox's first start
         alone = []
@@ -76,6 +75,8 @@ def run(problems: int, concurrency: int, sequential: int, note: str) -> str:
                 for (report, _), (a, b) in zip(results, pairs, strict=False))  # fmt: skip
     loaded = [_overhead_ms(report, wall) for report, wall in results]
     left = live_descendants()
+    attempts = [attempt for report, _ in results for attempt in report["attempts"]]
+    backend = ", ".join(sorted({attempt["result"]["backend"] for attempt in attempts if attempt["result"]}))
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return "\n".join(
         [
@@ -83,8 +84,8 @@ def run(problems: int, concurrency: int, sequential: int, note: str) -> str:
             "",
             f"Command: `python -m benchmarks.load --problems {problems} --concurrency {concurrency}`",
             f"Machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}.",
-            "The endpoint is scripted (tests/fakes.py) and answers at once; every solve runs its code "
-            "in the sandbox (default backend).",
+            "The endpoint is scripted (tests/fakes.py) and answers at once, from a process of its own; "
+            f"every solve runs its code in the sandbox ({backend}).",
             *([f"While it ran: {note}."] if note else []),
             "",
             "| measure | value |",

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import os
 import socket
+from collections.abc import Callable, Iterator
+from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
+
+from tests.fakes import FakeOpenAIServer
 
 
 def free_port() -> int:
@@ -36,3 +42,32 @@ def live_descendants() -> list[int]:
         found += children
         frontier += children
     return found
+
+
+def _serve(reply: Callable[[dict[str, Any]], str], conn: Connection) -> None:
+    with FakeOpenAIServer(reply) as endpoint:
+        conn.send(endpoint.base_url)
+        conn.recv()  # until the benchmark is done
+
+
+@contextlib.contextmanager
+def scripted_endpoint_process(reply: Callable[[dict[str, Any]], str]) -> Iterator[str]:
+    """A scripted endpoint in a process of its own, as a real one is; yields its base URL.
+
+    In the benchmark's own process its threads would take turns with the graph's for the
+    interpreter, and that time would count as the graph's.
+    """
+    # fork, not spawn: spawn would leave multiprocessing's resource tracker running, and the
+    # benchmarks count the processes left behind.
+    fork = multiprocessing.get_context("fork")
+    ours, theirs = fork.Pipe()
+    server = fork.Process(target=_serve, args=(reply, theirs), daemon=True)
+    server.start()
+    try:
+        yield str(ours.recv())
+    finally:
+        ours.send("done")
+        server.join(timeout=10)
+        if server.is_alive():
+            server.kill()
+            server.join()

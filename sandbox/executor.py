@@ -17,7 +17,7 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from sandbox.result import ExecutionError, ExecutionResult, ExecutionStatus, Limits
 from sandbox.verdicts import classify, read_report
@@ -106,12 +106,22 @@ class SubprocessExecutor:
         started = time.monotonic()
         workdir = Path(tempfile.mkdtemp(prefix="toolmaker-run-"))
         try:
-            return self._run_in(workdir, main, modules or {}, limits, started)
+            outcome = self._run_in(workdir, main, modules or {}, limits)
         except OSError as exc:
             error = ExecutionError(type=type(exc).__name__, message=str(exc), traceback="")
-            return _result("sandbox_error", "", "", error, started, self.name, [])
+            outcome = _Outcome("sandbox_error", "", "", error, [])
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
+        # Removing the run's folder is part of what the run cost, so it is inside its seconds.
+        return ExecutionResult(
+            status=outcome.status,
+            stdout=outcome.stdout,
+            stderr=outcome.stderr,
+            error=outcome.error,
+            seconds=round(time.monotonic() - started, 4),
+            backend=self.name,
+            confinement=outcome.confinement,
+        )
 
     def _command(self, scratch: Path, report: Path, limits: Limits) -> tuple[list[str], dict[str, str]]:
         """The command line and environment that start the runner on ``scratch``."""
@@ -134,8 +144,7 @@ class SubprocessExecutor:
         main: str,
         modules: Mapping[str, str],
         limits: Limits,
-        started: float,
-    ) -> ExecutionResult:
+    ) -> _Outcome:
         scratch = workdir / "scratch"
         scratch.mkdir()
         for filename, source in {**modules, "main.py": main}.items():
@@ -172,7 +181,7 @@ class SubprocessExecutor:
         reported = read_report(report)
         status, error = classify(returncode, stopped_for, reported, limits)
         confinement = list(reported.get("confinement", [])) if reported else []
-        return _result(status, stdout, stderr, error, started, self.name, confinement)
+        return _Outcome(status, stdout, stderr, error, confinement)
 
 
 def sandbox_environment(scratch: str) -> dict[str, str]:
@@ -292,21 +301,11 @@ def _collect(
     return stdout, stderr, stopped_for
 
 
-def _result(
-    status: ExecutionStatus,
-    stdout: str,
-    stderr: str,
-    error: ExecutionError | None,
-    started: float,
-    backend: str,
-    confinement: list[str],
-) -> ExecutionResult:
-    return ExecutionResult(
-        status=status,
-        stdout=stdout,
-        stderr=stderr,
-        error=error,
-        seconds=round(time.monotonic() - started, 4),
-        backend=backend,
-        confinement=confinement,
-    )
+class _Outcome(NamedTuple):
+    """What a run gave, before its timing and backend are added."""
+
+    status: ExecutionStatus
+    stdout: str
+    stderr: str
+    error: ExecutionError | None
+    confinement: list[str]

@@ -47,7 +47,7 @@ def ask_model(
         model=model_name(model, request),
         input=int(usage.get("input_tokens", 0)),
         output=int(usage.get("output_tokens", 0)),
-        seconds=round(seconds, 3),
+        seconds=round(seconds, 4),
     )
     return AIMessage(content=reply.content) if not isinstance(reply, AIMessage) else reply, call
 
