@@ -73,6 +73,17 @@ def _run_overrides(args: argparse.Namespace) -> dict[str, Any]:
     return overrides
 
 
+def _batch_stopped(exc: Exception) -> int:
+    """Say why a batch stopped; its exit code (a budget reached is no error: the rows are kept)."""
+    from evaluation.rows import BudgetReached
+
+    if isinstance(exc, BudgetReached):
+        Console(stderr=True).print(f"[yellow]budget:[/] {exc}")
+        return _EXIT_FAILED
+    Console(stderr=True).print(f"[red]error:[/] {exc}")
+    return _EXIT_ERROR
+
+
 def _bench(args: argparse.Namespace) -> int:
     from evaluation.rows import BenchError, BudgetReached
     from evaluation.runner import matching_calls, run_bench
@@ -93,12 +104,8 @@ def _bench(args: argparse.Namespace) -> int:
             concurrency=args.concurrency,
             budget=args.budget,
         )
-    except BudgetReached as exc:
-        Console(stderr=True).print(f"[yellow]budget:[/] {exc}")
-        return _EXIT_FAILED
-    except (DatasetError, BenchError) as exc:
-        Console(stderr=True).print(f"[red]error:[/] {exc}")
-        return _EXIT_ERROR
+    except (BudgetReached, DatasetError, BenchError) as exc:
+        return _batch_stopped(exc)
     correct = sum(row["correct"] for row in rows)
     Console(stderr=True).print(f"{correct}/{len(rows)} new items correct; all rows in {out}")
     return 0
@@ -196,12 +203,8 @@ def _experiment(args: argparse.Namespace) -> int:
                     concurrency=args.concurrency,
                     budget=args.budget,
                 )
-    except BudgetReached as exc:
-        Console(stderr=True).print(f"[yellow]budget:[/] {exc}")
-        return _EXIT_FAILED
-    except (DatasetError, BenchError) as exc:
-        Console(stderr=True).print(f"[red]error:[/] {exc}")
-        return _EXIT_ERROR
+    except (BudgetReached, DatasetError, BenchError) as exc:
+        return _batch_stopped(exc)
     print(report.read_text(encoding="utf-8"), end="")
     return 0
 
