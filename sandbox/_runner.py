@@ -1,9 +1,12 @@
 """Runs inside the child process: execute the entry file, report an exception as JSON.
 
-Invoked as ``python -I _runner.py SCRATCH ENTRY REPORT confine|none``. Only the standard
-library is used, and nothing of the parent is imported, so the child starts from a clean
-slate. Imports are kept few (``traceback`` only when something failed): they are paid on
-every run.
+Invoked as ``python -I _runner.py SCRATCH ENTRY REPORT confine|none BOUNDS``, BOUNDS being
+the run's rlimits as JSON and, as root, the uid to become. The runner applies them itself,
+before anything of the model's runs, so the parent starts it without a ``preexec_fn`` and
+Python can spawn it with vfork: a fork would copy the parent's page tables and make every
+page it writes afterwards fault once. Only the standard library is used, and nothing of
+the parent is imported, so the child starts from a clean slate. Imports are kept few
+(``traceback`` only when something failed): they are paid on every run.
 """
 
 from __future__ import annotations
@@ -67,8 +70,32 @@ def _load_confinement() -> ModuleType:
     return module
 
 
+def _bound(bounds: dict[str, int]) -> None:
+    """Set the run's rlimits; as root, become the run's own uid, so RLIMIT_NPROC binds too."""
+    import resource
+    import signal
+
+    for kind, value in (
+        (resource.RLIMIT_CPU, (bounds["cpu"], bounds["cpu"] + 1)),  # SIGXCPU, then SIGKILL a second on
+        (resource.RLIMIT_AS, (bounds["memory"], bounds["memory"])),
+        (resource.RLIMIT_FSIZE, (bounds["file_size"], bounds["file_size"])),
+        (resource.RLIMIT_NOFILE, (bounds["open_files"], bounds["open_files"])),
+        (resource.RLIMIT_CORE, (0, 0)),
+    ):
+        resource.setrlimit(kind, value)
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too large write raises instead of killing
+    uid = bounds.get("uid")
+    if uid is not None:
+        resource.setrlimit(resource.RLIMIT_NPROC, (bounds["processes"], bounds["processes"]))
+        if os.geteuid() == 0:  # under bubblewrap the parent has dropped to the uid already
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+
+
 def main() -> None:
-    scratch, entry, report_path, confine_flag = sys.argv[1:5]
+    scratch, entry, report_path, confine_flag, bounds = sys.argv[1:6]
+    _bound(json.loads(bounds))
     report = open(report_path, "w", encoding="utf-8")  # opened before confinement forbids it
     sys.argv = [entry]
     os.chdir(scratch)

@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sandbox.executor import RUNNER, SubprocessExecutor, sandbox_environment
+from sandbox.executor import RUNNER, Launch, SubprocessExecutor, sandbox_environment
 from sandbox.result import Limits
 
 SCRATCH = "/sandbox"
@@ -33,7 +33,7 @@ class BubblewrapExecutor(SubprocessExecutor):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.bwrap = bwrap
 
-    def _command(self, scratch: Path, report: Path, limits: Limits) -> tuple[list[str], dict[str, str]]:
+    def _command(self, scratch: Path, report: Path, limits: Limits, uid: int | None) -> Launch:
         wanted = {*_SYSTEM, sys.prefix, sys.base_prefix, sys.exec_prefix, str(RUNNER.parent)}
         wanted.update(p for p in sys.path if p and Path(p).is_dir())
         tmpfs_bytes = str(limits.disk_mb * 1024 * 1024)
@@ -52,7 +52,14 @@ class BubblewrapExecutor(SubprocessExecutor):
         command += ["--bind", str(report), REPORT, "--chdir", SCRATCH]
         for key, value in sandbox_environment(SCRATCH).items():
             command += ["--setenv", key, value]
-        return [*command, "--", *self._runner_command(SCRATCH, REPORT)], {}
+        command += ["--", *self._runner_command(SCRATCH, REPORT, limits, uid)]
+        if uid is None:
+            return Launch(command, {})
+        # bwrap itself must start as the run's uid. setpriv drops to it after the exec, so
+        # Python can still spawn with vfork (see _runner.py); without setpriv, Python drops.
+        if setpriv := shutil.which("setpriv"):
+            return Launch([setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--", *command], {})
+        return Launch(command, {}, user=uid)
 
 
 def _read_only_binds(paths: set[str]) -> list[str]:

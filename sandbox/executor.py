@@ -5,9 +5,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
+import json
 import math
 import os
-import resource
 import selectors
 import shutil
 import signal
@@ -123,9 +123,11 @@ class SubprocessExecutor:
             confinement=outcome.confinement,
         )
 
-    def _command(self, scratch: Path, report: Path, limits: Limits) -> tuple[list[str], dict[str, str]]:
-        """The command line and environment that start the runner on ``scratch``."""
-        return self._runner_command(str(scratch), str(report)), sandbox_environment(str(scratch))
+    def _command(self, scratch: Path, report: Path, limits: Limits, uid: int | None) -> Launch:
+        """How to start the runner on ``scratch``: it applies ``limits`` and becomes ``uid`` itself."""
+        return Launch(
+            self._runner_command(str(scratch), str(report), limits, uid), sandbox_environment(str(scratch))
+        )
 
     def _unprivileged_uid(self) -> int | None:
         """As root, a fresh unprivileged uid for this run, if our Python can run as it."""
@@ -134,9 +136,10 @@ class SubprocessExecutor:
         uid = _UID_BASE + next(_uid_counter) % _UID_SPAN
         return uid if _uid_can_run(self.python, _UID_BASE) else None
 
-    def _runner_command(self, scratch: str, report: str) -> list[str]:
+    def _runner_command(self, scratch: str, report: str, limits: Limits, uid: int | None) -> list[str]:
         confine = "confine" if self.confine else "none"
-        return [self.python, "-I", "-X", "utf8", str(RUNNER), scratch, "main.py", report, confine]
+        bounds = json.dumps(_bounds(limits, uid))
+        return [self.python, "-I", "-X", "utf8", str(RUNNER), scratch, "main.py", report, confine, bounds]
 
     def _run_in(
         self,
@@ -158,16 +161,19 @@ class SubprocessExecutor:
             workdir.chmod(0o711)
             for path in (scratch, report):
                 os.chown(path, uid, uid)
-        command, env = self._command(scratch, report, limits)
+        launch = self._command(scratch, report, limits, uid)
+        # No preexec_fn: with none (and no user to become) Python spawns with vfork, see _runner.py.
         process = subprocess.Popen(
-            command,
+            launch.argv,
             cwd=scratch,
-            env=env,
+            env=launch.env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,
-            preexec_fn=lambda: _apply_limits(limits, uid),
+            user=launch.user,
+            group=launch.user,
+            extra_groups=None if launch.user is None else [],
         )
 
         def reap() -> None:
@@ -203,36 +209,27 @@ def _uid_can_run(python: str, uid: int) -> bool:
             timeout=30,
             check=False,
             cwd="/",
-            preexec_fn=lambda: _drop_privileges(uid),
+            user=uid,
+            group=uid,
+            extra_groups=[],
         )
     except (OSError, subprocess.SubprocessError):
         return False
     return probe.returncode == 0
 
 
-def _drop_privileges(uid: int) -> None:
-    os.setgroups([])
-    os.setgid(uid)
-    os.setuid(uid)
-
-
-def _apply_limits(limits: Limits, uid: int | None = None) -> None:
+def _bounds(limits: Limits, uid: int | None) -> dict[str, int]:
+    """The rlimits the runner sets on itself, and the uid it becomes as root (see ``_runner.py``)."""
     cpu = limits.cpu_seconds or math.ceil(limits.wall_seconds)
-    memory = limits.memory_mb * 1024 * 1024
-    file_size = limits.file_size_mb * 1024 * 1024
-    for kind, value in (
-        (resource.RLIMIT_CPU, (cpu, cpu + 1)),
-        (resource.RLIMIT_AS, (memory, memory)),
-        (resource.RLIMIT_FSIZE, (file_size, file_size)),
-        (resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files)),
-        (resource.RLIMIT_CORE, (0, 0)),
-    ):
-        resource.setrlimit(kind, value)
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    if uid is not None:
-        # RLIMIT_NPROC binds every uid but root: hence the drop, with a uid of its own per run.
-        resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
-        _drop_privileges(uid)
+    bounds = {
+        "cpu": cpu,
+        "memory": limits.memory_mb * 1024 * 1024,
+        "file_size": limits.file_size_mb * 1024 * 1024,
+        "open_files": limits.open_files,
+        "processes": limits.processes,
+    }
+    # RLIMIT_NPROC binds every uid but root: hence the drop, with a uid of its own per run.
+    return bounds if uid is None else {**bounds, "uid": uid}
 
 
 def _kill_uid(uid: int) -> None:
@@ -299,6 +296,14 @@ def _collect(
     process.stdout.close()
     process.stderr.close()
     return stdout, stderr, stopped_for
+
+
+class Launch(NamedTuple):
+    """A run's command line and environment, and the uid to start it as (None: as we are)."""
+
+    argv: list[str]
+    env: dict[str, str]
+    user: int | None = None
 
 
 class _Outcome(NamedTuple):
