@@ -57,12 +57,19 @@ def append_row(out: Path, row: dict[str, Any]) -> None:
 
 @functools.cache
 def code_version() -> str | None:
-    """The commit this package runs from when first asked, ``+dirty`` if its tracked files differ.
+    """The commit this package runs from when first asked (see :func:`code_version_at`).
 
     Rows say which code made them, so cells grown across commits (a prompt's stop sequences
     added between two steps, say) can be told apart. None outside a git checkout (an install).
     """
-    root = Path(__file__).resolve().parents[1]
+    return code_version_at(Path(__file__).resolve().parents[1])
+
+
+def code_version_at(root: Path) -> str | None:
+    """The commit checked out at ``root``, ``+dirty`` if its tracked files differ; None if no checkout.
+
+    Files under ``results/`` do not count: a benchmark writes them as it runs.
+    """
 
     def git(*command: str) -> str:
         done = subprocess.run(["git", "-C", str(root), *command], capture_output=True, text=True, timeout=30)
@@ -71,7 +78,7 @@ def code_version() -> str | None:
 
     try:
         head = git("rev-parse", "--short=12", "HEAD")
-        status = git("status", "--porcelain", "--untracked-files=no")
+        status = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)results")
     except (OSError, subprocess.SubprocessError):
         return None
     return f"{head}+dirty" if status else head

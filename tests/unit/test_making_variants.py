@@ -2,13 +2,12 @@
 
 import json
 import subprocess
-from pathlib import Path
 
 import pytest
 
 from cli import main
 from evaluation.latm import bbh_demos
-from evaluation.rows import code_version
+from evaluation.rows import code_version, code_version_at
 from prompts import PROMPTS_DIR
 from tests.fakes import FakeOpenAIServer, fenced
 from toolmaker.settings import get_settings
@@ -105,16 +104,22 @@ def test_options_an_experiment_would_ignore_are_refused_before_any_work(options,
     assert not (tmp_path / "out").exists()
 
 
-def test_rows_name_the_commit_that_made_them_and_whether_its_files_were_changed():
-    root = Path(__file__).resolve().parents[2]
-    if not (root / ".git").exists():
-        assert code_version() is None
-        return
-
+def test_rows_name_the_commit_that_made_them_and_whether_its_code_was_changed(tmp_path):
     def git(*command):
-        done = subprocess.run(["git", "-C", str(root), *command], capture_output=True, text=True)
+        done = subprocess.run(["git", "-C", str(tmp_path), *command], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
         return done.stdout.strip()
 
-    head, changed = git("rev-parse", "HEAD"), git("status", "--porcelain", "--untracked-files=no")
-    commit, _, dirty = str(code_version()).partition("+")
-    assert head.startswith(commit) and len(commit) == 12 and dirty == ("dirty" if changed else "")
+    assert code_version_at(tmp_path) is None  # not a checkout
+    git("init", "-q")
+    (tmp_path / "results").mkdir()
+    for name in ("tool.py", "results/rows.jsonl"):
+        (tmp_path / name).write_text("first\n")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "first")
+    head = git("rev-parse", "--short=12", "HEAD")
+    (tmp_path / "results/rows.jsonl").write_text("first\nmore rows, as a benchmark writes them\n")
+    (tmp_path / "notes.txt").write_text("untracked\n")
+    assert code_version_at(tmp_path) == head
+    (tmp_path / "tool.py").write_text("changed\n")
+    assert code_version_at(tmp_path) == f"{head}+dirty"
