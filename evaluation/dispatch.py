@@ -3,7 +3,9 @@
 As in LATM's set-up, the registry starts with a verified tool for every task but the
 held-out ones (tools from ``experiment latm``'s making rows). Each request is dispatched
 once, in order; its row says where it went and what that cost. The registry and the
-queues live in a SQLite file beside the rows, so a killed run resumes where it stopped.
+queues live in a SQLite file beside the rows, and each request's steps are checkpointed in
+the run store, so a killed run resumes where it stopped: inside the request it was on (a
+tool being made for a full queue included), without queueing that request twice.
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ from rich.progress import Progress
 
 from evaluation.datasets import load_bbh, sample
 from evaluation.latm import TASKS, bbh_demos
-from evaluation.rows import BenchError, append_row, read_rows
+from evaluation.rows import BenchError, append_row, read_rows, row_seconds
 from graphs.latm import build_dispatcher_graph
-from graphs.running import dispatch_request
+from graphs.persistence import item_thread, open_checkpointer, run_config
+from graphs.running import RequestReport, dispatch_request
 from nodes.common.grading import grade_bbh
-from nodes.common.usage import total_tokens
+from nodes.common.usage import total_seconds, total_tokens
 from nodes.latm import LatmContext
 from toolmaker.costs import PriceTable
 from toolmaker.settings import get_settings
@@ -71,27 +74,30 @@ def run_dispatch(folder: Path, *, per_task: int, seed: int = 1, held_out: tuple[
     out = folder / f"{EXPERIMENT}.jsonl"
     done = {row["id"] for row in read_rows(out)}
     prices = PriceTable.from_file(get_settings().prices_file)
-    with sqlite_registry(folder / f"{EXPERIMENT}.sqlite") as registry:
+    with (
+        sqlite_registry(folder / f"{EXPERIMENT}.sqlite") as registry,
+        open_checkpointer(get_settings()) as saver,
+    ):
         seeded = _seed_registry(registry, folder, held_out)
         if not seeded:
             raise BenchError(
                 f"no verified tools in {folder}/making-*.jsonl: run 'toolmaker experiment latm' first"
             )
-        graph = build_dispatcher_graph(prices=prices).compile(name="latm-dispatcher", store=registry.store)
+        builder = build_dispatcher_graph(prices=prices)
+        graph = builder.compile(name="latm-dispatcher", store=registry.store, checkpointer=saver)
         stream = [(task, item) for task, item in stream_items(per_task, seed) if item["id"] not in done]
         with Progress() as progress:
             bar = progress.add_task("dispatching the stream", total=len(stream))
             origin = _family_origins(read_rows(out), seeded)
             for task, item in stream:
                 families = {r.latm.family for r in registry.tools() if r.latm is not None}
-                had_tool = {origin.get(family, family) for family in families}
-                report = dispatch_request(graph, item["question"], LatmContext(seed=seed))
-                if report["error"]:
-                    raise BenchError(f"{item['id']}: {report['error']}")
+                had_tool = task in {origin.get(family, family) for family in families}
+                thread = item_thread(EXPERIMENT, out, item["id"])
+                report, resumed = _dispatch(graph, item["question"], LatmContext(seed=seed), thread)
                 row = {
                     "id": item["id"],
                     "task": task,
-                    "task_had_tool": task in had_tool,
+                    "task_had_tool": had_tool,
                     "route": report["route"],
                     "family": report["family"],
                     "family_task": origin.setdefault(str(report["family"]), task),
@@ -101,11 +107,31 @@ def run_dispatch(folder: Path, *, per_task: int, seed: int = 1, held_out: tuple[
                     "waiters": len(report["waiters"]),
                     "tokens": report["tokens"],
                     "seconds": report["seconds"],
+                    "model_seconds": total_seconds(report["model_calls"]),
+                    "resumed": resumed,
                     "dollars": prices.dollars(report["model_calls"]),
                 }
                 append_row(out, row)
+                saver.delete_thread(thread)
                 progress.advance(bar)
     return write_dispatch_report(folder, seeded=seeded, held_out=held_out, per_task=per_task, seed=seed)
+
+
+def _dispatch(graph: Any, request: str, context: LatmContext, thread: str) -> tuple[RequestReport, bool]:
+    """Dispatch ``request`` in its own checkpointed thread, or finish it there; and whether it resumed.
+
+    A resumed request's wall clock counts its last part only; its model seconds add up
+    every part's calls (:func:`~evaluation.rows.row_seconds` takes the larger).
+
+    Raises:
+        BenchError: The run failed (its finished steps stay in the thread for a rerun).
+    """
+    config = run_config(thread, f"experiment:{EXPERIMENT}", context)
+    resumed = bool(graph.get_state(config).values)
+    report = dispatch_request(graph, None if resumed else request, context, config=config)
+    if report["error"]:
+        raise BenchError(f"{thread.rpartition(':')[2]}: {report['error']} (a rerun goes on from there)")
+    return report, resumed
 
 
 def _family_origins(rows: list[dict[str, Any]], seeded: list[str]) -> dict[str, str]:
@@ -123,6 +149,10 @@ def seeded_tasks(folder: Path, held_out: tuple[str, ...] = HELD_OUT) -> list[str
 
 def _mean(values: list[float] | list[int]) -> float:
     return sum(values) / len(values) if values else 0.0
+
+
+def _mean_seconds(rows: list[dict[str, Any]]) -> float:
+    return _mean([row_seconds(row) for row in rows])
 
 
 def _right(rows: list[dict[str, Any]]) -> int:
@@ -162,8 +192,8 @@ def write_dispatch_report(
         f"| accuracy, requests of a family that had a tool | {share(_right(with_tool), len(with_tool))} |",
         f"| accuracy, the others (the maker answering) | {share(_right(without), len(without))} |",
         f"| tokens per request | {_mean(tokens):.0f} |",
-        f"| seconds per request (with a tool / the others) | {_mean([r['seconds'] for r in rows]):.1f} "
-        f"({_mean([r['seconds'] for r in with_tool]):.1f} / {_mean([r['seconds'] for r in without]):.1f}) |",
+        f"| seconds per request (with a tool / the others) | {_mean_seconds(rows):.1f} "
+        f"({_mean_seconds(with_tool):.1f} / {_mean_seconds(without):.1f}) |",
     ]
     report = folder / f"{EXPERIMENT}.md"
     report.write_text("\n".join(lines) + "\n", encoding="utf-8")

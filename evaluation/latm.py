@@ -19,7 +19,7 @@ from rich.progress import Progress
 
 from evaluation.datasets import load_bbh, sample
 from evaluation.plots import write_amortised_cost_plot
-from evaluation.rows import BenchError, append_row, read_rows
+from evaluation.rows import BenchError, append_row, read_rows, row_seconds
 from evaluation.runner import regrade, run_bench
 from graphs.latm import build_tool_maker_graph, build_tool_user_graph
 from graphs.persistence import item_thread, open_checkpointer, resume_or_start, run_config
@@ -319,19 +319,8 @@ def _making_line(task: str, makings: list[dict[str, Any]]) -> str:
     return (
         f"| {task} | {greedy_cell} | {sum(m['verified'] for m in sampled)} / {len(sampled)} | "
         f"{sum(len(m['proposals']) for m in makings) / len(makings):.1f} | {tokens:.0f} | "
-        f"{sum(making_seconds(m) for m in makings) / len(makings):.0f} |"
+        f"{sum(row_seconds(m) for m in makings) / len(makings):.0f} |"
     )
-
-
-def making_seconds(making: dict[str, Any]) -> float:
-    """A making's wall-clock seconds, or its model seconds where those are more.
-
-    A making a kill cut short resumes from its checkpoint, so its row's wall clock counts only
-    the last part, while the model seconds add up every part's calls. Where no kill happened the
-    two differ by under 1% (the sandbox's share), so the larger is the better measure of both.
-    Rows written before model seconds were recorded have only the wall clock.
-    """
-    return max(float(making["seconds"]), float(making.get("model_seconds") or 0))
 
 
 def write_latm_report(folder: Path, *, n: int, seed: int, tasks: tuple[str, ...] = TASKS) -> Path:
@@ -387,7 +376,7 @@ def write_latm_report(folder: Path, *, n: int, seed: int, tasks: tuple[str, ...]
         verified = [m for m in makings if m["verified"]]
         amortised[task] = {}
         if verified:  # the cost of one verified tool: every making run's seconds, failed ones too
-            amortised[task]["making"] = sum(making_seconds(m) for m in makings) / len(verified)
+            amortised[task]["making"] = sum(row_seconds(m) for m in makings) / len(verified)
             used = [_cell(rows, wanted) for (role, _), rows in uses.items() if role == "user"]
             if used := [cell for cell in used if cell]:
                 amortised[task]["use"] = sum(cell["seconds"] for cell in used) / len(used)

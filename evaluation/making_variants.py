@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from evaluation.latm import MAKER_TEMPERATURE, TASKS, bbh_demos, make_tools, making_runs, making_seconds
-from evaluation.rows import read_rows
+from evaluation.latm import MAKER_TEMPERATURE, TASKS, bbh_demos, make_tools, making_runs
+from evaluation.rows import read_rows, row_seconds
 from prompts import prompt_label
 from toolmaker.costs import PriceTable
 from toolmaker.settings import get_settings
@@ -82,7 +82,7 @@ def write_making_variants_report(folder: Path) -> Path:
                 cells.append("—")
                 continue
             proposals = sum(len(row["proposals"]) for row in rows) / len(rows)
-            seconds = sum(making_seconds(row) for row in rows) / len(rows)
+            seconds = sum(row_seconds(row) for row in rows) / len(rows)
             verified = sum(row["verified"] for row in rows)
             cells.append(f"{verified} / {len(rows)} ({proposals:.1f} proposals, {seconds:.0f} s)")
         if any(cell != "—" for cell in cells):

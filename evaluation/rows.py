@@ -82,3 +82,14 @@ def code_version_at(root: Path) -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return f"{head}+dirty" if status else head
+
+
+def row_seconds(row: dict[str, Any]) -> float:
+    """A row's wall-clock seconds, or its model seconds where those are more.
+
+    A run a kill cut short resumes from its checkpoint, so its row's wall clock counts only
+    the last part, while the model seconds add up every part's calls. Where no kill happened
+    the two differ by little (the sandbox's share), so the larger is the better measure of
+    both. Rows written before model seconds were recorded have only the wall clock.
+    """
+    return max(float(row["seconds"]), float(row.get("model_seconds") or 0))

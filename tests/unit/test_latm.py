@@ -1,5 +1,7 @@
 """LATM's graphs on scripted models: making, using, dispatching, queueing, and what it all cost."""
 
+import json
+
 import pytest
 from langgraph.store.memory import InMemoryStore
 
@@ -493,3 +495,83 @@ def test_the_maker_refuses_to_make_a_tool_it_cannot_verify_and_odd_requests_stil
     assert (
         name.startswith("family_") and len(name) == len("family_") + 8 and name == family_name("日本語の質問")
     )
+
+
+FIRST_LINE = '''
+def first_line(text: str) -> str:
+    """The first line of a text."""
+    return text.splitlines()[0]
+'''
+
+
+def stream_reply(body):
+    """The scripted endpoint of a dispatch stream: sorting requests have a tool, the others go to CREATOR."""
+    text = "\n".join(str(message["content"]) for message in body["messages"])
+    if "Known task families:" in text:
+        options, request = text.split("Known task families:")[1].split("\nRequest:\n")
+        sorting = "Sort the following words" in request and "- word_sorting:" in options
+        return json.dumps({"choice": "word_sorting" if sorting else "none", "family": "other"})
+    if "Write the one line of Python that calls the tool" in text:
+        return fenced("print(sort_words(question))")
+    if "Do not solve this particular problem" in text:  # CREATOR's create
+        return fenced(FIRST_LINE)
+    if "You have this tool" in text:  # CREATOR's decide
+        return fenced('print(first_line("an answer"))')
+    return "an unexpected prompt: " + text[:200]
+
+
+@pytest.mark.datasets
+def test_a_dispatch_stream_stopped_by_a_failed_call_goes_on_inside_its_request(tmp_path, monkeypatch):
+    from evaluation.dispatch import run_dispatch
+    from evaluation.rows import BenchError, read_rows
+    from tests.fakes import FakeOpenAIServer, Fault
+    from toolmaker.settings import get_settings
+    from tools_registry import tool_from_source
+
+    def folder_with_a_sorting_tool(name):
+        folder = tmp_path / name
+        folder.mkdir()
+        card = fenced(f"{SORT}\nprint(sort_words(question))")
+        made = {"task": "word_sorting", "run": "greedy", "verified": True, "tool": tool_from_source(SORT)}
+        (folder / "making-word_sorting.jsonl").write_text(json.dumps({**made, "card": card}) + "\n")
+        return folder
+
+    def stream(folder, reply):
+        """The stream of one test item per task, run until it ends or fails; the calls it made."""
+        with FakeOpenAIServer(reply) as server:
+            for role in ("MAKER", "USER"):
+                monkeypatch.setenv(f"TOOLMAKER_{role}_BASE_URL", server.base_url)
+                monkeypatch.setenv(f"TOOLMAKER_{role}_MODEL", "scripted")
+            get_settings.cache_clear()
+            try:
+                run_dispatch(folder, per_task=1, seed=1)
+            except BenchError as exc:
+                return len(server.requests), str(exc)
+        return len(server.requests), None
+
+    monkeypatch.setenv("TOOLMAKER_REQUEST_RETRIES", "0")
+    straight = folder_with_a_sorting_tool("straight")
+    asked, error = stream(straight, stream_reply)
+    assert error is None
+
+    def decide_fails_once(body):
+        text = "\n".join(str(message["content"]) for message in body["messages"])
+        if "You have this tool" in text and not failed:
+            failed.append(text)
+            return Fault("status", 503)
+        return stream_reply(body)
+
+    failed: list[str] = []
+    cut = folder_with_a_sorting_tool("cut")
+    before, error = stream(cut, decide_fails_once)
+    assert error is not None and "503" in error and "a rerun goes on from there" in error
+    after, error = stream(cut, stream_reply)
+    assert error is None
+    # Only the failed call is asked again: the request's dispatch and create are not.
+    assert before - 1 + after == asked
+    rows, straight_rows = read_rows(cut / "latm-dispatch.jsonl"), read_rows(straight / "latm-dispatch.jsonl")
+    assert [(r["id"], r["route"], r["family"], r["answer"]) for r in rows] == [
+        (r["id"], r["route"], r["family"], r["answer"]) for r in straight_rows
+    ]
+    assert [r["resumed"] for r in rows].count(True) == 1
+    assert {r["route"] for r in rows} == {"cached tool", "queued"}
