@@ -9,6 +9,7 @@ are bound read-only into the scratch. Landlock and seccomp still apply inside.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import shutil
 import subprocess
@@ -34,8 +35,7 @@ class BubblewrapExecutor(SubprocessExecutor):
         self.bwrap = bwrap
 
     def _command(self, scratch: Path, report: Path, limits: Limits, uid: int | None) -> Launch:
-        wanted = {*_SYSTEM, sys.prefix, sys.base_prefix, sys.exec_prefix, str(RUNNER.parent)}
-        wanted.update(p for p in sys.path if p and Path(p).is_dir())
+        wanted = {*_SYSTEM, str(RUNNER.parent), *_python_folders(self.python)}
         tmpfs_bytes = str(limits.disk_mb * 1024 * 1024)
         command = [
             self.bwrap,
@@ -60,6 +60,28 @@ class BubblewrapExecutor(SubprocessExecutor):
         if setpriv := shutil.which("setpriv"):
             return Launch([setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--", *command], {})
         return Launch(command, {}, user=uid)
+
+
+@functools.cache
+def _python_folders(python: str) -> tuple[str, ...]:
+    """The folders ``python`` needs to run: its prefixes and its import path.
+
+    Ours are known; another interpreter (``python=``) is asked once, since its own
+    install, not ours, must be mounted.
+    """
+    if os.path.realpath(python) == os.path.realpath(sys.executable):
+        folders = [sys.prefix, sys.base_prefix, sys.exec_prefix, *sys.path]
+    else:
+        asked = (
+            "import json, sys; print(json.dumps([sys.prefix, sys.base_prefix, sys.exec_prefix, *sys.path]))"
+        )
+        try:
+            done = subprocess.run([python, "-I", "-c", asked], capture_output=True, text=True, timeout=30)
+            done.check_returncode()
+            folders = json.loads(done.stdout)
+        except (OSError, subprocess.SubprocessError, ValueError) as exc:
+            raise OSError(f"cannot ask the interpreter {python} where it is installed: {exc}") from exc
+    return tuple(folder for folder in folders if folder and Path(folder).is_dir())
 
 
 def _read_only_binds(paths: set[str]) -> list[str]:

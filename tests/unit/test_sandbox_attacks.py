@@ -356,3 +356,16 @@ def test_setsid_daemon_as_dropped_uid_is_ended_with_the_run(dropped, tmp_path):
     time.sleep(1.5)
     assert result["status"] == "ok" and result["stdout"] == "parent done\n"
     assert not marker.exists()
+
+
+def test_bubblewrap_as_root_runs_another_interpreter_as_a_dropped_uid_and_its_fork_bomb_is_bounded():
+    if os.geteuid() != 0 or not os.access(SYSTEM_PYTHON, os.X_OK):
+        pytest.skip("the uid drop applies to root with a system-wide Python")
+    if problem := bubblewrap_problem():
+        _missing(problem)
+    executor = BubblewrapExecutor(python=SYSTEM_PYTHON)  # its install is mounted, not ours
+    who = executor.run("import os, sys\nprint(os.getuid(), os.getgroups(), sys.executable)")
+    uid, groups, python = who["stdout"].split(maxsplit=2)
+    assert who["status"] == "ok" and int(uid) != 0 and groups == "[]" and python.strip() == SYSTEM_PYTHON
+    result = executor.run("import os\nwhile True:\n    os.fork()", limits=FAST)
+    assert result["status"] == "resource_limit" and result["error"]["limit"] == "processes"
