@@ -27,7 +27,7 @@ from nodes.latm import (
     ToolUseInput,
     ToolUseState,
 )
-from nodes.latm.answering import answer_directly, enqueue, make_family_tool, use_cached_tool
+from nodes.latm.answering import answer_directly, answer_waiters, enqueue, make_family_tool, use_cached_tool
 from nodes.latm.dispatch import dispatch
 from nodes.latm.fix import fix
 from nodes.latm.propose import propose
@@ -149,6 +149,13 @@ def route_after_enqueue(state: DispatchState) -> Literal["make_tool", "__end__"]
     return "make_tool" if len(waiting) >= context_of(runtime, LatmContext).queue_threshold else "__end__"
 
 
+def route_after_making(state: DispatchState) -> Literal["answer_waiters", "use_tool", "__end__"]:
+    """A tool made now answers the queue; one another worker made answers this request; none ends."""
+    if state.get("route") == "made now":
+        return "answer_waiters"
+    return "use_tool" if state.get("tool_id") else "__end__"
+
+
 def build_dispatcher_graph(
     *,
     models: ChatModelFactory | None = None,
@@ -173,13 +180,15 @@ def build_dispatcher_graph(
     builder.add_node("use_tool", partial(use_cached_tool, user=user))
     builder.add_node("answer_directly", partial(answer_directly, creator=creator))
     builder.add_node("enqueue", enqueue)
-    builder.add_node("make_tool", partial(make_family_tool, maker=maker, user=user))
+    builder.add_node("make_tool", partial(make_family_tool, maker=maker))
+    builder.add_node("answer_waiters", partial(answer_waiters, user=user))
     builder.add_edge(START, "dispatch")
     builder.add_conditional_edges("dispatch", route_after_dispatch)
     builder.add_edge("use_tool", END)
     builder.add_conditional_edges("answer_directly", route_after_direct_answer)
     builder.add_conditional_edges("enqueue", route_after_enqueue)
-    builder.add_edge("make_tool", END)
+    builder.add_conditional_edges("make_tool", route_after_making)
+    builder.add_edge("answer_waiters", END)
     return builder
 
 

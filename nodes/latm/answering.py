@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Any
 
+import openai
 from langgraph.graph import StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
@@ -104,33 +105,32 @@ def _demos(waiting: list[Waiting]) -> tuple[list[Example], list[Example]]:
 
 
 def make_family_tool(
-    state: DispatchState, runtime: Runtime[LatmContext], *, maker: Builder, user: Compiled
+    state: DispatchState, runtime: Runtime[LatmContext], *, maker: Builder
 ) -> dict[str, object]:
     """The queue is full: the maker makes the family's tool from the maker's own answers.
 
-    The tool is recorded as ``verified: self``. Every waiting request, this one included,
-    is then answered with it; if no tool passes, the family is marked so and its later
+    The tool is recorded as ``verified: self``; ``answer_waiters`` then answers every
+    waiting request with it. If no tool passes, the family is marked so and its later
     requests go to the maker directly.
 
     Workers sharing the store make a family's tool once: one holds the family's lease
-    while it makes it, and the others, once it is done, use what it made (or leave the
-    family without a tool, as it did).
+    while it makes it, and the others, once it is done, use what it made (``tool_id``
+    without a route sends this request to ``use_tool``) or leave the family without a
+    tool, as it did. The maker is the only graph this node runs, so a run resumed here
+    finds the maker's own checkpoints, never another graph's.
     """
     assert runtime.store is not None
     registry, queue, family = ToolRegistry(runtime.store), RequestQueue(runtime.store), state["family"]
     with registry.locks.hold(f"toolmaker:latm-family:{family}"):
         if (record := _family_tool(registry, family)) is not None:
-            used = _use(user, record, state["request"], context_of(runtime, LatmContext))
-            registry.record_use(record.id, ok=used.get("status") == "solved")
-            answer = used.get("answer") or state.get("answer")
-            return {**_spent(used), "route": "cached tool", "tool_id": record.id, "answer": answer}
+            return {"tool_id": record.id}
         if queue.no_tool_reason(family) is not None:
             return {"route": "no tool"}
-        return _make_with_lease(state, runtime, maker=maker, user=user)
+        return _make_with_lease(state, runtime, maker=maker)
 
 
 def _make_with_lease(
-    state: DispatchState, runtime: Runtime[LatmContext], *, maker: Builder, user: Compiled
+    state: DispatchState, runtime: Runtime[LatmContext], *, maker: Builder
 ) -> dict[str, object]:
     assert runtime.store is not None
     queue, family = RequestQueue(runtime.store), state["family"]
@@ -147,33 +147,51 @@ def _make_with_lease(
         context=context_of(runtime, LatmContext),
     )
     calls: list[ModelCall] = list(made.get("model_calls", []))
-    record = ToolRegistry(runtime.store).get(made["tool_id"]) if made.get("tool_id") else None
-    if record is None:
-        rejected = (made.get("approval") or {}).get("reason")
-        why = f"a person rejected the tool: {rejected}" if rejected else made.get("reason")
-        queue.mark_no_tool(family, why or "the tool was not registered", state["request"])
-        queue.clear(family)
-        return {**usage_update(calls), "route": "no tool"}
+    if made.get("tool_id") and ToolRegistry(runtime.store).get(made["tool_id"]) is not None:
+        return {**usage_update(calls), "route": "made now", "tool_id": made["tool_id"]}
+    rejected = (made.get("approval") or {}).get("reason")
+    why = f"a person rejected the tool: {rejected}" if rejected else made.get("reason")
+    queue.mark_no_tool(family, why or "the tool was not registered", state["request"])
+    queue.clear(family)
+    return {**usage_update(calls), "route": "no tool"}
+
+
+def answer_waiters(
+    state: DispatchState, runtime: Runtime[LatmContext], *, user: Compiled
+) -> dict[str, object]:
+    """Answer every request waiting in the family's queue, this one included, with the tool made now.
+
+    A call that fails, or whose user endpoint fails, leaves the maker's own answer standing
+    (each waiter got it when it queued), so nobody goes unanswered; a failed endpoint is
+    named in that waiter's entry, and the next waiter is still asked. The waiters are
+    answered in the queue's order, so a run resumed after a kill finds each user run's
+    checkpoints again.
+    """
+    assert runtime.store is not None and state.get("tool_id")
+    registry, queue, family = ToolRegistry(runtime.store), RequestQueue(runtime.store), state["family"]
+    record = registry.get(str(state["tool_id"]))
+    assert record is not None  # registered by make_tool, and tools are never deleted
+    context = context_of(runtime, LatmContext)
+    calls: list[ModelCall] = []
     answers: list[dict[str, str | None]] = []
-    answer = None
+    answer = state.get("answer")
     try:
-        for row in waiting:
-            used = _use(user, record, row.request, context_of(runtime, LatmContext))
-            ToolRegistry(runtime.store).record_use(record.id, ok=used.get("status") == "solved")
+        for row in queue.waiting(family):
+            try:
+                used = _use(user, record, row.request, context)
+            except openai.OpenAIError as exc:
+                failed = f"{type(exc).__name__}: {exc}"
+                answers.append({"request": row.request, "answer": row.label, "failed": failed})
+                registry.record_use(record.id, ok=False)
+                continue
+            registry.record_use(record.id, ok=used.get("status") == "solved")
             calls += used.get("model_calls", [])
-            # A call that failed leaves the maker's own answer standing: nobody goes unanswered.
             final = used.get("answer") or row.label
             answers.append({"request": row.request, "answer": final})
             if row.request == state["request"]:
                 answer = final
     finally:
-        # The family has its tool now, and each waiter had the maker's answer when it queued:
-        # a user endpoint failing here must not leave a queue that nothing will empty.
+        # Whatever else fails here, no queue is left behind that nothing would empty (a kill,
+        # which skips this, leaves it whole for the resumed run).
         queue.clear(family)
-    return {
-        **usage_update(calls),
-        "route": "made now",
-        "tool_id": record.id,
-        "answer": answer,
-        "waiters": answers,
-    }
+    return {**usage_update(calls), "answer": answer, "waiters": answers}

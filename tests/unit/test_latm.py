@@ -575,3 +575,35 @@ def test_a_dispatch_stream_stopped_by_a_failed_call_goes_on_inside_its_request(t
     ]
     assert [r["resumed"] for r in rows].count(True) == 1
     assert {r["route"] for r in rows} == {"cached tool", "queued"}
+
+
+def test_a_user_endpoint_gone_while_the_queue_is_answered_leaves_the_makers_answers_and_no_queue():
+    import httpx
+    import openai
+
+    from tests.fakes import ScriptedChatModel
+
+    class GoneAfterItsScript(ScriptedChatModel):
+        def _generate(self, messages, stop=None, run_manager=None, **kwargs):
+            if len(self.prompts) >= len(self.replies):
+                raise openai.APIConnectionError(request=httpx.Request("POST", "http://127.0.0.1:9/v1"))
+            return super()._generate(messages, stop, run_manager, **kwargs)
+
+    store = InMemoryStore()
+    creator = [fenced(SORT), fenced(f"print(sort_words({ask('pear apple')!r}))")]
+    creator += [fenced(SORT), fenced(f"print(sort_words({ask('kiwi fig')!r}))")]
+    one_call = "print(sort_words(question))"
+    models = ScriptedModels(maker=[*creator, fenced(f"{SORT}\n{one_call}"), fenced(one_call)])
+    # The user answers the first waiter with the new tool, then its endpoint is gone.
+    dispatch = '{"choice": "none", "family": "word_sorting"}'
+    models.user = GoneAfterItsScript(replies=[dispatch, dispatch, fenced(one_call)])
+    graph = dispatcher(models, store)
+    context = LatmContext(queue_threshold=2)
+    assert graph.invoke({"request": ask("pear apple")}, context=context)["route"] == "queued"
+    state = graph.invoke({"request": ask("kiwi fig")}, context=context)
+    first, second = state["waiters"]
+    assert state["route"] == "made now" and first == {"request": ask("pear apple"), "answer": "apple pear"}
+    assert second["answer"] == "fig kiwi" and "APIConnectionError" in second["failed"]  # the maker's answer
+    assert state["answer"] == "fig kiwi" and RequestQueue(store).waiting("word_sorting") == []
+    (record,) = [r for r in ToolRegistry(store).tools() if r.latm]
+    assert ToolRegistry(store).stats(record.id).uses == 2
