@@ -91,12 +91,19 @@ def _bound(bounds: dict[str, int]) -> None:
             os.setgroups([])
             os.setgid(uid)
             os.setuid(uid)
+        if os.getresuid() != (uid, uid, uid) or os.getresgid() != (uid, uid, uid) or os.getgroups():
+            raise PermissionError(f"the drop to uid {uid} did not take: {os.getresuid()}, {os.getresgid()}")
 
 
 def main() -> None:
     scratch, entry, report_path, confine_flag, bounds = sys.argv[1:6]
-    _bound(json.loads(bounds))
     report = open(report_path, "w", encoding="utf-8")  # opened before confinement forbids it
+    try:
+        _bound(json.loads(bounds))
+    except Exception as exc:  # noqa: BLE001 - our own setup failed: nothing of the model's runs
+        json.dump({"setup_error": f"{type(exc).__name__}: {exc}"}, report)
+        report.close()
+        os._exit(0)
     sys.argv = [entry]
     os.chdir(scratch)
     layers: list[str] = []

@@ -88,6 +88,9 @@ def classify(
     """The status and error of a run, from the child's end and its report."""
     if stopped_for is not None:
         return _limit_error(stopped_for, limits)
+    if reported is not None and "setup_error" in reported:  # limits or the uid drop failed: ours
+        message = f"the sandbox could not set up the run: {reported['setup_error']}"
+        return "sandbox_error", ExecutionError(type="SandboxError", message=message, traceback="")
     # bwrap reports a child killed by signal N as exit status 128 + N, as shells do.
     signum = -returncode if returncode < 0 else returncode - 128 if returncode > 128 and not reported else 0
     if signum in (signal.SIGXCPU, signal.SIGKILL):

@@ -140,3 +140,11 @@ def test_bubblewrap_sees_a_venv_linked_into_a_project_that_is_on_the_path(tmp_pa
     result = BubblewrapExecutor().run("print(42)")
     assert result["status"] == "ok", result["stderr"]  # it was: bwrap: Can't bind mount ... .venv
     assert result["stdout"] == "42\n"
+
+
+def test_limits_the_sandbox_cannot_set_are_its_own_error_and_the_code_never_runs(tmp_path):
+    marker = tmp_path / "ran"
+    impossible = Limits(open_files=2**31 - 1)  # above the kernel's ceiling, even for root
+    result = SubprocessExecutor(confine=False).run(f"open({str(marker)!r}, 'w')", limits=impossible)
+    assert result["status"] == "sandbox_error" and "could not set up the run" in result["error"]["message"]
+    assert not marker.exists()
