@@ -63,10 +63,12 @@ def scripted_endpoint_process(reply: Callable[[dict[str, Any]], str]) -> Iterato
     ours, theirs = fork.Pipe()
     server = fork.Process(target=_serve, args=(reply, theirs), daemon=True)
     server.start()
+    theirs.close()  # ours only: if the server dies before it answers, recv() ends instead of waiting
     try:
         yield str(ours.recv())
     finally:
-        ours.send("done")
+        with contextlib.suppress(OSError):
+            ours.send("done")
         server.join(timeout=10)
         if server.is_alive():
             server.kill()
