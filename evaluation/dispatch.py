@@ -14,13 +14,14 @@ import random
 from pathlib import Path
 from typing import Any
 
+from langgraph.checkpoint.base import BaseCheckpointSaver
 from rich.progress import Progress
 
 from evaluation.datasets import load_bbh, sample
 from evaluation.latm import TASKS, bbh_demos
 from evaluation.rows import BenchError, append_row, read_rows, row_seconds
 from graphs.latm import build_dispatcher_graph
-from graphs.persistence import item_thread, open_checkpointer, run_config
+from graphs.persistence import item_thread, open_checkpointer, run_config, runs
 from graphs.running import RequestReport, dispatch_request
 from nodes.common.grading import grade_bbh
 from nodes.common.usage import total_seconds, total_tokens
@@ -71,13 +72,14 @@ def stream_items(per_task: int, seed: int) -> list[tuple[str, Any]]:
 
 def run_dispatch(folder: Path, *, per_task: int, seed: int = 1, held_out: tuple[str, ...] = HELD_OUT) -> Path:
     """Dispatch the stream (resumable); write ``latm-dispatch.jsonl`` rows and ``latm-dispatch.md``."""
-    out = folder / f"{EXPERIMENT}.jsonl"
-    done = {row["id"] for row in read_rows(out)}
+    out, registry_file = folder / f"{EXPERIMENT}.jsonl", folder / f"{EXPERIMENT}.sqlite"
+    rows = read_rows(out)
+    done = {row["id"] for row in rows}
     prices = PriceTable.from_file(get_settings().prices_file)
-    with (
-        sqlite_registry(folder / f"{EXPERIMENT}.sqlite") as registry,
-        open_checkpointer(get_settings()) as saver,
-    ):
+    fresh = not registry_file.exists()
+    with sqlite_registry(registry_file) as registry, open_checkpointer(get_settings()) as saver:
+        if fresh:  # requests half done in a folder since deleted must not resume against this one
+            _forget_requests(saver, out)
         seeded = _seed_registry(registry, folder, held_out)
         if not seeded:
             raise BenchError(
@@ -88,10 +90,11 @@ def run_dispatch(folder: Path, *, per_task: int, seed: int = 1, held_out: tuple[
         stream = [(task, item) for task, item in stream_items(per_task, seed) if item["id"] not in done]
         with Progress() as progress:
             bar = progress.add_task("dispatching the stream", total=len(stream))
-            origin = _family_origins(read_rows(out), seeded)
+            origin = _family_origins(rows, seeded)
+            # From the rows, not the registry: a resumed request may have made its family's tool.
+            tooled = {*seeded, *(origin[str(row["family"])] for row in rows if row["route"] == "made now")}
             for task, item in stream:
-                families = {r.latm.family for r in registry.tools() if r.latm is not None}
-                had_tool = task in {origin.get(family, family) for family in families}
+                had_tool = task in tooled
                 thread = item_thread(EXPERIMENT, out, item["id"])
                 report, resumed = _dispatch(graph, item["question"], LatmContext(seed=seed), thread)
                 row = {
@@ -113,8 +116,18 @@ def run_dispatch(folder: Path, *, per_task: int, seed: int = 1, held_out: tuple[
                 }
                 append_row(out, row)
                 saver.delete_thread(thread)
+                if row["route"] == "made now":
+                    tooled.add(row["family_task"])
                 progress.advance(bar)
     return write_dispatch_report(folder, seeded=seeded, held_out=held_out, per_task=per_task, seed=seed)
+
+
+def _forget_requests(saver: BaseCheckpointSaver[Any], out: Path) -> None:
+    """Delete the checkpointed requests of the stream whose rows go to ``out``."""
+    prefix = item_thread(EXPERIMENT, out, "")
+    for run in runs(saver):
+        if run.thread_id.startswith(prefix):
+            saver.delete_thread(run.thread_id)
 
 
 def _dispatch(graph: Any, request: str, context: LatmContext, thread: str) -> tuple[RequestReport, bool]:

@@ -1,6 +1,7 @@
 """LATM's graphs on scripted models: making, using, dispatching, queueing, and what it all cost."""
 
 import json
+import shutil
 
 import pytest
 from langgraph.store.memory import InMemoryStore
@@ -575,6 +576,13 @@ def test_a_dispatch_stream_stopped_by_a_failed_call_goes_on_inside_its_request(t
     ]
     assert [r["resumed"] for r in rows].count(True) == 1
     assert {r["route"] for r in rows} == {"cached tool", "queued"}
+    # A stopped stream whose folder is deleted starts over: none of its requests resumes.
+    failed.clear()
+    stream(folder_with_a_sorting_tool("again"), decide_fails_once)
+    shutil.rmtree(tmp_path / "again")
+    calls, error = stream(folder_with_a_sorting_tool("again"), stream_reply)
+    assert error is None and calls == asked
+    assert not any(r["resumed"] for r in read_rows(tmp_path / "again" / "latm-dispatch.jsonl"))
 
 
 def test_a_user_endpoint_gone_while_the_queue_is_answered_leaves_the_makers_answers_and_no_queue():
