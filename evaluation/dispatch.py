@@ -77,6 +77,12 @@ def run_dispatch(folder: Path, *, per_task: int, seed: int = 1, held_out: tuple[
     done = {row["id"] for row in rows}
     prices = PriceTable.from_file(get_settings().prices_file)
     fresh = not registry_file.exists()
+    if fresh and rows:
+        raise BenchError(
+            f"{out} holds {len(rows)} requests of a stream whose registry and queues ({registry_file}) "
+            "are gone, so the rest cannot be dispatched as it was: run the stream in a new --out-dir "
+            "with the making-*.jsonl rows copied there, or move the rows away to start over"
+        )
     with sqlite_registry(registry_file) as registry, open_checkpointer(get_settings()) as saver:
         if fresh:  # requests half done in a folder since deleted must not resume against this one
             _forget_requests(saver, out)

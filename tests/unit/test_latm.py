@@ -576,6 +576,10 @@ def test_a_dispatch_stream_stopped_by_a_failed_call_goes_on_inside_its_request(t
     ]
     assert [r["resumed"] for r in rows].count(True) == 1
     assert {r["route"] for r in rows} == {"cached tool", "queued"}
+    # Rows without the registry and queues they were dispatched against are not continued.
+    (cut / "latm-dispatch.sqlite").unlink()
+    with pytest.raises(BenchError, match="registry and queues .* are gone"):
+        run_dispatch(cut, per_task=1, seed=1)
     # A stopped stream whose folder is deleted starts over: none of its requests resumes.
     failed.clear()
     stream(folder_with_a_sorting_tool("again"), decide_fails_once)
