@@ -21,7 +21,7 @@ from evaluation.datasets import load_bbh, sample
 from evaluation.latm import TASKS, bbh_demos
 from evaluation.rows import BenchError, append_row, read_rows, row_seconds
 from graphs.latm import build_dispatcher_graph
-from graphs.persistence import item_thread, open_checkpointer, run_config, runs
+from graphs.persistence import has_saved_steps, item_thread, open_checkpointer, run_config, runs
 from graphs.running import RequestReport, dispatch_request
 from nodes.common.grading import grade_bbh
 from nodes.common.usage import total_seconds, total_tokens
@@ -103,6 +103,8 @@ def run_dispatch(folder: Path, *, per_task: int, seed: int = 1, held_out: tuple[
                 had_tool = task in tooled
                 thread = item_thread(EXPERIMENT, out, item["id"])
                 report, resumed = _dispatch(graph, item["question"], LatmContext(seed=seed), thread)
+                if report["error"]:
+                    raise BenchError(f"{item['id']}: {report['error']} (a rerun goes on from there)")
                 row = {
                     "id": item["id"],
                     "task": task,
@@ -140,17 +142,12 @@ def _dispatch(graph: Any, request: str, context: LatmContext, thread: str) -> tu
     """Dispatch ``request`` in its own checkpointed thread, or finish it there; and whether it resumed.
 
     A resumed request's wall clock counts its last part only; its model seconds add up
-    every part's calls (:func:`~evaluation.rows.row_seconds` takes the larger).
-
-    Raises:
-        BenchError: The run failed (its finished steps stay in the thread for a rerun).
+    every part's calls (:func:`~evaluation.rows.row_seconds` takes the larger). A failed
+    run's finished steps stay in the thread for a rerun.
     """
     config = run_config(thread, f"experiment:{EXPERIMENT}", context)
-    resumed = bool(graph.get_state(config).values)
-    report = dispatch_request(graph, None if resumed else request, context, config=config)
-    if report["error"]:
-        raise BenchError(f"{thread.rpartition(':')[2]}: {report['error']} (a rerun goes on from there)")
-    return report, resumed
+    resumed = has_saved_steps(graph, config)
+    return dispatch_request(graph, None if resumed else request, context, config=config), resumed
 
 
 def _family_origins(rows: list[dict[str, Any]], seeded: list[str]) -> dict[str, str]:

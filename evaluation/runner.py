@@ -28,7 +28,7 @@ from evaluation.datasets import (
 from evaluation.rows import BenchError, BudgetReached, append_row, read_rows
 from graphs.baselines import build_cot_graph, build_entangled_graph, build_pot_graph, build_pot_vote_graph
 from graphs.creator import build_creator_graph
-from graphs.persistence import item_thread, open_checkpointer, run_config
+from graphs.persistence import has_saved_steps, item_thread, open_checkpointer, run_config
 from graphs.running import SolveReport, solve
 from nodes.common.grading import grade_answer, grade_bbh, grade_math, grade_numeric, grade_rounded
 from nodes.common.usage import seconds_by, usage_by
@@ -223,7 +223,7 @@ def run_bench(
         config = None
         if saver is not None:
             config = run_config(item_thread("bench", out, item["id"]), f"bench:{method}", item_context)
-            problem = None if compiled.get_state(config).values else problem
+            problem = None if has_saved_steps(compiled, config) else problem
         report = solve(compiled, problem, item_context, config=config)
         if report["error"]:
             raise BenchError(f"{method} on {item['id']}: {report['error']}")

@@ -106,5 +106,11 @@ def resume_or_start(graph: Any, inputs: Any, config: RunnableConfig, context: An
     A thread with saved steps goes on from its last one (or, finished, gives its state),
     so a killed benchmark item does not ask the model again for what it already answered.
     """
-    started = bool(graph.get_state(config).values)
-    return graph.invoke(None if started else inputs, config, context=context, durability="sync")
+    return graph.invoke(
+        None if has_saved_steps(graph, config) else inputs, config, context=context, durability="sync"
+    )
+
+
+def has_saved_steps(graph: Any, config: RunnableConfig) -> bool:
+    """Whether ``config``'s thread has steps saved: its run is to be resumed, not started."""
+    return bool(graph.get_state(config).values)

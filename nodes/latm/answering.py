@@ -62,7 +62,8 @@ def use_cached_tool(
         }
     used = _use(user, record, state["request"], context_of(runtime, LatmContext))
     registry.record_use(record.id, ok=used.get("status") == "solved")
-    return {**_spent(used), "route": "cached tool", "answer": used.get("answer")}
+    # After make_tool found another worker's tool, the maker's own answer stands if the call fails.
+    return {**_spent(used), "route": "cached tool", "answer": used.get("answer") or state.get("answer")}
 
 
 def answer_directly(
