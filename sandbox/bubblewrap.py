@@ -34,8 +34,12 @@ class BubblewrapExecutor(SubprocessExecutor):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.bwrap = bwrap
 
+    def _read_as_uid(self) -> tuple[str, ...]:
+        """Every folder bwrap mounts, which must be readable by the uid it runs as."""
+        return (str(RUNNER.parent), *_python_folders(self.python))
+
     def _command(self, scratch: Path, report: Path, limits: Limits, uid: int | None) -> Launch:
-        wanted = {*_SYSTEM, str(RUNNER.parent), *_python_folders(self.python)}
+        wanted = {*_SYSTEM, *self._read_as_uid()}
         tmpfs_bytes = str(limits.disk_mb * 1024 * 1024)
         command = [
             self.bwrap,

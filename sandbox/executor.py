@@ -134,7 +134,11 @@ class SubprocessExecutor:
         if os.geteuid() != 0 or not self.drop_root:
             return None
         uid = _UID_BASE + next(_uid_counter) % _UID_SPAN
-        return uid if _uid_can_run(self.python, _UID_BASE) else None
+        return uid if _uid_can_run(self.python, _UID_BASE, self._read_as_uid()) else None
+
+    def _read_as_uid(self) -> tuple[str, ...]:
+        """Folders the run reads after its uid is dropped (the runner is started as root)."""
+        return ()
 
     def _runner_command(self, scratch: str, report: str, limits: Limits, uid: int | None) -> list[str]:
         confine = "confine" if self.confine else "none"
@@ -200,11 +204,12 @@ _uid_counter = itertools.count()
 
 
 @functools.cache
-def _uid_can_run(python: str, uid: int) -> bool:
-    """Whether ``python`` starts as ``uid`` (it cannot when installed under a private home)."""
+def _uid_can_run(python: str, uid: int, folders: tuple[str, ...] = ()) -> bool:
+    """Whether ``python`` starts as ``uid`` and can read ``folders`` (not under a private home)."""
+    readable = "import os, sys; sys.exit(not all(os.access(p, os.R_OK | os.X_OK) for p in sys.argv[1:]))"
     try:
         probe = subprocess.run(
-            [python, "-I", "-c", "pass"],
+            [python, "-I", "-c", readable, *folders],
             capture_output=True,
             timeout=30,
             check=False,
