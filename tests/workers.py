@@ -19,6 +19,7 @@ from typing import Any
 
 VERSIONS_PER_WORKER = 5
 USES_PER_VERSION = 3
+QUEUE_THRESHOLD = 2
 PRODUCTS = [(17, 23), (6, 7), (12, 12)]
 SORTS = ["pear apple fig", "kiwi date", "zeta eta beta"]
 REVERSALS = ["one two three", "a b", "x y z w"]
@@ -128,9 +129,9 @@ def main(worker: int, ready: Path, go: Path) -> None:
             report = solve(creator, {"problem": product(a, b)}, CreatorContext(reuse_tools=True))
             _report("creator", problem=product(a, b), answer=report["answer"], error=report["error"])
         for request, answer in stream():
-            done = dispatch_request(dispatcher, request, LatmContext(queue_threshold=2))
+            done = dispatch_request(dispatcher, request, LatmContext(queue_threshold=QUEUE_THRESHOLD))
             _report("latm", request=request, answer=done["answer"], gold=answer, route=done["route"],
-                    family=done["family"], error=done["error"])  # fmt: skip
+                    family=done["family"], error=done["error"], waiters=done["waiters"])  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -18,7 +18,14 @@ import pytest
 
 from nodes.latm.queue import RequestQueue
 from tests.fakes import FakeOpenAIServer
-from tests.workers import PRODUCTS, USES_PER_VERSION, VERSIONS_PER_WORKER, scripted_reply, stream
+from tests.workers import (
+    PRODUCTS,
+    QUEUE_THRESHOLD,
+    USES_PER_VERSION,
+    VERSIONS_PER_WORKER,
+    scripted_reply,
+    stream,
+)
 from toolmaker.settings import Settings
 from tools_registry import open_registry
 from tools_registry.locks import FileLocks, PostgresLocks
@@ -100,7 +107,16 @@ def test_eight_workers_share_one_registry_and_make_each_family_tool_once(backend
     latm = by_kind["latm"]
     assert len(latm) == WORKERS * len(stream()) and all(row["error"] is None for row in latm)
     assert [row for row in latm if row["answer"] != row["gold"]] == []
-    assert {row["route"] for row in latm} >= {"cached tool", "queued"}
+    # Each family's tool was made by one worker, from a full queue whose every request it answered
+    # right; the others' requests went in before it was made (queued) or after (cached tool),
+    # which is the race's to decide.
+    made_now = [row for row in latm if row["route"] == "made now"]
+    assert sorted(row["family"] for row in made_now) == ["reverse_words", "word_sorting"]
+    golds = dict(stream())
+    for row in made_now:
+        assert len(row["waiters"]) >= QUEUE_THRESHOLD
+        assert [w for w in row["waiters"] if w.get("failed") or w["answer"] != golds[w["request"]]] == []
+    assert {row["route"] for row in latm} - {"made now"} <= {"cached tool", "queued"}
 
 
 HOLDER = textwrap.dedent(
