@@ -373,7 +373,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     experiment = commands.add_parser(
         "experiment",
-        help="run a paper experiment resumably: main, rounds, hints (cells of methods x datasets) "
+        help="run a paper experiment resumably: main, rounds, hints, quality (cells of methods x datasets) "
         "or transfer (tools made on one scenario reused on two others), "
         "or latm (LATM's six Big-Bench tasks: tools made with 3 seeds, used by the user and the maker), "
         "or latm-dispatch (a mixed stream of them, two tasks without a tool at the start; --n per task), "

@@ -21,19 +21,36 @@ from evaluation.rows import read_rows
 from evaluation.runner import DATASETS, matching_calls, regrade, run_bench
 from toolmaker.costs import Budget, Spend
 
-MATCHED = "pot-vote"
-"""Majority vote gets, item by item, as many samples as CREATOR made model calls."""
-MATCHED_TO = "creator"
+
+@dataclass(frozen=True)
+class Cell:
+    """One method's column of a preset, on each of its datasets.
+
+    ``label`` names the results files and the table's row (the method's name unless two
+    columns run one method); ``matched_to`` is the label of the column whose model calls
+    per item majority vote gets as samples, so the two are compute-matched.
+    """
+
+    method: str
+    label: str = ""
+    matched_to: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The column's label: its files' and its row's name."""
+        return self.label or self.method
 
 
 @dataclass(frozen=True)
 class Preset:
-    """One experiment: the cells it fills and what it shows."""
+    """One experiment: the cells it fills, what it shows, and which columns it tests pairwise."""
 
     name: str
     description: str
     datasets: tuple[str, ...]
-    methods: tuple[str, ...]
+    cells: tuple[Cell, ...]
+    comparisons: tuple[tuple[str, str], ...] = ()
+    """(column, baseline) pairs given a paired sign test on the items both finished."""
 
 
 _PAPER_DATASETS = ("math", "tabmwp", "creation")
@@ -46,27 +63,56 @@ PRESETS: dict[str, Preset] = {
             "CREATOR's main table: every method on MATH (numeric), TabMWP and the Creation Challenge, "
             "with program-of-thought majority vote matched to CREATOR's calls item by item",
             _PAPER_DATASETS,
-            ("cot", "pot-rectify", "entangled", MATCHED_TO, MATCHED),
+            (
+                Cell("cot"),
+                Cell("pot-rectify"),
+                Cell("entangled"),
+                Cell("creator"),
+                Cell("pot-vote", matched_to="creator"),
+            ),
+            (("creator", "pot-rectify"), ("creator", "pot-vote")),
         ),
         Preset(
             "rounds",
             "Accuracy in one pass and after 1, 2 and 3 rectification rounds",
             _PAPER_DATASETS,
-            ("pot-rectify", "creator"),
+            (Cell("pot-rectify"), Cell("creator")),
         ),
         Preset(
             "hints",
             "Creation Challenge without hints, with the utility hint, and with all hints",
             ("creation", "creation-utility", "creation-all"),
-            ("creator",),
+            (Cell("creator"),),
+        ),
+        Preset(
+            "quality",
+            "CREATOR made to earn its cost: general tools (creator-general) and agreement of 3 sampled "
+            "candidates (creator-agree) against program-of-thought, the entangled ablation, and majority "
+            "vote matched item by item to each CREATOR column's calls",
+            _PAPER_DATASETS,
+            (
+                Cell("pot-rectify"),
+                Cell("creator-general"),
+                Cell("creator-agree"),
+                Cell("entangled"),
+                Cell("pot-vote", "pot-vote-vs-creator-general", matched_to="creator-general"),
+                Cell("pot-vote", "pot-vote-vs-creator-agree", matched_to="creator-agree"),
+            ),
+            (
+                ("creator-general", "pot-rectify"),
+                ("creator-agree", "pot-rectify"),
+                ("entangled", "pot-rectify"),
+                ("creator-general", "pot-vote-vs-creator-general"),
+                ("creator-agree", "pot-vote-vs-creator-agree"),
+            ),
         ),
     )
 }
 
 
-def results_file(folder: Path, method: str, dataset: str) -> Path:
+def results_file(folder: Path, cell: str, dataset: str) -> Path:
     """Where a cell's rows go; presets sharing a folder share cells (``rounds`` reuses ``main``)."""
-    return folder / f"{method}-{dataset}.jsonl"
+    return folder / f"{cell}-{dataset}.jsonl"
 
 
 def run_preset(
@@ -85,27 +131,26 @@ def run_preset(
     """Grow every cell of ``preset`` to ``n`` items, ``step`` at a time; return the report's path.
 
     The report is rewritten after every step, so partial results can be read (and
-    committed) while the run goes on. ``graphs`` replaces methods' own graphs (tests).
+    committed) while the run goes on. ``graphs`` replaces cells' own graphs, by label (tests).
     A ``budget`` covers every cell's rows, those of earlier runs too (``BudgetReached``).
     """
-    cells = [results_file(folder, m, d) for d in preset.datasets for m in preset.methods]
-    spend = Spend.of(row for cell in cells for row in read_rows(cell))
+    files = [results_file(folder, c.name, d) for d in preset.datasets for c in preset.cells]
+    spend = Spend.of(row for file in files for row in read_rows(file))
     for size in range(min(step, n), n + step, step):
         size = min(size, n)
         for dataset in preset.datasets:
-            for method in preset.methods:
-                per_item = (
-                    matching_calls(results_file(folder, MATCHED_TO, dataset)) if method == MATCHED else None
-                )
+            for cell in preset.cells:
+                matched = cell.matched_to
+                per_item = matching_calls(results_file(folder, matched, dataset)) if matched else None
                 run_bench(
                     dataset,
-                    method,
-                    results_file(folder, method, dataset),
+                    cell.method,
+                    results_file(folder, cell.name, dataset),
                     n=size,
                     seed=seed,
                     context_overrides=context_overrides,
                     item_overrides=per_item,
-                    graph=(graphs or {}).get(method),
+                    graph=(graphs or {}).get(cell.name),
                     concurrency=concurrency,
                     budget=budget,
                     spend=spend,
@@ -117,16 +162,19 @@ def run_preset(
 
 
 def common_rows(preset: Preset, folder: Path, *, n: int, seed: int) -> list[dict[str, Any]]:
-    """The preset's rows on the sampled items that every one of its methods has finished."""
+    """The preset's rows on the sampled items that every one of its cells has finished.
+
+    A row's ``method`` is its cell's label, so two columns of one method stay apart.
+    """
     rows = []
     for dataset in preset.datasets:
         wanted = {item["id"] for item in sample(DATASETS[dataset][0](), n, seed)}
         cells = {}
-        for method in preset.methods:
-            path = results_file(folder, method, dataset)
+        for cell in preset.cells:
+            path = results_file(folder, cell.name, dataset)
             found = regrade(load_rows([path] if path.exists() else []))
-            cells[method] = [row for row in found if row["id"] in wanted]
-            wanted &= {row["id"] for row in cells[method]}
+            cells[cell.name] = [{**row, "method": cell.name} for row in found if row["id"] in wanted]
+            wanted &= {row["id"] for row in cells[cell.name]}
         rows += [row for cell in cells.values() for row in cell if row["id"] in wanted]
     return rows
 
@@ -147,7 +195,7 @@ def write_preset_report(preset: Preset, folder: Path, *, n: int, seed: int, comm
         + ", ".join(f"{dataset} {count}" for dataset, count in counts.items())
         + "."
     )
-    text = "\n".join(lines) + "\n\n" + markdown_report(rows)
+    text = "\n".join(lines) + "\n\n" + markdown_report(rows, comparisons=preset.comparisons)
     report = folder / f"{preset.name}.md"
     report.parent.mkdir(parents=True, exist_ok=True)
     report.write_text(text, encoding="utf-8")

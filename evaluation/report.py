@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
+from math import comb
 from pathlib import Path
 from typing import Any
 
@@ -109,10 +111,45 @@ def general_tools_section(rows: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def markdown_report(rows: list[dict[str, Any]]) -> str:
-    """The main table, the rectification-rounds curve, and accuracy by level."""
+def sign_test(wins: int, losses: int) -> float:
+    """Two-sided exact sign test: how likely a split this uneven is if either side wins an item at 1/2."""
+    decided = wins + losses
+    tail = sum(comb(decided, k) for k in range(min(wins, losses) + 1)) / (1 << decided)
+    return min(1.0, 2 * tail)
+
+
+def paired_tests_section(rows: list[dict[str, Any]], comparisons: Sequence[tuple[str, str]]) -> list[str]:
+    """Per (column, baseline) pair and dataset, and over all datasets: items only one got right, and p."""
+    verdicts = {(row["method"], row["dataset"], row["id"]): bool(row["correct"]) for row in rows}
+    datasets = sorted({row["dataset"] for row in rows})
+    lines = [
+        "## Paired sign tests",
+        "",
+        "On the items both finished: how many only the column got right (wins), how many only the baseline "
+        "got right (losses), and the two-sided exact sign test's p (ties left out).",
+        "",
+        "| column | baseline | dataset | items | wins | losses | p |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for column, baseline in comparisons:
+        for dataset in [*datasets, "all"]:
+            pairs = [
+                (right, verdicts[(baseline, d, item)])
+                for (method, d, item), right in verdicts.items()
+                if method == column and dataset in (d, "all") and (baseline, d, item) in verdicts
+            ]
+            wins = sum(mine and not theirs for mine, theirs in pairs)
+            losses = sum(theirs and not mine for mine, theirs in pairs)
+            p = f"{sign_test(wins, losses):.3f}" if pairs else "—"
+            lines.append(f"| {column} | {baseline} | {dataset} | {len(pairs)} | {wins} | {losses} | {p} |")
+    return [*lines, ""]
+
+
+def markdown_report(rows: list[dict[str, Any]], comparisons: Sequence[tuple[str, str]] = ()) -> str:
+    """The main table, paired sign tests of ``comparisons``, the rounds curve, and accuracy by level."""
     lines = [
         summary_table(rows),
+        *(paired_tests_section(rows, comparisons) if comparisons else []),
         "## Accuracy after 0, 1, 2 and 3 rectification rounds",
         "",
         "Cells where the method rectified at least once; 0 is the first pass.",

@@ -4,7 +4,8 @@ import pytest
 
 from evaluation import presets, runner
 from evaluation.datasets import Item, sample
-from evaluation.presets import Preset, common_rows, run_preset, write_preset_report
+from evaluation.presets import Cell, Preset, common_rows, run_preset, write_preset_report
+from evaluation.report import sign_test
 from evaluation.rows import BenchError
 from evaluation.runner import run_bench
 from graphs.baselines import build_pot_vote_graph
@@ -30,7 +31,13 @@ def _items(name: str, pairs: list[tuple[int, int]]) -> list[Item]:
 
 ALPHA = _items("alpha", [(17, 15), (10, 4), (9, 1)])
 BETA = _items("beta", [(30, 5), (8, 8), (7, 2)])
-PRESET = Preset("tiny", "Two methods on two tiny datasets", ("alpha", "beta"), ("creator", "pot-vote"))
+PRESET = Preset(
+    "tiny",
+    "Two methods on two tiny datasets",
+    ("alpha", "beta"),
+    (Cell("creator"), Cell("pot-vote", matched_to="creator")),
+    (("creator", "pot-vote"),),
+)
 
 
 @pytest.fixture(autouse=True)
@@ -95,6 +102,7 @@ def test_cells_grow_together_and_vote_gets_creators_calls_item_by_item(tmp_path)
     text = report.read_text()
     assert report.name == "tiny.md" and "toolmaker experiment tiny" in text
     assert "alpha 2, beta 2" in text and "| creator | 100.0% (2) | 100.0% (2) |" in text
+    assert "| creator | pot-vote | all | 4 | 0 | 0 | 1.000 |" in text
     assert (tmp_path / "plots" / "tiny" / "accuracy.png").is_file()
 
 
@@ -108,7 +116,7 @@ def test_report_compares_methods_only_on_items_all_of_them_finished(tmp_path):
 
     write("creator", ["alpha/0", "alpha/1", "alpha/2"])
     write("pot-vote", ["alpha/0", "alpha/2", "alpha/9"])  # alpha/9: not among the drawn items
-    preset = Preset("one", "One dataset", ("alpha",), ("creator", "pot-vote"))
+    preset = Preset("one", "One dataset", ("alpha",), PRESET.cells)
     rows = common_rows(preset, tmp_path, n=3, seed=0)
     assert sorted((r["method"], r["id"]) for r in rows) == [
         ("creator", "alpha/0"), ("creator", "alpha/2"), ("pot-vote", "alpha/0"), ("pot-vote", "alpha/2")
@@ -133,11 +141,67 @@ def test_rows_of_another_model_are_never_mixed_into_a_file(tmp_path):
     assert out.read_text().count("\n") == 1
 
 
-def test_the_paper_presets_run_vote_after_the_run_it_is_matched_to():
+def test_the_shipped_presets_run_vote_after_the_column_it_is_matched_to_and_compare_their_own_columns():
     for preset in presets.PRESETS.values():
-        if presets.MATCHED in preset.methods:
-            assert preset.methods.index(presets.MATCHED_TO) < preset.methods.index(presets.MATCHED)
-        assert set(preset.datasets) <= set(runner.DATASETS) and set(preset.methods) <= set(runner.METHODS)
+        names = [cell.name for cell in preset.cells]
+        assert len(set(names)) == len(names)
+        for index, cell in enumerate(preset.cells):
+            assert cell.method in runner.METHODS
+            if cell.matched_to is not None:
+                assert cell.method == "pot-vote" and cell.matched_to in names[:index]
+        assert set(preset.datasets) <= set(runner.DATASETS)
+        assert {name for pair in preset.comparisons for name in pair} <= set(names)
+
+
+def test_two_columns_of_one_method_keep_their_own_files_rows_and_matching(tmp_path):
+    """Vote matched to two CREATOR columns: each gets that column's calls, and the report keeps them apart."""
+    item = sample(ALPHA, 1, 0)[0]
+    a, b = (int(word) for word in item["question"].rstrip("?").split() if word.isdigit())
+    good, bad = fenced(f"print(difference({a}, {b}))"), fenced(f"print(difference({b}, {a}))")
+    preset = Preset(
+        "two",
+        "Vote matched to two columns",
+        ("alpha",),
+        (
+            Cell("creator", "quick"),
+            Cell("creator", "slow"),
+            Cell("pot-vote", "vote-vs-quick", matched_to="quick"),
+            Cell("pot-vote", "vote-vs-slow", matched_to="slow"),
+        ),
+        (("slow", "vote-vs-slow"),),
+    )
+    graphs = {
+        "quick": build_creator_graph(
+            models=ScriptedModels(maker=[fenced(TOOL), good]), executor=SubprocessExecutor()
+        ).compile(),
+        # one failed call, then the right one: three calls
+        "slow": build_creator_graph(
+            models=ScriptedModels(maker=[fenced(TOOL), fenced(f"print(difference({a}))"), good]),
+            executor=SubprocessExecutor(),
+        ).compile(),
+        "vote-vs-quick": build_pot_vote_graph(
+            models=ScriptedModels(maker=[bad, bad]), executor=SubprocessExecutor()
+        ).compile(),
+        "vote-vs-slow": build_pot_vote_graph(
+            models=ScriptedModels(maker=[bad, bad, bad]), executor=SubprocessExecutor()
+        ).compile(),
+    }
+    text = run_preset(preset, tmp_path, n=1, step=1, seed=0, graphs=graphs).read_text()
+
+    def calls(name):
+        (row,) = [json.loads(line) for line in (tmp_path / f"{name}-alpha.jsonl").read_text().splitlines()]
+        return row["tokens"]["maker"]["calls"]
+
+    assert [calls(name) for name in ("quick", "slow", "vote-vs-quick", "vote-vs-slow")] == [2, 3, 2, 3]
+    assert "| vote-vs-quick | 0.0% (1) |" in text and "| slow | 100.0% (1) |" in text
+    assert "| slow | vote-vs-slow | alpha | 1 | 1 | 0 | 1.000 |" in text
+
+
+def test_sign_test_is_the_exact_two_sided_binomial():
+    assert sign_test(0, 0) == 1.0
+    assert sign_test(5, 0) == sign_test(0, 5) == 2 / 32
+    assert sign_test(8, 2) == 2 * (1 + 10 + 45) / 1024
+    assert sign_test(3, 3) == 1.0
 
 
 def test_a_dead_endpoint_stops_the_run_without_a_row_so_a_rerun_retries_the_item(tmp_path):
