@@ -99,6 +99,8 @@ def main() -> None:
     scratch, entry, report_path, confine_flag, bounds = sys.argv[1:6]
     report = open(report_path, "w", encoding="utf-8")  # opened before confinement forbids it
     try:
+        # Read before the uid drop: a dropped uid may not read our install (a private folder).
+        confinement = _load_confinement() if confine_flag == "confine" else None
         _bound(json.loads(bounds))
     except Exception as exc:  # noqa: BLE001 - our own setup failed: nothing of the model's runs
         json.dump({"setup_error": f"{type(exc).__name__}: {exc}"}, report)
@@ -107,8 +109,8 @@ def main() -> None:
     sys.argv = [entry]
     os.chdir(scratch)
     layers: list[str] = []
-    if confine_flag == "confine":
-        layers = _load_confinement().confine(scratch)
+    if confinement is not None:
+        layers = confinement.confine(scratch)
     sys.path.insert(0, scratch)
     owner = os.getpid()
     error: dict[str, str] | None = None

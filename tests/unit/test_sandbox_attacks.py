@@ -6,6 +6,7 @@ those that process limits alone must stop run on the unconfined fallback as well
 
 import functools
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from sandbox import Limits, SubprocessExecutor
+from sandbox import executor as executor_module
 from sandbox.bubblewrap import BubblewrapExecutor, bubblewrap_problem
 
 BUBBLEWRAP = BubblewrapExecutor()
@@ -371,3 +373,18 @@ def test_bubblewrap_as_root_runs_another_interpreter_as_a_dropped_uid_and_its_fo
     assert who["status"] == "ok" and int(uid) != 0 and groups == "[]" and python.strip() == SYSTEM_PYTHON
     result = executor.run("import os\nwhile True:\n    os.fork()", limits=FAST)
     assert result["status"] == "resource_limit" and result["error"]["limit"] == "processes"
+
+
+def test_confined_run_as_dropped_uid_reads_its_confinement_before_the_drop(tmp_path, monkeypatch):
+    """The runner in a folder only root may read (a private clone) still confines the dropped uid."""
+    if os.geteuid() != 0 or not os.access(SYSTEM_PYTHON, os.X_OK):
+        pytest.skip("the uid drop applies to root with a system-wide Python")
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    for name in ("_runner.py", "_confine.py"):
+        shutil.copy(executor_module.RUNNER.with_name(name), private / name)
+    monkeypatch.setattr(executor_module, "RUNNER", private / "_runner.py")
+    confined = SubprocessExecutor(python=SYSTEM_PYTHON, confine=True)
+    result = confined.run("import os\nprint(os.getuid())")
+    assert result["status"] == "ok" and int(result["stdout"]) != 0, result
+    assert result["confinement"]
