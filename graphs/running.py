@@ -8,6 +8,7 @@ from typing import Any, Literal, cast
 
 import openai
 from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 from typing_extensions import TypedDict
@@ -96,7 +97,9 @@ def stream_run(
     waiting: dict[str, Any] | None = None
     try:
         # A checkpointed run saves each step before the next starts, so a kill loses at most that one.
-        durability: Literal["sync"] | None = "sync" if config is not None else None
+        # Given to a graph without a checkpointer (a config of callbacks only), LangGraph 1.2 crashes on it.
+        checkpointed = isinstance(graph.checkpointer, BaseCheckpointSaver)
+        durability: Literal["sync"] | None = "sync" if checkpointed else None
         stream = graph.stream(
             inputs, config, context=context, stream_mode=["updates", "values"], durability=durability
         )

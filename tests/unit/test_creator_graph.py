@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+from langchain_core.callbacks import BaseCallbackHandler
 from langgraph.runtime import Runtime
 from langgraph.store.memory import InMemoryStore
 
@@ -49,6 +50,20 @@ def test_solved_in_one_pass_keeps_tool_checks_and_call():
     assert "print(" not in report["tool"]["code"]
     assert report["attempts"][0]["checks"] == "assert digit_sum_of_power(2, 3) == 8"
     assert report["tokens"] == {"maker": {"input": 200, "output": 20, "calls": 2}}
+
+
+def test_a_config_of_callbacks_alone_runs_a_graph_without_a_checkpointer():
+    """Tracing callbacks, as a user passes them; LangGraph crashed when asked for durable steps here."""
+    seen = []
+
+    class Count(BaseCallbackHandler):
+        def on_llm_end(self, response, **kwargs):
+            seen.append(response.generations[0][0].text)
+
+    models = ScriptedModels(maker=[fenced(TOOL), fenced(CALL)])
+    graph = build_creator_graph(models=models, executor=SubprocessExecutor()).compile()
+    report = solve(graph, PROBLEM, CreatorContext(), config={"callbacks": [Count()]})
+    assert report["error"] is None and report["answer"] == "115" and len(seen) == 2
 
 
 def test_decide_sees_signature_and_docstring_not_the_body():
