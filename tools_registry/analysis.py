@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import inspect
 import re
 from typing import Any
 
@@ -136,6 +137,47 @@ def _calls_of(call: str, name: str) -> list[ast.Call]:
         for node in ast.walk(module)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == name
     ]
+
+
+def _signature(function: ast.FunctionDef | ast.AsyncFunctionDef) -> inspect.Signature:
+    """The function's signature, with a stand-in for each default (only its presence matters)."""
+    arguments, kinds = function.args, inspect.Parameter
+    positional = [*arguments.posonlyargs, *arguments.args]
+    defaults = [None] * (len(positional) - len(arguments.defaults)) + list(arguments.defaults)
+    parameters = [
+        kinds(a.arg, kinds.POSITIONAL_ONLY if a in arguments.posonlyargs else kinds.POSITIONAL_OR_KEYWORD,
+              default=kinds.empty if d is None else d)
+        for a, d in zip(positional, defaults, strict=True)
+    ]  # fmt: skip
+    if arguments.vararg is not None:
+        parameters.append(kinds(arguments.vararg.arg, kinds.VAR_POSITIONAL))
+    parameters += [
+        kinds(a.arg, kinds.KEYWORD_ONLY, default=kinds.empty if d is None else d)
+        for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True)
+    ]
+    if arguments.kwarg is not None:
+        parameters.append(kinds(arguments.kwarg.arg, kinds.VAR_KEYWORD))
+    return inspect.Signature(parameters)
+
+
+def call_fits(call: str, code: str, name: str) -> bool:
+    """Whether ``call`` calls ``name`` and every such call binds to the signature ``code`` gives it.
+
+    A call that unpacks (``*values``, ``**options``) is taken to fit: only running it can tell.
+
+    Raises:
+        ValueError: The code defines no function called ``name``.
+    """
+    signature = _signature(_entry(ast.parse(code), name))
+    invocations = _calls_of(call, name)
+    for node in invocations:
+        if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+            continue
+        try:
+            signature.bind(*node.args, **{str(k.arg): k.value for k in node.keywords})
+        except TypeError:
+            return False
+    return bool(invocations)
 
 
 def generality_issues(code: str, name: str, call: str, problem: str) -> list[str]:

@@ -12,6 +12,7 @@ from nodes.common.usage import usage_update
 from nodes.creator.context import CreatorContext
 from nodes.creator.state import CreatorState, FixTarget
 from toolmaker.models import ChatModelFactory
+from tools_registry.analysis import call_fits
 from tools_registry.source import (
     ToolSourceError,
     ToolSpec,
@@ -88,7 +89,8 @@ def _apply_reply(
     """Blocks that define functions replace the tool; the other blocks replace the call.
 
     Statements inside a tool block are examples (dropped) or asserts (the new checks);
-    they become the call only when there is no call yet and no call block was given.
+    they become the call when no call block was given and the call so far cannot call the
+    new tool (there is none, or the fix changed the tool's parameters under it).
     """
     blocks = extract_code_blocks(text)
     if not blocks:
@@ -100,7 +102,7 @@ def _apply_reply(
         asserts, examples = partition_asserts(statements)
         tool = tool_from_source(definitions, preferred_name=tool["name"] if tool else None)
         checks = asserts if self_checks else ""
-        if not call_source.strip() and not call:
+        if not call_source.strip() and not (call and call_fits(call, tool["code"], tool["name"])):
             call_source = examples
     if call_source.strip() and tool is not None:
         call = call_from_code(call_source, tool["name"], tool["code"])

@@ -9,7 +9,7 @@ from nodes import CreatorContext
 from sandbox import SubprocessExecutor
 from tests.fakes import ScriptedModels, fenced
 from tools_registry import ToolRegistry
-from tools_registry.analysis import generality_issues
+from tools_registry.analysis import call_fits, generality_issues
 from tools_registry.langchain_tools import as_langchain_tools
 
 PROBLEM = "What is 17 * 23 + 5?"
@@ -63,6 +63,34 @@ def run(replies, store, **context):
     models = ScriptedModels(maker=replies)
     graph = build_creator_graph(models=models, executor=SubprocessExecutor()).compile(store=store)
     return solve(graph, {"problem": PROBLEM}, CreatorContext(**context)), models
+
+
+def test_a_rewrite_in_one_block_with_its_call_below_the_tool_takes_that_call():
+    """What the embedded 1.5B wrote when asked for a general version; the old call cannot call it."""
+    one_block = fenced(GENERAL + "\n\nprint(multiply_then_add(17, 23, 5))")
+    replies = [fenced(CONSTANT), fenced("print(compute_expression())"), "The call is wrong." + one_block]
+    report, _ = run(replies, InMemoryStore())
+    assert report["status"] == "solved" and report["answer"] == "396" and report["generality"] == []
+    assert report["attempts"][-1]["call"] == "print(multiply_then_add(17, 23, 5))"
+
+
+@pytest.mark.parametrize(
+    ("call", "code", "fits"),
+    [
+        ("print(multiply_then_add(17, 23, 5))", GENERAL, True),
+        ("print(multiply_then_add(17, 23))", GENERAL, False),
+        ("print(multiply_then_add())", GENERAL, False),
+        ("print(multiply_then_add(a=17, b=23, c=5))", GENERAL, True),
+        ("print(multiply_then_add(17, 23, offset=5))", GENERAL, False),
+        ("print(multiply_then_add(*values))", GENERAL, True),
+        ("print(compute_expression())", CONSTANT, True),
+        ("print(compute_expression(17))", CONSTANT, False),
+        ("print(17 * 23 + 5)", GENERAL, False),
+    ],
+)
+def test_a_call_fits_a_tool_when_it_binds_to_the_tools_signature(call, code, fits):
+    name = "compute_expression" if code is CONSTANT else "multiply_then_add"
+    assert call_fits(call, code, name) is fits
 
 
 def test_a_tool_that_is_not_general_is_asked_for_once_and_its_general_version_is_cached():
