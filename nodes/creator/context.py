@@ -9,7 +9,9 @@ from nodes.common.context import ModelContext
 from nodes.common.usage import Role
 from prompts import VARIANT_FORMS, prompt_label
 
-PromptNode = Literal["create", "decide", "rectify", "reason", "program", "fix_program", "create_and_decide"]
+PromptNode = Literal[
+    "create", "decide", "rectify", "generalize", "reason", "program", "fix_program", "create_and_decide"
+]
 """The nodes of CREATOR and its baselines that ask a model, each with prompt variants under ``prompts/``."""
 
 
@@ -85,6 +87,13 @@ class CreatorContext(ModelContext):
     rectify_prompt: str = field(
         default="default",
         metadata={"description": f"Prompt variant of the rectify node ({VARIANT_FORMS})."},
+    )
+    generalize_prompt: str = field(
+        default="default",
+        metadata={
+            "description": "Prompt variant of the rectify round that asks for a general version of a tool "
+            f"that is not general ({VARIANT_FORMS})."
+        },
     )
     reason_prompt: str = field(
         default="default",

@@ -45,10 +45,12 @@ def rectify(
     context = context_of(runtime, CreatorContext)
     tool, checks, call = state.get("tool"), state.get("checks", ""), state.get("call", "")
     failure = state.get("rectify_request") or state["attempts"][-1]["failure"] or ""
+    # A solved run kept aside (the fallback) means this round asks for a general version: no
+    # mistake to find, so the generalize prompt asks for it without "find the mistake".
     text, call_cost = ask(
         models,
         context,
-        "rectify",
+        "generalize" if state.get("fallback") is not None else "rectify",
         **problem_values(state),
         tool_code=tool["code"].strip() if tool else _NO_TOOL,
         checks=f"\nIts self-checks:\n```python\n{checks}\n```\n" if checks else "",

@@ -99,7 +99,9 @@ def test_a_tool_that_is_not_general_is_asked_for_once_and_its_general_version_is
     report, models = run(replies, store)
     assert report["answer"] == "396" and report["status"] == "solved" and report["rounds"] == 1
     assert report["generality_before"][0] == "it takes no parameters" and report["generality"] == []
-    assert "the tool is not general: it takes no parameters" in models.maker.prompts[2][-1].content
+    asked = models.maker.prompts[2][-1].content
+    assert "the tool is not general: it takes no parameters" in asked
+    assert "Write the general version" in asked and "Find the mistake" not in asked  # generalize, not rectify
     record = ToolRegistry(store).get(report["tool_id"])
     assert record.name == "multiply_then_add" and record.single_use is None
     assert [r.name for r, _ in ToolRegistry(store).search("a product plus an offset")] == [
