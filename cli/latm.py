@@ -377,7 +377,7 @@ def _show(report: dict[str, Any], as_json: bool, console: Console) -> None:
     )
 
 
-CREATOR_NODES = frozenset({"create", "decide", "rectify"})
+CREATOR_NODES = frozenset({"create", "decide", "rectify", "generalize"})
 """The nodes through which the maker answers a request directly (making a tool is not that)."""
 
 

@@ -52,6 +52,17 @@ class Preset:
     comparisons: tuple[tuple[str, str], ...] = ()
     """(column, baseline) pairs given a paired sign test on the items both finished."""
 
+    def __post_init__(self) -> None:
+        """Refuse columns that would share a results file, or match and compare missing columns."""
+        names = [cell.name for cell in self.cells]
+        if len(set(names)) < len(names):
+            raise ValueError(f"preset {self.name}: two columns share a label (their results file): {names}")
+        for index, cell in enumerate(self.cells):
+            if cell.matched_to is not None and cell.matched_to not in names[:index]:
+                raise ValueError(f"preset {self.name}: {cell.name} is matched to no column before it")
+        if unknown := {name for pair in self.comparisons for name in pair} - set(names):
+            raise ValueError(f"preset {self.name}: comparisons name no column {sorted(unknown)}")
+
 
 _PAPER_DATASETS = ("math", "tabmwp", "creation")
 

@@ -95,10 +95,10 @@ def stream_run(
         state = dict(graph.get_state(config or {}).values)
     error: str | None = None
     waiting: dict[str, Any] | None = None
+    checkpointed = isinstance(graph.checkpointer, BaseCheckpointSaver)
     try:
         # A checkpointed run saves each step before the next starts, so a kill loses at most that one.
         # Given to a graph without a checkpointer (a config of callbacks only), LangGraph 1.2 crashes on it.
-        checkpointed = isinstance(graph.checkpointer, BaseCheckpointSaver)
         durability: Literal["sync"] | None = "sync" if checkpointed else None
         stream = graph.stream(
             inputs, config, context=context, stream_mode=["updates", "values"], durability=durability
@@ -114,7 +114,7 @@ def stream_run(
                     on_progress(node, update or {})
     except RUN_ERRORS as exc:
         error = describe_run_error(exc)
-    if waiting is not None and config is None:
+    if waiting is not None and not checkpointed:
         kind = waiting.get("kind", "decision")
         error = f"the run stopped for a {kind} (approve_tools), but it has no checkpointer to resume it"
     return state, waiting, error

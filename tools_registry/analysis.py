@@ -6,7 +6,7 @@ import ast
 import hashlib
 import inspect
 import re
-from typing import Any
+from typing import Any, Literal
 
 _JSON_TYPES = {
     "int": "integer",
@@ -117,14 +117,22 @@ def _problem_numbers(problem: str) -> set[float]:
     return numbers
 
 
+def _literal_numbers(module: ast.Module) -> set[float]:
+    """Numeric literals of the code (signs dropped)."""
+    constants = [node.value for node in ast.walk(module) if isinstance(node, ast.Constant)]
+    return {abs(float(v)) for v in constants if isinstance(v, int | float) and not isinstance(v, bool)}
+
+
 def _body_numbers(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[float]:
     """Numeric literals of the function (its defaults too), its docstring left out."""
-    literals = set()
-    for node in ast.walk(_strip_docstrings(ast.Module(body=[function], type_ignores=[]))):
-        if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
-            if not isinstance(node.value, bool):
-                literals.add(abs(float(node.value)))
-    return literals
+    return _literal_numbers(_strip_docstrings(ast.Module(body=[function], type_ignores=[])))
+
+
+def _names_in(code: str) -> set[str]:
+    try:
+        return {node.id for node in ast.walk(ast.parse(code)) if isinstance(node, ast.Name)}
+    except SyntaxError:
+        return set()
 
 
 def _calls_of(call: str, name: str) -> list[ast.Call]:
@@ -140,7 +148,11 @@ def _calls_of(call: str, name: str) -> list[ast.Call]:
 
 
 def _signature(function: ast.FunctionDef | ast.AsyncFunctionDef) -> inspect.Signature:
-    """The function's signature, with a stand-in for each default (only its presence matters)."""
+    """The function's signature, its defaults' expressions standing in for their values.
+
+    Raises:
+        ValueError: The parameters cannot make a signature (a name given twice).
+    """
     arguments, kinds = function.args, inspect.Parameter
     positional = [*arguments.posonlyargs, *arguments.args]
     defaults = [None] * (len(positional) - len(arguments.defaults)) + list(arguments.defaults)
@@ -160,24 +172,46 @@ def _signature(function: ast.FunctionDef | ast.AsyncFunctionDef) -> inspect.Sign
     return inspect.Signature(parameters)
 
 
-def call_fits(call: str, code: str, name: str) -> bool:
-    """Whether ``call`` calls ``name`` and every such call binds to the signature ``code`` gives it.
+Binding = Literal["binds", "fails", "no call"]
 
-    A call that unpacks (``*values``, ``**options``) is taken to fit: only running it can tell.
+
+def call_binding(call: str, code: str, name: str) -> Binding:
+    """Whether the calls of ``name`` written in ``call`` bind to the signature ``code`` gives it.
+
+    ``no call``: ``call`` never names ``name``. Code that only passes it around
+    (``map(name, ...)``) or unpacks into it (``*values``, ``**options``) is taken to bind:
+    only running it can tell.
 
     Raises:
         ValueError: The code defines no function called ``name``.
     """
-    signature = _signature(_entry(ast.parse(code), name))
+    function = _entry(ast.parse(code), name)
     invocations = _calls_of(call, name)
+    if not invocations:
+        return "binds" if name in _names_in(call) else "no call"
+    try:
+        signature = _signature(function)
+    except ValueError:
+        return "fails"
     for node in invocations:
         if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
             continue
+        if len({k.arg for k in node.keywords}) < len(node.keywords):
+            return "fails"
         try:
             signature.bind(*node.args, **{str(k.arg): k.value for k in node.keywords})
         except TypeError:
-            return False
-    return bool(invocations)
+            return "fails"
+    return "binds"
+
+
+def only_problem_numbers(code: str, problem: str) -> bool:
+    """Whether every number written in ``code`` is one of ``problem``'s or an ordinary constant."""
+    try:
+        module = ast.parse(code)
+    except SyntaxError:
+        return False
+    return _literal_numbers(module) <= _problem_numbers(problem) | _ORDINARY_CONSTANTS
 
 
 def generality_issues(code: str, name: str, call: str, problem: str) -> list[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from langgraph.runtime import Runtime
 
 from nodes.common.asking import ask, problem_values, unusable_reply
@@ -12,7 +14,7 @@ from nodes.common.usage import usage_update
 from nodes.creator.context import CreatorContext
 from nodes.creator.state import CreatorState, FixTarget
 from toolmaker.models import ChatModelFactory
-from tools_registry.analysis import call_fits
+from tools_registry.analysis import call_binding, only_problem_numbers
 from tools_registry.source import (
     ToolSourceError,
     ToolSpec,
@@ -64,7 +66,8 @@ def rectify(
         "unchanged_is_an_answer": False,
     }
     try:
-        new_tool, new_checks, new_call = _apply_reply(text, tool, checks, call, context.self_checks)
+        problem = f"{state['problem']}\n{state.get('table', '')}"
+        new_tool, new_checks, new_call = _apply_reply(text, tool, checks, call, context.self_checks, problem)
     except ToolSourceError as exc:
         message = unusable_reply("rectify", "fix", exc, text)
         return {**update, "last_fix": "none", "pending_failure": message}
@@ -85,14 +88,20 @@ def rectify(
     }
 
 
+def _replaces_call(call: str, examples: str, tool: ToolSpec, problem: str) -> bool:
+    fits = partial(call_binding, code=tool["code"], name=tool["name"])
+    return fits(call) != "binds" and fits(examples) == "binds" and only_problem_numbers(examples, problem)
+
+
 def _apply_reply(
-    text: str, tool: ToolSpec | None, checks: str, call: str, self_checks: bool
+    text: str, tool: ToolSpec | None, checks: str, call: str, self_checks: bool, problem: str
 ) -> tuple[ToolSpec | None, str, str]:
     """Blocks that define functions replace the tool; the other blocks replace the call.
 
     Statements inside a tool block are examples (dropped) or asserts (the new checks);
-    they become the call when no call block was given and the call so far cannot call the
-    new tool (there is none, or the fix changed the tool's parameters under it).
+    they become the call when no call block was given and there is no call yet, or when
+    the fix changed the tool's parameters so that the call so far no longer binds to it
+    while the examples do, with none but the problem's numbers (not made-up demo values).
     """
     blocks = extract_code_blocks(text)
     if not blocks:
@@ -104,7 +113,7 @@ def _apply_reply(
         asserts, examples = partition_asserts(statements)
         tool = tool_from_source(definitions, preferred_name=tool["name"] if tool else None)
         checks = asserts if self_checks else ""
-        if not call_source.strip() and not (call and call_fits(call, tool["code"], tool["name"])):
+        if not call_source.strip() and (not call or _replaces_call(call, examples, tool, problem)):
             call_source = examples
     if call_source.strip() and tool is not None:
         call = call_from_code(call_source, tool["name"], tool["code"])

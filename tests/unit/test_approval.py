@@ -84,10 +84,11 @@ def test_decisions_are_read_from_the_forms_studio_and_scripts_send():
             read_decision(bad)
 
 
-def test_without_a_checkpointer_the_run_says_it_cannot_wait():
+@pytest.mark.parametrize("config", [None, {"callbacks": []}], ids=["no config", "a config of callbacks"])
+def test_without_a_checkpointer_the_run_says_it_cannot_wait(config):
     models = ScriptedModels(maker=[CREATE, DECIDE])
     graph = build_creator_graph(models=models, executor=EXECUTOR).compile(store=InMemoryStore())
-    report = solve(graph, {"problem": PROBLEM}, CreatorContext(approve_tools=True))
+    report = solve(graph, {"problem": PROBLEM}, CreatorContext(approve_tools=True), config=config)
     assert "no checkpointer" in report["error"] and ToolRegistry(graph.store).tools() == []
 
 

@@ -9,7 +9,7 @@ from nodes import CreatorContext
 from sandbox import SubprocessExecutor
 from tests.fakes import ScriptedModels, fenced
 from tools_registry import ToolRegistry
-from tools_registry.analysis import call_fits, generality_issues
+from tools_registry.analysis import call_binding, generality_issues
 from tools_registry.langchain_tools import as_langchain_tools
 
 PROBLEM = "What is 17 * 23 + 5?"
@@ -74,23 +74,70 @@ def test_a_rewrite_in_one_block_with_its_call_below_the_tool_takes_that_call():
     assert report["attempts"][-1]["call"] == "print(multiply_then_add(17, 23, 5))"
 
 
+SIGNATURES = """
+def only_first(a, /, b): ...
+def with_defaults(a, b=2, *, c, d=4): ...
+def anything(*values, **options): ...
+def twice(a, a): ...
+"""
+
+
 @pytest.mark.parametrize(
-    ("call", "code", "fits"),
+    ("call", "name", "binding"),
     [
-        ("print(multiply_then_add(17, 23, 5))", GENERAL, True),
-        ("print(multiply_then_add(17, 23))", GENERAL, False),
-        ("print(multiply_then_add())", GENERAL, False),
-        ("print(multiply_then_add(a=17, b=23, c=5))", GENERAL, True),
-        ("print(multiply_then_add(17, 23, offset=5))", GENERAL, False),
-        ("print(multiply_then_add(*values))", GENERAL, True),
-        ("print(compute_expression())", CONSTANT, True),
-        ("print(compute_expression(17))", CONSTANT, False),
-        ("print(17 * 23 + 5)", GENERAL, False),
+        ("print(multiply_then_add(17, 23, 5))", "multiply_then_add", "binds"),
+        ("print(multiply_then_add(a=17, b=23, c=5))", "multiply_then_add", "binds"),
+        ("print(multiply_then_add(17, 23))", "multiply_then_add", "fails"),
+        ("print(multiply_then_add(17, 23, offset=5))", "multiply_then_add", "fails"),
+        ("print(multiply_then_add(17, 23, c=5, c=6))", "multiply_then_add", "fails"),
+        ("print(multiply_then_add(*values))", "multiply_then_add", "binds"),
+        ("print(17 * 23 + 5)", "multiply_then_add", "no call"),
+        ("print(sum(map(multiply_then_add, [1], [2], [3])))", "multiply_then_add", "binds"),
+        ("print(only_first(1, b=2))", "only_first", "binds"),
+        ("print(only_first(a=1, b=2))", "only_first", "fails"),
+        ("print(with_defaults(1, c=3))", "with_defaults", "binds"),
+        ("print(with_defaults(1, 2, 3))", "with_defaults", "fails"),
+        ("print(anything(1, 2, x=3))", "anything", "binds"),
+        ("print(twice(1, 2))", "twice", "fails"),
     ],
 )
-def test_a_call_fits_a_tool_when_it_binds_to_the_tools_signature(call, code, fits):
-    name = "compute_expression" if code is CONSTANT else "multiply_then_add"
-    assert call_fits(call, code, name) is fits
+def test_a_calls_binding_to_a_tool_is_read_from_the_tools_signature(call, name, binding):
+    assert call_binding(call, GENERAL + SIGNATURES, name) == binding
+
+
+WIDER = GENERAL.replace("multiply_then_add", "times_23_plus_5")
+
+
+def test_a_fix_that_changes_the_parameters_keeps_the_call_when_the_example_under_it_uses_made_up_values():
+    """The demo call (4, 7) is not this problem's; the old call fails to bind and is fixed next round."""
+    replies = [
+        fenced(HALF_GENERAL.replace("a * 23 + 5", "a * 23 + five")),
+        fenced("print(times_23_plus_5(17))"),
+        "The tool should take all three numbers." + fenced(WIDER + "\nprint(times_23_plus_5(4, 7, 9))"),
+        fenced("print(times_23_plus_5(17, 23, 5))"),
+    ]
+    report, _ = run(replies, InMemoryStore(), general_tools=False)
+    first_try, first_fix, second_fix = report["attempts"]
+    assert "NameError" in first_try["failure"]
+    assert "TypeError" in first_fix["failure"] and first_fix["call"] == "print(times_23_plus_5(17))"
+    assert second_fix["fixed"] == "call" and report["answer"] == "396"
+
+
+def test_a_fix_with_statements_that_never_call_the_tool_keeps_the_fixed_tool_and_the_call():
+    """Before, a widened tool with a stray statement under it was thrown away as an unusable reply."""
+    narrow = GENERAL.replace("b: int, c: int", "b: int").replace("a * b + c", "a * b + five")
+    replies = [
+        fenced(narrow),
+        fenced("print(multiply_then_add(17, 23))"),
+        "The tool needs the offset." + fenced(GENERAL + '\nprint("done")'),
+        fenced("print(multiply_then_add(17, 23, 5))"),
+    ]
+    report, _ = run(replies, InMemoryStore(), general_tools=False)
+    first_try, widened, fixed_call = report["attempts"]
+    assert "NameError" in first_try["failure"]
+    assert widened["fixed"] == "tool" and widened["tool_code"].strip() == GENERAL.strip()
+    assert "TypeError" in widened["failure"] and widened["call"] == "print(multiply_then_add(17, 23))"
+    assert fixed_call["fixed"] == "call" and report["answer"] == "396"
 
 
 def test_a_tool_that_is_not_general_is_asked_for_once_and_its_general_version_is_cached():

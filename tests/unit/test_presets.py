@@ -210,3 +210,16 @@ def test_a_dead_endpoint_stops_the_run_without_a_row_so_a_rerun_retries_the_item
     with pytest.raises(BenchError, match="alpha/0"):
         run_bench("alpha", "creator", out, context_overrides=dead)
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("cells", "comparisons", "complaint"),
+    [
+        ((Cell("pot-vote"), Cell("pot-vote")), (), "share a label"),
+        ((Cell("pot-vote", matched_to="creator"), Cell("creator")), (), "matched to no column before it"),
+        ((Cell("creator"),), (("creator", "pot"),), "name no column"),
+    ],
+)
+def test_a_preset_whose_columns_share_a_file_or_name_missing_ones_is_refused(cells, comparisons, complaint):
+    with pytest.raises(ValueError, match=complaint):
+        Preset("bad", "A bad preset", ("alpha",), cells, comparisons)
