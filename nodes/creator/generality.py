@@ -5,6 +5,7 @@ from __future__ import annotations
 from langgraph.runtime import Runtime
 
 from nodes.common.context import context_of
+from nodes.common.judging import answer_key
 from nodes.creator.context import CreatorContext
 from nodes.creator.state import CreatorState, Fallback
 from tools_registry.analysis import generality_issues
@@ -18,24 +19,30 @@ def _general_version_request(answer: str | None, issues: list[str]) -> str:
     )
 
 
+def _restored(state: CreatorState, fallback: Fallback) -> dict[str, object]:
+    """The solved run kept aside, back in place, with the reasons its tool is not general."""
+    before = state.get("generality_before", [])
+    return {**fallback, "status": "solved", "generality": before, "fallback": None}
+
+
 def judge_generality(state: CreatorState, runtime: Runtime[CreatorContext]) -> dict[str, object]:
     """Judge a solved run's tool from its code and call; a reused tool was judged when registered.
 
     A tool that is not general gets one rectify round asking for a general version
-    (``general_tools``). If that version fails, the solved run it replaced is restored, so
-    the problem keeps its answer; ``generality`` then says why the tool is single-use.
+    (``general_tools``). If that version fails, or answers otherwise than the tool it
+    generalizes, the solved run it replaced is restored, so the problem keeps its answer;
+    ``generality`` then says why the tool is single-use.
     """
     if state.get("reused_tool_id"):
         return {}
     fallback = state.get("fallback")
     if state.get("status") != "solved":
         assert fallback is not None, "judged only solved runs, or runs after a general version was asked for"
-        return {
-            **fallback,
-            "status": "solved",
-            "generality": state.get("generality_before", []),
-            "fallback": None,
-        }
+        return _restored(state, fallback)
+    if fallback is not None and answer_key(state.get("answer") or "") != answer_key(fallback["answer"]):
+        # Called with this problem's values, a general version must give the answer of the tool it
+        # generalizes: nothing says a different one is right, and that tool was written for this problem.
+        return _restored(state, fallback)
     tool, call = state["tool"], state.get("call", "")
     assert tool is not None, "a solved run has a tool"
     problem = f"{state['problem']}\n{state.get('table', '')}"

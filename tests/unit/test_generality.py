@@ -140,6 +140,22 @@ def test_a_fix_with_statements_that_never_call_the_tool_keeps_the_fixed_tool_and
     assert fixed_call["fixed"] == "call" and report["answer"] == "396"
 
 
+def test_a_general_version_that_answers_otherwise_gives_the_first_answer_back_and_stays_single_use():
+    store = InMemoryStore()
+    replies = after_a_constant_tool(
+        GENERAL.replace("a * b + c", "a * (b + c)"), "multiply_then_add(17, 23, 5)"
+    )
+    report, _ = run(replies, store)
+    assert report["attempts"][-1]["answer"] == "476"  # the general version ran, and disagreed
+    assert (
+        report["answer"] == "396"
+        and report["status"] == "solved"
+        and report["tool"]["name"] == "compute_expression"
+    )
+    assert report["generality"] == report["generality_before"] != []
+    assert ToolRegistry(store).get(report["tool_id"]).single_use
+
+
 def test_a_tool_that_is_not_general_is_asked_for_once_and_its_general_version_is_cached():
     store = InMemoryStore()
     replies = after_a_constant_tool(GENERAL, "multiply_then_add(17, 23, 5)")
