@@ -15,6 +15,11 @@ from prompts import load_prompt
 from toolmaker.models import ChatModelFactory, ModelRequest
 
 
+def problem_text(state: Mapping[str, Any]) -> str:
+    """The problem with its table under it, as code analysis and tool search read it."""
+    return f"{state['problem']}\n{state.get('table', '')}"
+
+
 def problem_values(state: Mapping[str, Any]) -> dict[str, str]:
     """The problem and its optional table, as prompt values."""
     table = str(state.get("table", "")).strip()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
+from nodes.common.asking import problem_text
 from nodes.common.context import context_of
 from nodes.common.judging import answer_key
 from nodes.creator.context import CreatorContext
@@ -45,8 +46,7 @@ def judge_generality(state: CreatorState, runtime: Runtime[CreatorContext]) -> d
         return _restored(state, fallback)
     tool, call = state["tool"], state.get("call", "")
     assert tool is not None, "a solved run has a tool"
-    problem = f"{state['problem']}\n{state.get('table', '')}"
-    issues = generality_issues(tool["code"], tool["name"], call, problem)
+    issues = generality_issues(tool["code"], tool["name"], call, problem_text(state))
     update: dict[str, object] = {"generality": issues, "fallback": None}
     if fallback is not None:
         return update

@@ -6,7 +6,7 @@ from functools import partial
 
 from langgraph.runtime import Runtime
 
-from nodes.common.asking import ask, problem_values, unusable_reply
+from nodes.common.asking import ask, problem_text, problem_values, unusable_reply
 from nodes.common.checks import partition_asserts
 from nodes.common.context import context_of
 from nodes.common.parsing import call_from_code, extract_code_blocks
@@ -66,8 +66,9 @@ def rectify(
         "unchanged_is_an_answer": False,
     }
     try:
-        problem = f"{state['problem']}\n{state.get('table', '')}"
-        new_tool, new_checks, new_call = _apply_reply(text, tool, checks, call, context.self_checks, problem)
+        new_tool, new_checks, new_call = _apply_reply(
+            text, tool, checks, call, context.self_checks, problem_text(state)
+        )
     except ToolSourceError as exc:
         message = unusable_reply("rectify", "fix", exc, text)
         return {**update, "last_fix": "none", "pending_failure": message}

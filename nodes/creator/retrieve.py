@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
+from nodes.common.asking import problem_text
 from nodes.common.context import context_of
 from nodes.creator.context import CreatorContext
 from nodes.creator.state import CreatorState
@@ -19,8 +20,7 @@ def retrieve(state: CreatorState, runtime: Runtime[CreatorContext]) -> dict[str,
     context = context_of(runtime, CreatorContext)
     if not context.reuse_tools or runtime.store is None:
         return {}
-    query = f"{state['problem']}\n{state.get('table', '')}"
-    matches = ToolRegistry(runtime.store).search(query, k=1)
+    matches = ToolRegistry(runtime.store).search(problem_text(state), k=1)
     if not matches or matches[0][1] < context.reuse_threshold:
         return {}
     record, score = matches[0]
