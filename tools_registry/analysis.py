@@ -50,6 +50,14 @@ def _json_type(annotation: ast.expr | None) -> dict[str, Any]:
     return {}
 
 
+def _with_defaults(arguments: ast.arguments) -> list[tuple[ast.arg, ast.expr | None]]:
+    """The positional, then the keyword-only parameters, each with its default (None: required)."""
+    positional = [*arguments.posonlyargs, *arguments.args]
+    padded = [None] * (len(positional) - len(arguments.defaults)) + list(arguments.defaults)
+    keyword_only = zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True)
+    return [*zip(positional, padded, strict=True), *keyword_only]
+
+
 def argument_schema(code: str, name: str) -> dict[str, Any]:
     """The JSON schema of a function's arguments, read from its signature.
 
@@ -58,27 +66,17 @@ def argument_schema(code: str, name: str) -> dict[str, Any]:
     Raises:
         ValueError: The code defines no function called ``name``.
     """
-    function = _entry(ast.parse(code), name)
-    arguments = function.args
-    positional = [*arguments.posonlyargs, *arguments.args]
-    defaults: dict[str, ast.expr] = dict(
-        zip(
-            [a.arg for a in positional][len(positional) - len(arguments.defaults) :],
-            arguments.defaults,
-            strict=True,
-        )
-    )
-    defaults.update({a.arg: d for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True) if d})
+    parameters = _with_defaults(_entry(ast.parse(code), name).args)
     properties: dict[str, Any] = {}
-    for argument in [*positional, *arguments.kwonlyargs]:
+    for argument, default in parameters:
         schema = {**_json_type(argument.annotation), "title": argument.arg}
-        if argument.arg in defaults:
+        if default is not None:
             try:
-                schema["default"] = ast.literal_eval(defaults[argument.arg])
+                schema["default"] = ast.literal_eval(default)
             except ValueError:
                 pass
         properties[argument.arg] = schema
-    required = [a.arg for a in [*positional, *arguments.kwonlyargs] if a.arg not in defaults]
+    required = [argument.arg for argument, default in parameters if default is None]
     return {"type": "object", "properties": properties, "required": required}
 
 
@@ -154,19 +152,18 @@ def _signature(function: ast.FunctionDef | ast.AsyncFunctionDef) -> inspect.Sign
         ValueError: The parameters cannot make a signature (a name given twice).
     """
     arguments, kinds = function.args, inspect.Parameter
-    positional = [*arguments.posonlyargs, *arguments.args]
-    defaults = [None] * (len(positional) - len(arguments.defaults)) + list(arguments.defaults)
+    order = (  # the order of _with_defaults
+        [kinds.POSITIONAL_ONLY] * len(arguments.posonlyargs)
+        + [kinds.POSITIONAL_OR_KEYWORD] * len(arguments.args)
+        + [kinds.KEYWORD_ONLY] * len(arguments.kwonlyargs)
+    )
     parameters = [
-        kinds(a.arg, kinds.POSITIONAL_ONLY if a in arguments.posonlyargs else kinds.POSITIONAL_OR_KEYWORD,
-              default=kinds.empty if d is None else d)
-        for a, d in zip(positional, defaults, strict=True)
-    ]  # fmt: skip
-    if arguments.vararg is not None:
-        parameters.append(kinds(arguments.vararg.arg, kinds.VAR_POSITIONAL))
-    parameters += [
-        kinds(a.arg, kinds.KEYWORD_ONLY, default=kinds.empty if d is None else d)
-        for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True)
+        kinds(argument.arg, kind, default=kinds.empty if default is None else default)
+        for kind, (argument, default) in zip(order, _with_defaults(arguments), strict=True)
     ]
+    positional = len(arguments.posonlyargs) + len(arguments.args)
+    if arguments.vararg is not None:
+        parameters.insert(positional, kinds(arguments.vararg.arg, kinds.VAR_POSITIONAL))
     if arguments.kwarg is not None:
         parameters.append(kinds(arguments.kwarg.arg, kinds.VAR_KEYWORD))
     return inspect.Signature(parameters)
