@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import traceback
 
+_REPORT_RESERVE = 4 * 1024 * 1024
+
 
 def _user_frames(exc: BaseException, scratch: str) -> list[traceback.FrameSummary]:
     import traceback
@@ -53,6 +55,22 @@ def _describe(exc: BaseException, scratch: str) -> dict[str, str]:
     elif frames:
         report["file"] = frames[-1].filename
     return report
+
+
+def _report_of(exc: BaseException, scratch: str) -> dict[str, str] | None:
+    """The error the run reports for ``exc``; never raises, or the run would go unreported."""
+    try:
+        if isinstance(exc, SystemExit):
+            code = exc.code
+            return (
+                None
+                if code is None or code == 0
+                else {"type": "SystemExit", "message": f"exit status {code}", "traceback": ""}
+            )
+        return _describe(exc, scratch)
+    except BaseException as failure:  # noqa: BLE001 - the code's exception may fail to print
+        message = f"(it could not be described: {type(failure).__name__} while formatting it)"
+        return {"type": type(exc).__name__, "message": message, "traceback": ""}
 
 
 def _run_file(path: str, module: ModuleType) -> None:
@@ -114,25 +132,30 @@ def main() -> None:
     sys.path.insert(0, scratch)
     owner = os.getpid()
     error: dict[str, str] | None = None
+    # Untouched address space, given back before the report: code that used up its memory
+    # limit (a thread bomb does) must still leave room to import traceback and describe it.
+    reserve: bytearray | None = bytearray(_REPORT_RESERVE)
     try:
         main_module = ModuleType("__main__")
         sys.modules["__main__"] = main_module
         _run_file(os.path.join(scratch, entry), main_module)
-    except SystemExit as exc:
-        if exc.code not in (None, 0):
-            error = {"type": "SystemExit", "message": f"exit status {exc.code}", "traceback": ""}
     except BaseException as exc:  # noqa: BLE001 - everything the code raises is reported
-        error = _describe(exc, scratch)
+        reserve = None
+        error = _report_of(exc, scratch)
+    del reserve
     if os.getpid() != owner:
         os._exit(0)  # a child the code forked: only the runner itself reports
     try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except OSError:
-        pass
-    json.dump({"error": error, "confinement": layers}, report)
-    report.close()
-    os._exit(0)
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except OSError:
+            pass
+        json.dump({"error": error, "confinement": layers}, report)
+        report.close()
+    finally:
+        # Never the interpreter's own exit: it would wait for every thread the code left running.
+        os._exit(0)
 
 
 if __name__ == "__main__":

@@ -81,7 +81,31 @@ def test_memory_bomb(executor):
 def test_thread_bomb(executor):
     code = "import threading, time\nwhile True:\n    threading.Thread(target=time.sleep, args=(60,)).start()"
     result = attack(executor, code)
-    assert result["status"] == "resource_limit"
+    assert result["status"] == "resource_limit", result["stderr"][-2000:]
+
+
+# The runner must describe what was raised with the code's threads still running and its
+# memory used up; failing to, it would wait for those threads at exit and report a timeout.
+LEFT_RUNNING = "import threading, time\nthreading.Thread(target=time.sleep, args=(60,)).start()\n"
+
+
+@ALL
+def test_exception_raised_with_memory_used_up_and_a_thread_left_running(executor):
+    fill = (
+        "held = []\nfor size in (1 << 20, 1 << 12, 1 << 6):\n    try:\n        while True:\n"
+        "            held.append(bytearray(size))\n    except MemoryError:\n        pass\n"
+    )
+    result = attack(executor, LEFT_RUNNING + fill + "raise ValueError('raised after filling memory')")
+    assert result["status"] == "error", result["stderr"][-2000:]
+    assert result["error"]["message"] == "raised after filling memory"
+
+
+@ALL
+def test_exception_that_fails_to_print_with_a_thread_left_running(executor):
+    unprintable = "class Unprintable(Exception):\n    def __str__(self):\n        raise MemoryError\n"
+    result = attack(executor, LEFT_RUNNING + unprintable + "raise Unprintable()")
+    assert result["status"] == "error" and result["error"]["type"] == "Unprintable"
+    assert "could not be described" in result["error"]["message"]
 
 
 @ALL
