@@ -310,7 +310,8 @@ def _add_run_options(
         action="append",
         metavar="[NODE=]VARIANT",
         type=prompt_choice,
-        help="a prompt variant (name or .md path) for NODE (default create); repeat for several nodes",
+        help="a prompt variant (name or .md path) for NODE (default create); repeat for several nodes; "
+        "{dataset} in it is the dataset's family (demos-{dataset} is demos-math on math-full)",
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +28,14 @@ class Cell:
 
     ``label`` names the results files and the table's row (the method's name unless two
     columns run one method); ``matched_to`` is the label of the column whose model calls
-    per item majority vote gets as samples, so the two are compute-matched.
+    per item majority vote gets as samples, so the two are compute-matched; ``context``
+    is the column's own configuration, over the command's (``{"agree_sampling": "calls"}``).
     """
 
     method: str
     label: str = ""
     matched_to: str | None = None
+    context: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -65,6 +67,7 @@ class Preset:
 
 
 _PAPER_DATASETS = ("math", "tabmwp", "creation")
+_FAMILY_DEMOS = {f"{node}_prompt": "demos-{dataset}" for node in ("create", "decide", "rectify")}
 
 PRESETS: dict[str, Preset] = {
     preset.name: preset
@@ -117,6 +120,30 @@ PRESETS: dict[str, Preset] = {
                 ("creator-agree", "pot-vote-vs-creator-agree"),
             ),
         ),
+        Preset(
+            "demos",
+            "Worked examples of each dataset's own kind (demos-math, demos-tabmwp, demos-creation) "
+            "against one shared set, for creator-general; run it in the quality preset's folder with the "
+            "shared demos as its prompt variants, and the two presets share the creator-general column",
+            _PAPER_DATASETS,
+            (
+                Cell("creator-general"),
+                Cell("creator-general", "creator-general-family-demos", context=_FAMILY_DEMOS),
+            ),
+            (("creator-general-family-demos", "creator-general"),),
+        ),
+        Preset(
+            "agreement",
+            "What creator-agree's further candidates sample: a new tool and call (both, the default), "
+            "a new tool with a greedy call (tools), or a new call of the solved tool (calls)",
+            _PAPER_DATASETS,
+            (
+                Cell("creator-agree"),
+                Cell("creator-agree", "creator-agree-tools", context={"agree_sampling": "tools"}),
+                Cell("creator-agree", "creator-agree-calls", context={"agree_sampling": "calls"}),
+            ),
+            (("creator-agree-tools", "creator-agree"), ("creator-agree-calls", "creator-agree")),
+        ),
     )
 }
 
@@ -159,7 +186,7 @@ def run_preset(
                     results_file(folder, cell.name, dataset),
                     n=size,
                     seed=seed,
-                    context_overrides=context_overrides,
+                    context_overrides={**(context_overrides or {}), **cell.context},
                     item_overrides=per_item,
                     graph=(graphs or {}).get(cell.name),
                     concurrency=concurrency,

@@ -161,6 +161,21 @@ def ensure_one_setup(rows: list[dict[str, Any]], context: CreatorContext, out: P
         )
 
 
+def dataset_family(dataset: str) -> str:
+    """What ``{dataset}`` in a prompt variant stands for: ``math`` for math-full, a file's stem."""
+    return dataset.split("-")[0] if dataset in DATASETS else Path(dataset).stem
+
+
+def for_dataset(overrides: dict[str, Any], dataset: str) -> dict[str, Any]:
+    """``overrides`` with ``{dataset}`` in prompt variants filled, so one option picks a variant a family.
+
+    ``create_prompt="demos-{dataset}"`` is ``demos-math`` on MATH, ``demos-tabmwp`` on TabMWP.
+    """
+    family = dataset_family(dataset)
+    prompts = {k: v.replace("{dataset}", family) for k, v in overrides.items() if k.endswith("_prompt")}
+    return {**overrides, **prompts}
+
+
 def maker_model(context: CreatorContext) -> str:
     """The maker role's model name, as rows record it."""
     return context.maker_model or get_settings().maker.model
@@ -202,7 +217,7 @@ def run_bench(
     """
     load, grade = resolve_dataset(dataset)
     build, configuration = METHODS[method]
-    context = replace(configuration, **(context_overrides or {}))
+    context = replace(configuration, **for_dataset(context_overrides or {}, dataset))
     model = maker_model(context)
     previous = read_rows(out)
     ensure_one_setup(previous, context, out)

@@ -223,3 +223,38 @@ def test_a_dead_endpoint_stops_the_run_without_a_row_so_a_rerun_retries_the_item
 def test_a_preset_whose_columns_share_a_file_or_name_missing_ones_is_refused(cells, comparisons, complaint):
     with pytest.raises(ValueError, match=complaint):
         Preset("bad", "A bad preset", ("alpha",), cells, comparisons)
+
+
+def test_a_columns_own_configuration_and_a_prompt_per_dataset_reach_its_runs(tmp_path):
+    """One column gives up after a failed call (its own context); each dataset gets its own create prompt."""
+    for dataset in ("alpha", "beta"):
+        (tmp_path / f"{dataset}.md").write_text(
+            f"## system\nTools for {dataset}.\n## user\n$problem\n$table\n"
+        )
+    item = sample(ALPHA, 1, 0)[0]
+    a, b = (int(word) for word in item["question"].rstrip("?").split() if word.isdigit())
+    failed_then_fixed = [
+        fenced(TOOL),
+        fenced(f"print(difference({a}))"),
+        fenced(f"print(difference({a}, {b}))"),
+    ]
+    preset = Preset(
+        "own", "Own configuration per column", ("alpha",),
+        (Cell("creator", "patient"), Cell("creator", "hasty", context={"max_rectify_rounds": 0})),
+    )  # fmt: skip
+    models = {name: ScriptedModels(maker=failed_then_fixed) for name in ("patient", "hasty")}
+    graphs = {
+        name: build_creator_graph(models=scripted, executor=SubprocessExecutor()).compile()
+        for name, scripted in models.items()
+    }
+    every_dataset = {"create_prompt": str(tmp_path / "{dataset}.md")}
+    run_preset(preset, tmp_path, n=1, step=1, seed=0, graphs=graphs, context_overrides=every_dataset)
+
+    def row(name):
+        (found,) = [json.loads(line) for line in (tmp_path / f"{name}-alpha.jsonl").read_text().splitlines()]
+        return found
+
+    assert row("patient")["correct"] and not row("hasty")["correct"]
+    assert row("hasty")["status"] == "failed" and row("hasty")["tokens"]["maker"]["calls"] == 2
+    assert row("patient")["prompts"] == {"create": str(tmp_path / "alpha.md")}
+    assert models["patient"].maker.prompts[0][0].content == "Tools for alpha."
