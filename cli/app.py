@@ -7,13 +7,20 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any
 
 from rich.console import Console
 
 from cli.data import add_data_parser
 from cli.latm import add_latm_parser
 from cli.mcp_command import add_mcp_parser
+from cli.prompting import (
+    any_node_prompt_choice,
+    creator_prompt_nodes,
+    prompt_choice,
+    prompt_nodes,
+    prompt_overrides,
+)
 from cli.solving import add_runs_parser, add_solve_parser
 from cli.tools import add_tools_parser
 from toolmaker import __version__
@@ -67,10 +74,7 @@ def _run_overrides(args: argparse.Namespace) -> dict[str, Any]:
         overrides["maker_model"] = args.model
     if args.base_url:
         overrides["maker_base_url"] = args.base_url
-    for choice in args.prompt_variant or []:
-        node, _, variant = choice.rpartition("=")
-        overrides[f"{node or 'create'}_prompt"] = variant
-    return overrides
+    return {**overrides, **prompt_overrides(args.prompt_variant)}
 
 
 def _batch_stopped(exc: Exception) -> int:
@@ -131,13 +135,13 @@ def _unsupported_experiment_options(args: argparse.Namespace) -> str | None:
         )
     if latm and args.concurrency != 1:
         return f"{args.preset} runs one item at a time; --concurrency is not supported"
-    nodes = {choice.rpartition("=")[0] or "create" for choice in args.prompt_variant or []}
+    nodes = prompt_nodes(args.prompt_variant)
     if args.preset == LATM_MAKING and (other := nodes - set(MAKER_NODES)):
         makers = ", ".join(MAKER_NODES)
         return f"latm-making compares the maker's prompts ({makers}), not {', '.join(sorted(other))}"
     if latm and args.preset != LATM_MAKING and nodes:
         return f"{args.preset} runs the shipped prompts; compare maker prompts with latm-making"
-    if not latm and (other := nodes - set(_creator_prompt_nodes())):
+    if not latm and (other := nodes - set(creator_prompt_nodes())):
         return f"{args.preset} runs CREATOR's nodes and the baselines', not {', '.join(sorted(other))}"
     return None
 
@@ -241,31 +245,6 @@ def _graph(args: argparse.Namespace) -> int:
     return 0
 
 
-def _creator_prompt_nodes() -> tuple[str, ...]:
-    from nodes.creator.context import PromptNode
-
-    return get_args(PromptNode)
-
-
-def _every_prompt_node() -> tuple[str, ...]:
-    from nodes.latm.context import LatmPromptNode
-
-    return (*_creator_prompt_nodes(), *get_args(LatmPromptNode))
-
-
-def _prompt_choice(text: str, nodes: tuple[str, ...] | None = None) -> str:
-    nodes = nodes or _creator_prompt_nodes()
-    node = text.rpartition("=")[0]
-    if node and node not in nodes:
-        raise argparse.ArgumentTypeError(f"no node {node!r} asks a model; choose from {', '.join(nodes)}")
-    return text
-
-
-def _experiment_prompt_choice(text: str) -> str:
-    """CREATOR's and LATM's nodes: which go with which preset is checked with the other options."""
-    return _prompt_choice(text, _every_prompt_node())
-
-
 def _dataset_choice(text: str) -> str:
     from evaluation.rows import BenchError
     from evaluation.runner import DATASETS, resolve_dataset
@@ -289,7 +268,7 @@ def _budget(text: str) -> Any:
 
 
 def _add_run_options(
-    parser: argparse.ArgumentParser, prompt_choice: Callable[[str], str] = _prompt_choice
+    parser: argparse.ArgumentParser, variant_type: Callable[[str], str] = prompt_choice
 ) -> None:
     parser.add_argument(
         "--concurrency",
@@ -309,7 +288,7 @@ def _add_run_options(
         "--prompt-variant",
         action="append",
         metavar="[NODE=]VARIANT",
-        type=prompt_choice,
+        type=variant_type,
         help="a prompt variant (name or .md path) for NODE (default create); repeat for several nodes; "
         "{dataset} in it is the dataset's family (demos-{dataset} is demos-math on math-full)",
     )
@@ -398,7 +377,7 @@ def build_parser() -> argparse.ArgumentParser:
     experiment.add_argument(
         "--report-only", action="store_true", help="only rewrite the report from the rows"
     )
-    _add_run_options(experiment, _experiment_prompt_choice)
+    _add_run_options(experiment, any_node_prompt_choice)
     experiment.set_defaults(handler=_experiment)
 
     report = commands.add_parser("report", help="markdown tables from benchmark results")

@@ -19,6 +19,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 
 from cli.output import describe_tokens
+from cli.prompting import prompt_choice, prompt_overrides
 from cli.runs import (
     EXIT_ERROR,
     EXIT_FAILED,
@@ -37,6 +38,7 @@ _NEXT_STEP = {
     "decide": "executing in the sandbox…",
     "execute": "rectifying…",
     "rectify": "executing in the sandbox…",
+    "agree": "working…",
 }
 
 
@@ -54,14 +56,26 @@ def _describe_update(node: str, update: dict[str, Any]) -> str:
     if node == "decide":
         return "decided the call" if update.get("call") else "decide: no usable call"
     if node == "rectify":
-        return f"rectify round {update.get('rounds')}: fixed {update.get('last_fix')}"
+        asked = [call["node"] for call in update.get("model_calls", [])]
+        kind = "general-version round" if asked == ["generalize"] else "rectify round"
+        return f"{kind} {update.get('rounds')}: changed {update.get('last_fix')}"
     if node == "judge_generality":
         return _describe_generality(update)
+    if node == "agree":
+        return _describe_agreement(update)
     attempt = update["attempts"][-1]
     if attempt["answer"] is not None:
         return f"executed: answer [bold green]{attempt['answer']}[/]"
     first_line = (attempt["failure"] or "").splitlines()[0][:100]
     return f"executed: [yellow]{first_line}[/]"
+
+
+def _describe_agreement(update: dict[str, Any]) -> str:
+    answers = [candidate["answer"] for candidate in update.get("candidates", [])]
+    shown = ", ".join("no answer" if answer is None else str(answer) for answer in answers)
+    if update.get("rectify_request"):
+        return f"[yellow]the {len(answers)} candidates disagree[/] ({shown}): rectify judges them"
+    return f"the {len(answers)} candidates voted ({shown}): [bold green]{update.get('answer')}[/] stands"
 
 
 def _describe_generality(update: dict[str, Any]) -> str:
@@ -141,6 +155,10 @@ def _solve(args: argparse.Namespace) -> int:
         Console(stderr=True).print(f"[red]error:[/] cannot read the table file: {exc}")
         return EXIT_ERROR
     context = CreatorContext(
+        **prompt_overrides(args.prompt_variant),
+        agree_candidates=args.agree,
+        agree_sampling=args.agree_sampling,
+        general_tools=args.general_tools,
         max_rectify_rounds=args.max_rounds,
         execution_timeout_s=args.timeout,
         self_checks=args.self_checks,
@@ -224,6 +242,34 @@ def add_solve_parser(commands: Any) -> None:
         action=argparse.BooleanOptionalAction,
         default=False,
         help="ask for and run the model's own assert checks of its tool (default off)",
+    )
+    solve.add_argument(
+        "--general-tools",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="ask once for a general version of a tool that is not general; a tool still not general "
+        "is registered single-use (default on)",
+    )
+    solve.add_argument(
+        "--agree",
+        type=int,
+        default=1,
+        metavar="K",
+        help="candidates that vote on a solved problem's answer (creator-agree uses 3; default 1, off)",
+    )
+    solve.add_argument(
+        "--agree-sampling",
+        choices=("both", "tools", "calls"),
+        default="both",
+        help="what each further candidate samples: a new tool and call, a new tool, or a new call",
+    )
+    solve.add_argument(
+        "--prompt-variant",
+        action="append",
+        metavar="[NODE=]VARIANT",
+        type=prompt_choice,
+        help="a prompt variant (name or .md path) for NODE (default create), such as decide=demos; "
+        "repeat for several nodes",
     )
     solve.add_argument(
         "--register",

@@ -64,6 +64,49 @@ def test_human_output_shows_tool_call_answer_and_rounds(capsys):
     assert "answer: 18" in out and "rounds: 0" in out
 
 
+def test_solve_with_agreement_and_worked_examples_says_how_the_candidates_voted(capsys):
+    same_answer = [
+        fenced("print(digit_sum(99))"),
+        fenced("print(digit_sum(99))"),
+        fenced("print(digit_sum(9 * 11))"),
+    ]
+    with FakeOpenAIServer([fenced(TOOL), *same_answer]) as server:
+        options = [
+            "--agree",
+            "3",
+            "--agree-sampling",
+            "calls",
+            "--prompt-variant",
+            "decide=demos",
+            "--no-register",
+        ]
+        code = main(["solve", "Digit sum of 99?", *options, "--model", "m", "--base-url", server.base_url])
+    captured = capsys.readouterr()
+    assert code == 0 and "answer: 18" in captured.out
+    assert "the 3 candidates voted (18, 18, 18): 18 stands" in " ".join(captured.err.split())
+    # create once at temperature 0; decide greedily, then twice sampled, each with the worked examples
+    assert [request["temperature"] for request in server.requests] == [0, 0, 0.7, 0.7]
+    assert all("Three worked examples" in r["messages"][-1]["content"] for r in server.requests[1:])
+    assert "worked examples" not in server.requests[0]["messages"][-1]["content"]
+
+
+def test_solve_names_the_round_that_asks_for_a_general_version_as_such(capsys):
+    fixed = "def expression_value() -> int:\n    return 17 * 23 + 5"
+    general = "def multiply_add(a: int, b: int, c: int) -> int:\n    return a * b + c"
+    replies = [
+        fenced(fixed),
+        fenced("print(expression_value())"),
+        fenced(general) + fenced("print(multiply_add(17, 23, 5))"),
+    ]
+    with FakeOpenAIServer(replies) as server:
+        code = main(
+            ["solve", "What is 17 * 23 + 5?", "--no-register", "--model", "m", "--base-url", server.base_url]
+        )
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == 0 and "asking for a general version" in err
+    assert "general-version round 1: changed both" in err and "rectify round" not in err
+
+
 def test_graph_command_prints_the_mermaid_topology(capsys):
     assert main(["graph"]) == 0
     assert "execute -.-> rectify;" in capsys.readouterr().out
