@@ -67,6 +67,7 @@ class Preset:
 
 
 _PAPER_DATASETS = ("math", "tabmwp", "creation")
+_SHARED_DEMOS = {f"{node}_prompt": "demos" for node in ("create", "decide", "rectify")}
 _FAMILY_DEMOS = {f"{node}_prompt": "demos-{dataset}" for node in ("create", "decide", "rectify")}
 
 PRESETS: dict[str, Preset] = {
@@ -94,9 +95,10 @@ PRESETS: dict[str, Preset] = {
         ),
         Preset(
             "hints",
-            "Creation Challenge without hints, with the utility hint, and with all hints",
+            "Creation Challenge without hints, with the utility hint, and with all hints: the paper's "
+            "CREATOR with the default prompts, and creator-general with the shared worked examples",
             ("creation", "creation-utility", "creation-all"),
-            (Cell("creator"),),
+            (Cell("creator"), Cell("creator-general", "creator-general-demos", context=_SHARED_DEMOS)),
         ),
         Preset(
             "quality",
