@@ -28,7 +28,6 @@ from nodes.common.usage import total_seconds, total_tokens, usage_of
 
 if TYPE_CHECKING:
     from graphs.running import MakeReport, RequestReport
-    from toolmaker.costs import Spend
 
 
 def _context(args: argparse.Namespace, **extra: Any) -> Any:
@@ -287,6 +286,7 @@ def finish_request(request: Any, context: Any, thread_id: str, args: argparse.Na
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from evaluation.rows import budget_stop
     from graphs.running import dispatch_request
     from toolmaker.costs import Budget, PriceError, Spend
     from toolmaker.settings import get_settings
@@ -318,8 +318,9 @@ def _serve(args: argparse.Namespace) -> int:
                             "give another --out"
                         )
                     continue
-                if not spend.leaves_room(budget):
-                    err.print(f"[yellow]budget:[/] {_stop_message(spend, index, total, out)}")
+                before = f"request {index}" + (f" of {total}" if total else "")
+                if stop := budget_stop(budget, spend, before, out):
+                    err.print(f"[yellow]budget:[/] {stop}")
                     _print_totals(reports, err)
                     return EXIT_FAILED
                 report = {
@@ -345,15 +346,6 @@ def _serve(args: argparse.Namespace) -> int:
             return EXIT_ERROR
     _print_totals(reports, err)
     return 0
-
-
-def _stop_message(spend: Spend, index: int, total: int | None, out: Path | None) -> str:
-    of_total = f" of {total}" if total else ""
-    message = (
-        f"stopped before request {index}{of_total}: one more like the costliest so far would pass "
-        f"the budget ({spend.describe()})"
-    )
-    return message + (f"; a rerun with a larger --budget continues from {out}" if out else "")
 
 
 def _served(out: Path) -> dict[int, dict[str, Any]]:

@@ -9,6 +9,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from toolmaker.costs import Budget, Spend
+
 logger = logging.getLogger(__name__)
 
 
@@ -18,6 +20,25 @@ class BenchError(Exception):
 
 class BudgetReached(BenchError):
     """A benchmark run stopped before its next item could pass its budget; rows written are kept."""
+
+
+def budget_stop(
+    budget: Budget | None, spend: Spend, before: str, resume: Path | None, *, under_way: int = 0
+) -> BudgetReached | None:
+    """Why a batch stops before ``before`` when one more item like its costliest could pass ``budget``.
+
+    ``under_way`` items already started count as costliest ones too; ``resume`` is where a
+    rerun with a larger budget goes on from (None: it starts over).
+    """
+    if budget is None or spend.leaves_room(budget, under_way=under_way):
+        return None
+    message = (
+        f"stopped before {before}: one more like the costliest so far would pass the budget "
+        f"({spend.describe()})"
+    )
+    return BudgetReached(
+        message + (f"; a rerun with a larger --budget goes on from {resume}" if resume else "")
+    )
 
 
 def read_rows(out: Path) -> list[dict[str, Any]]:

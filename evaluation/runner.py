@@ -25,7 +25,7 @@ from evaluation.datasets import (
     load_tabmwp,
     sample,
 )
-from evaluation.rows import BenchError, BudgetReached, append_row, read_rows
+from evaluation.rows import BenchError, append_row, budget_stop, read_rows
 from graphs.baselines import build_cot_graph, build_entangled_graph, build_pot_graph, build_pot_vote_graph
 from graphs.creator import build_creator_graph
 from graphs.persistence import has_saved_steps, item_thread, open_checkpointer, run_config
@@ -277,12 +277,9 @@ def run_bench(
         pending: set[Future[dict[str, Any]]] = set()
         while True:
             while failure is None and len(pending) < workers and (item := next(waiting, None)) is not None:
-                if budget is not None and not spend.leaves_room(budget, under_way=len(pending)):
-                    failure = BudgetReached(
-                        f"{method} on {dataset} stopped before item {item['id']}: one more like the "
-                        f"costliest so far would pass the budget ({spend.describe()}); a rerun with a larger "
-                        f"--budget goes on from {out}"
-                    )
+                before = f"item {item['id']} of {method} on {dataset}"
+                if stop := budget_stop(budget, spend, before, out, under_way=len(pending)):
+                    failure = stop
                     break
                 pending.add(pool.submit(solve_item, item))
             if not pending:

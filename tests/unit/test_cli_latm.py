@@ -79,7 +79,7 @@ def test_a_served_stream_stopped_by_its_budget_continues_where_it_stopped(tmp_pa
             main(["latm", "serve", str(stream), "--budget", "200", "--out", str(out), *endpoints(server)])
             == 1
         )
-    assert "a rerun with a larger --budget continues" in " ".join(capsys.readouterr().err.split())
+    assert "a rerun with a larger --budget goes on from" in " ".join(capsys.readouterr().err.split())
     with FakeOpenAIServer([DISPATCH_TO_SORTING, fenced(CALL)] * 2) as server:
         code = main(["latm", "serve", str(stream), "--budget", "1000", "--out", str(out), *endpoints(server)])
     captured = capsys.readouterr()
