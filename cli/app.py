@@ -123,8 +123,8 @@ def _unsupported_experiment_options(args: argparse.Namespace) -> str | None:
     from evaluation.presets import PRESETS
 
     latm = args.preset.startswith(LATM)  # latm, latm-dispatch and latm-making
-    if args.budget is not None and args.preset not in PRESETS:
-        return f"--budget covers bench and the presets {', '.join(PRESETS)}, not {args.preset} yet"
+    if args.budget is not None and args.preset not in (*PRESETS, LATM):
+        return f"--budget covers bench and the presets {', '.join([*PRESETS, LATM])}, not {args.preset} yet"
     latm_presets = (LATM, LATM_MAKING)
     if args.task and args.preset not in latm_presets:
         return f"--task goes with {' and '.join(latm_presets)} only"
@@ -179,7 +179,9 @@ def _experiment(args: argparse.Namespace) -> int:
             if args.report_only:
                 report = write_latm_report(folder, n=args.n, seed=args.seed)
             else:
-                report = run_latm(folder, n=args.n, step=args.step, seed=args.seed, tasks=tasks)
+                report = run_latm(
+                    folder, n=args.n, step=args.step, seed=args.seed, tasks=tasks, budget=args.budget
+                )
         elif args.preset == TRANSFER and args.report_only:
             report = report_transfer(folder, n=args.n, seed=args.seed)
         elif args.preset == TRANSFER:

@@ -19,7 +19,7 @@ from rich.progress import Progress
 
 from evaluation.datasets import load_bbh, sample
 from evaluation.plots import write_amortised_cost_plot
-from evaluation.rows import BenchError, append_row, read_rows, row_seconds
+from evaluation.rows import BenchError, append_row, budget_stop, read_rows, row_seconds
 from evaluation.runner import regrade, run_bench
 from graphs.latm import build_tool_maker_graph, build_tool_user_graph
 from graphs.persistence import item_thread, open_checkpointer, resume_or_start, run_config
@@ -29,7 +29,7 @@ from nodes.common.usage import total_seconds, total_tokens, usage_by
 from nodes.latm import Example, LatmContext, ToolMakingInput, ToolUseInput
 from nodes.latm.examples import DEMOS_PER_SPLIT
 from prompts import prompt_label
-from toolmaker.costs import PriceTable
+from toolmaker.costs import Budget, PriceTable, Spend
 from toolmaker.settings import get_settings
 
 EXPERIMENT = "latm"
@@ -85,6 +85,9 @@ def make_tools(
     runs: list[MakingRun],
     prices: PriceTable,
     prompts: dict[str, str] | None = None,
+    *,
+    budget: Budget | None = None,
+    spend: Spend | None = None,
 ) -> list[dict[str, Any]]:
     """Make the task's tool from ``demos`` once per run (resumable); one row per run in ``out``.
 
@@ -93,8 +96,12 @@ def make_tools(
     two variants never share a cell. Each making's steps are checkpointed in the run store, so
     one a kill cut short goes on from its last step (a making takes minutes on the embedded 1.5B).
 
+    With a ``budget``, no making starts that, costing as much as the costliest item of
+    ``spend`` so far, could pass it.
+
     Raises:
         BenchError: ``out`` holds a row made with other prompts, or a making failed.
+        BudgetReached: The next making could pass the budget.
     """
     prompts = prompts or {}
     recorded = _prompt_labels(prompts)
@@ -108,7 +115,12 @@ def make_tools(
         graph = build_tool_maker_graph(prices=prices).compile(name="latm-tool-maker", checkpointer=saver)
         for run in runs:
             if not any(row["run"] == run.label for row in rows):
+                before = f"making {demos['task']}'s tool ({run.label})"
+                if stop := budget_stop(budget, spend or Spend.of(rows), before, out):
+                    raise stop
                 rows.append(_make_tool(graph, saver, demos, out, run, prices, prompts))
+                if spend is not None:
+                    spend.add(rows[-1])
     return rows
 
 
@@ -159,11 +171,25 @@ def _make_tool(
 
 
 def use_tool(
-    task: str, making: dict[str, Any], role: str, folder: Path, *, n: int, seed: int, prices: PriceTable
+    task: str,
+    making: dict[str, Any],
+    role: str,
+    folder: Path,
+    *,
+    n: int,
+    seed: int,
+    prices: PriceTable,
+    budget: Budget | None = None,
+    spend: Spend | None = None,
 ) -> Path:
-    """Answer the sampled test items with one made tool (resumable rows, as ``run_bench`` writes)."""
+    """Answer the sampled test items with one made tool (resumable rows, as ``run_bench`` writes).
+
+    A ``budget`` is kept as :func:`make_tools` keeps it (``BudgetReached``).
+    """
     out = folder / f"latm-{role}-{making['run']}-bbh-{task}.jsonl"
-    done = {row["id"] for row in read_rows(out)}
+    previous = read_rows(out)
+    done = {row["id"] for row in previous}
+    spend = spend if spend is not None else Spend.of(previous)
     settings = get_settings()
     endpoint = settings.user if role == "user" else settings.maker
     model = endpoint.model
@@ -174,6 +200,8 @@ def use_tool(
     with Progress() as progress:
         bar = progress.add_task(f"latm {role} {making['run']} on {task}", total=len(todo))
         for item in todo:
+            if stop := budget_stop(budget, spend, f"item {item['id']} of latm-{role}", out):
+                raise stop
             request = {"request": item["question"], "tool": making["tool"], "card": making["card"]}
             try:
                 state, first_try_seconds, seconds = _timed_use(graph, cast(ToolUseInput, request), context)
@@ -202,8 +230,10 @@ def use_tool(
                 "dollars": prices.dollars(first_try),
                 "tokens_with_repair": usage_by(calls, "role"),
                 "seconds_with_repair": seconds,
+                "dollars_with_repair": prices.dollars(calls),
             }
             append_row(out, row)
+            spend.add(row)
             progress.advance(bar)
     return out
 
@@ -233,19 +263,23 @@ def run_latm(
     sampled_makings: int = 3,
     tasks: tuple[str, ...] = TASKS,
     prices: PriceTable | None = None,
+    budget: Budget | None = None,
 ) -> Path:
     """Make every task's tools, then grow every cell to ``n`` test items, ``step`` at a time.
 
     Tools come first because the dispatcher benchmark starts from them. The report is
     rewritten after every task's making and every step, so partial results can be read and
-    committed.
+    committed. A ``budget`` covers the tasks' makings, tool uses and chain-of-thought rows,
+    those of earlier runs too (``BudgetReached``: a rerun with a larger one goes on).
     """
     prices = prices or PriceTable.from_file(get_settings().prices_file)
     settings = get_settings()
+    spend = Spend.of(row for task in tasks for path in _task_files(folder, task) for row in read_rows(path))
     makings = {}
     for task in tasks:
         out = folder / f"making-{task}.jsonl"
-        makings[task] = make_tools(bbh_demos(task), out, making_runs(sampled_makings), prices)
+        runs = making_runs(sampled_makings)
+        makings[task] = make_tools(bbh_demos(task), out, runs, prices, budget=budget, spend=spend)
         write_latm_report(folder, n=n, seed=seed, tasks=tasks)
     for size in range(min(step, n), n + step, step):
         size = min(size, n)
@@ -254,14 +288,24 @@ def run_latm(
                 # CoT asks the maker role: point it at this role's endpoint.
                 played_by = {"maker_model": endpoint.model, "maker_base_url": endpoint.base_url}
                 run_bench(f"bbh-{task}", "cot", folder / f"{role}-cot-bbh-{task}.jsonl", n=size, seed=seed,
-                          context_overrides=played_by)  # fmt: skip
+                          context_overrides=played_by, budget=budget, spend=spend)  # fmt: skip
                 for made in making:
                     if made["verified"]:
-                        use_tool(task, made, role, folder, n=size, seed=seed, prices=prices)
+                        use_tool(task, made, role, folder, n=size, seed=seed, prices=prices, budget=budget,
+                                 spend=spend)  # fmt: skip
         write_latm_report(folder, n=n, seed=seed, tasks=tasks)
         if size == n:
             break
     return folder / f"{EXPERIMENT}.md"
+
+
+def _task_files(folder: Path, task: str) -> list[Path]:
+    """The results files of one task in ``folder``: its makings, CoT rows and tool uses."""
+    return [
+        folder / f"making-{task}.jsonl",
+        *folder.glob(f"*-cot-bbh-{task}.jsonl"),
+        *folder.glob(f"latm-*-bbh-{task}.jsonl"),
+    ]
 
 
 def _cell(rows: list[dict[str, Any]], ids: set[str], *, repaired: bool = False) -> dict[str, float]:

@@ -128,9 +128,10 @@ class Spend:
         return f"{self.tokens} tokens, ${self.dollars:.4f} spent"
 
     def add(self, item: Mapping[str, Any]) -> None:
-        """Count one finished item."""
-        tokens = sum(int(usage["input"]) + int(usage["output"]) for usage in item.get("tokens", {}).values())
-        dollars = float(item.get("dollars", 0.0))
+        """Count one finished item: all it spent (``*_with_repair`` where a row keeps a repair apart)."""
+        usages = item.get("tokens_with_repair", item.get("tokens", {})).values()
+        tokens = sum(int(usage["input"]) + int(usage["output"]) for usage in usages)
+        dollars = float(item.get("dollars_with_repair", item.get("dollars", 0.0)))
         self.tokens, self.dollars = self.tokens + tokens, self.dollars + dollars
         self.costliest_tokens = max(self.costliest_tokens, tokens)
         self.costliest_dollars = max(self.costliest_dollars, dollars)
