@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from math import comb
 from pathlib import Path
@@ -10,6 +10,7 @@ from typing import Any
 
 from evaluation.rows import read_rows
 from nodes.common.usage import total_tokens
+from tools_registry.analysis import issue_kind
 
 
 def load_rows(paths: list[Path]) -> list[dict[str, Any]]:
@@ -101,13 +102,16 @@ def general_tools_section(rows: list[dict[str, Any]]) -> list[str]:
         "its numbers: the first tool that solved the problem, and the final one (after one request for a "
         "general version, where the method asks).",
         "",
-        "| method | dataset | solved runs judged | general, first tool | general, final tool |",
-        "|---|---|---|---|---|",
+        "| method | dataset | solved runs judged | general, first tool | general, final tool "
+        "| why final tools are not (tools) |",
+        "|---|---|---|---|---|---|",
     ]
     for (method, dataset), group in judged.items():
         before = sum(not row["generality_before"] for row in group) / len(group)
         after = sum(not row["generality"] for row in group) / len(group)
-        lines.append(f"| {method} | {dataset} | {len(group)} | {before:.0%} | {after:.0%} |")
+        kinds = Counter(kind for row in group for kind in {issue_kind(issue) for issue in row["generality"]})
+        why = ", ".join(f"{kind} {count}" for kind, count in kinds.most_common()) or "—"
+        lines.append(f"| {method} | {dataset} | {len(group)} | {before:.0%} | {after:.0%} | {why} |")
     return lines
 
 

@@ -236,17 +236,32 @@ def generality_issues(code: str, name: str, call: str, problem: str) -> list[str
     ]
     issues = []
     if not parameters:
-        issues.append("it takes no parameters")
+        issues.append(_ISSUES["no parameters"])
     else:
         used = {node.id for node in ast.walk(function) if isinstance(node, ast.Name)}
         if not used & set(parameters):
-            issues.append(f"it never uses its parameters ({', '.join(parameters)})")
+            issues.append(f"{_ISSUES['parameters unused']} ({', '.join(parameters)})")
         invocations = _calls_of(call, name)
         if not invocations:
-            issues.append(f"the call does not call {name}")
+            issues.append(f"{_ISSUES['not called']} {name}")
         elif not any(node.args or node.keywords for node in invocations):
-            issues.append("the call passes it no values")
+            issues.append(_ISSUES["no values passed"])
     if hard_coded := sorted((_body_numbers(function) & _problem_numbers(problem)) - _ORDINARY_CONSTANTS):
         shown = ", ".join(f"{number:g}" for number in hard_coded)
-        issues.append(f"its body hard-codes the problem's own numbers ({shown})")
+        issues.append(f"{_ISSUES['numbers hard-coded']} ({shown})")
     return issues
+
+
+_ISSUES = {
+    "no parameters": "it takes no parameters",
+    "parameters unused": "it never uses its parameters",
+    "not called": "the call does not call",
+    "no values passed": "the call passes it no values",
+    "numbers hard-coded": "its body hard-codes the problem's own numbers",
+}
+"""Each rule of :func:`generality_issues` by a short name, with how its issues begin."""
+
+
+def issue_kind(issue: str) -> str:
+    """Which rule of :func:`generality_issues` an issue comes from, by its short name."""
+    return next((kind for kind, start in _ISSUES.items() if issue.startswith(start)), "other")

@@ -218,10 +218,15 @@ def test_the_report_gives_each_cells_share_of_general_tools_before_and_after():
             "generality": after,
         }
 
-    rows = [row([], []), row(["it takes no parameters"], []), row(["it takes no parameters"], ["x"])]
+    hard_coded = "its body hard-codes the problem's own numbers (17)"
+    rows = [row([], []), row(["it takes no parameters"], [])]
+    rows += [
+        row([hard_coded], [hard_coded, "it never uses its parameters (a)"]),
+        row([hard_coded], [hard_coded]),
+    ]
     rows += [{"method": "creator-general", "dataset": "math", "generality": None, "generality_before": None}]
     rows += [{"method": "cot", "dataset": "math"}]  # no tools: not judged, no line
     lines = general_tools_section(rows)
-    assert lines[-1] == "| creator-general | math | 3 | 33% | 67% |" and not any(
-        "| cot |" in line for line in lines
-    )
+    why = "numbers hard-coded 2, parameters unused 1"
+    assert lines[-1] == f"| creator-general | math | 4 | 25% | 50% | {why} |"
+    assert not any("| cot |" in line for line in lines)
