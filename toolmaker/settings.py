@@ -50,6 +50,9 @@ class Settings(BaseModel):
     """Benchmark datasets; ``None``: ``../shared/datasets`` beside the clone, else under ``data_dir``."""
     embedded_threads: int = Field(default_factory=lambda: os.cpu_count() or 1)
     embedded_context_tokens: int = 8192
+    """Context of each of the embedded server's slots."""
+    embedded_slots: int = Field(default=1, ge=1, le=8)
+    """Requests the embedded server decodes together (a batch); use with ``--concurrency`` as many."""
     embedded_start_timeout_s: float = 300.0
     request_timeout_s: float = 600.0
     """How long one model call may take to answer (the read timeout)."""
@@ -108,6 +111,7 @@ class Settings(BaseModel):
             "DATASETS_DIR": "datasets_dir",
             "EMBEDDED_THREADS": "embedded_threads",
             "EMBEDDED_CONTEXT_TOKENS": "embedded_context_tokens",
+            "EMBEDDED_SLOTS": "embedded_slots",
             "EMBEDDED_START_TIMEOUT_S": "embedded_start_timeout_s",
             "REQUEST_TIMEOUT_S": "request_timeout_s",
             "CONNECT_TIMEOUT_S": "connect_timeout_s",

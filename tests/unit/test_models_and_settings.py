@@ -24,12 +24,14 @@ def test_environment_configures_each_role_and_keys_stay_secret():
             "TOOLMAKER_USER_API_KEY": "ollama",
             "TOOLMAKER_CACHE_DIR": "/tmp/cache",
             "TOOLMAKER_EMBEDDED_THREADS": "3",
+            "TOOLMAKER_EMBEDDED_SLOTS": "2",
         }
     )
     assert settings.maker.model == "gpt-4o" and settings.maker.api_key.get_secret_value() == "sk-fallback"
     assert settings.user.base_url == "http://localhost:11434/v1"
     assert settings.user.api_key.get_secret_value() == "ollama"
     assert str(settings.cache_dir) == "/tmp/cache" and settings.embedded_threads == 3
+    assert settings.embedded_slots == 2 and Settings().embedded_slots == 1
     assert "sk-fallback" not in repr(settings)
 
 

@@ -31,7 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", required=True, help="path of the GGUF file")
     parser.add_argument("--alias", default="local", help="model name the API reports")
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--context-tokens", type=int, default=8192)
+    parser.add_argument("--context-tokens", type=int, default=8192, help="context of each slot")
+    parser.add_argument("--slots", type=int, default=1, help="requests decoded together")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
@@ -42,8 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     params.model_alias = args.alias
     params.hostnames = ["127.0.0.1"]
     params.port = 0
-    params.n_ctx = args.context_tokens
-    params.n_parallel = 1
+    # llama.cpp splits n_ctx among the slots: each slot keeps the context it would have alone.
+    params.n_ctx = args.context_tokens * args.slots
+    params.n_parallel = args.slots
     params.cpuparams.n_threads = args.threads
     params.cpuparams_batch.n_threads = args.threads
     params.sampling.seed = args.seed

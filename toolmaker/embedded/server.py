@@ -146,6 +146,8 @@ def _start(model: str, settings: Settings) -> EmbeddedServer:
         str(settings.embedded_threads),
         "--context-tokens",
         str(settings.embedded_context_tokens),
+        "--slots",
+        str(settings.embedded_slots),
     ]
     with log_path.open("wb") as log:
         process = subprocess.Popen(
