@@ -120,11 +120,8 @@ def _unsupported_experiment_options(args: argparse.Namespace) -> str | None:
     from evaluation.latm import EXPERIMENT as LATM
     from evaluation.making_variants import EXPERIMENT as LATM_MAKING
     from evaluation.making_variants import MAKER_NODES
-    from evaluation.presets import PRESETS
 
     latm = args.preset.startswith(LATM)  # latm, latm-dispatch and latm-making
-    if args.budget is not None and args.preset not in (*PRESETS, LATM):
-        return f"--budget covers bench and the presets {', '.join([*PRESETS, LATM])}, not {args.preset} yet"
     latm_presets = (LATM, LATM_MAKING)
     if args.task and args.preset not in latm_presets:
         return f"--task goes with {' and '.join(latm_presets)} only"
@@ -169,12 +166,12 @@ def _experiment(args: argparse.Namespace) -> int:
             if args.report_only:
                 report = write_making_variants_report(folder)
             else:  # the options were checked: the overrides are maker prompt variants only
-                report = run_making_variants(folder, _run_overrides(args), tasks=tasks)
+                report = run_making_variants(folder, _run_overrides(args), tasks=tasks, budget=args.budget)
         elif args.preset == DISPATCH and args.report_only:
             seeded = seeded_tasks(folder)
             report = write_dispatch_report(folder, seeded=seeded, per_task=args.n, seed=args.seed)
         elif args.preset == DISPATCH:
-            report = run_dispatch(folder, per_task=args.n, seed=args.seed)
+            report = run_dispatch(folder, per_task=args.n, seed=args.seed, budget=args.budget)
         elif args.preset == LATM:
             if args.report_only:
                 report = write_latm_report(folder, n=args.n, seed=args.seed)
@@ -185,7 +182,9 @@ def _experiment(args: argparse.Namespace) -> int:
         elif args.preset == TRANSFER and args.report_only:
             report = report_transfer(folder, n=args.n, seed=args.seed)
         elif args.preset == TRANSFER:
-            report = run_transfer(folder, n=args.n, seed=args.seed, context_overrides=_run_overrides(args))
+            report = run_transfer(
+                folder, n=args.n, seed=args.seed, context_overrides=_run_overrides(args), budget=args.budget
+            )
         else:
             preset = PRESETS[args.preset]
             options = ["--n", str(args.n), "--seed", str(args.seed), "--out-dir", args.out_dir]

@@ -19,14 +19,14 @@ from rich.progress import Progress
 
 from evaluation.datasets import load_bbh, sample
 from evaluation.latm import TASKS, bbh_demos
-from evaluation.rows import BenchError, append_row, read_rows, row_seconds
+from evaluation.rows import BenchError, append_row, budget_stop, read_rows, row_seconds
 from graphs.latm import build_dispatcher_graph
 from graphs.persistence import has_saved_steps, item_thread, open_checkpointer, run_config, runs
 from graphs.running import RequestReport, dispatch_request
 from nodes.common.grading import grade_bbh
 from nodes.common.usage import total_seconds, total_tokens
 from nodes.latm import LatmContext
-from toolmaker.costs import PriceTable
+from toolmaker.costs import Budget, PriceTable, Spend
 from toolmaker.settings import get_settings
 from tools_registry import Demo, LatmInfo, Provenance, ToolRegistry, sqlite_registry
 
@@ -70,10 +70,22 @@ def stream_items(per_task: int, seed: int) -> list[tuple[str, Any]]:
     return stream
 
 
-def run_dispatch(folder: Path, *, per_task: int, seed: int = 1, held_out: tuple[str, ...] = HELD_OUT) -> Path:
-    """Dispatch the stream (resumable); write ``latm-dispatch.jsonl`` rows and ``latm-dispatch.md``."""
+def run_dispatch(
+    folder: Path,
+    *,
+    per_task: int,
+    seed: int = 1,
+    held_out: tuple[str, ...] = HELD_OUT,
+    budget: Budget | None = None,
+) -> Path:
+    """Dispatch the stream (resumable); write ``latm-dispatch.jsonl`` rows and ``latm-dispatch.md``.
+
+    With a ``budget``, no request starts that, costing like the costliest so far (the rows
+    already written count), could pass it (``BudgetReached``).
+    """
     out, registry_file = folder / f"{EXPERIMENT}.jsonl", folder / f"{EXPERIMENT}.sqlite"
     rows = read_rows(out)
+    spend = Spend.of(rows)
     done = {row["id"] for row in rows}
     prices = PriceTable.from_file(get_settings().prices_file)
     fresh = not registry_file.exists()
@@ -100,6 +112,8 @@ def run_dispatch(folder: Path, *, per_task: int, seed: int = 1, held_out: tuple[
             # From the rows, not the registry: a resumed request may have made its family's tool.
             tooled = {*seeded, *(origin[str(row["family"])] for row in rows if row["route"] == "made now")}
             for task, item in stream:
+                if stop := budget_stop(budget, spend, f"request {item['id']}", out):
+                    raise stop
                 had_tool = task in tooled
                 thread = item_thread(EXPERIMENT, out, item["id"])
                 report, resumed = _dispatch(graph, item["question"], LatmContext(seed=seed), thread)
@@ -123,6 +137,7 @@ def run_dispatch(folder: Path, *, per_task: int, seed: int = 1, held_out: tuple[
                     "dollars": prices.dollars(report["model_calls"]),
                 }
                 append_row(out, row)
+                spend.add(row)
                 saver.delete_thread(thread)
                 if row["route"] == "made now":
                     tooled.add(row["family_task"])

@@ -17,7 +17,7 @@ from pathlib import Path
 from evaluation.latm import MAKER_TEMPERATURE, TASKS, bbh_demos, make_tools, making_runs
 from evaluation.rows import read_rows, row_seconds
 from prompts import prompt_label
-from toolmaker.costs import PriceTable
+from toolmaker.costs import Budget, PriceTable, Spend
 from toolmaker.settings import get_settings
 
 EXPERIMENT = "latm-making"
@@ -45,13 +45,19 @@ def run_making_variants(
     *,
     sampled_makings: int = 3,
     tasks: tuple[str, ...] = TASKS,
+    budget: Budget | None = None,
 ) -> Path:
-    """Make every task's tool from its spare demos under ``prompts`` (resumable), then report."""
+    """Make every task's tool from its spare demos under ``prompts`` (resumable), then report.
+
+    A ``budget`` covers this variant's makings, those of earlier runs too (``BudgetReached``).
+    """
     prices = PriceTable.from_file(get_settings().prices_file)
     variant = folder / variant_label(prompts)
+    spend = Spend.of(row for task in tasks for row in read_rows(variant / f"making-{task}.jsonl"))
     for task in tasks:
         demos = bbh_demos(task, spare=True)
-        make_tools(demos, variant / f"making-{task}.jsonl", making_runs(sampled_makings), prices, prompts)
+        runs = making_runs(sampled_makings)
+        make_tools(demos, variant / f"making-{task}.jsonl", runs, prices, prompts, budget=budget, spend=spend)
         write_making_variants_report(folder)
     return folder / f"{EXPERIMENT}.md"
 

@@ -19,13 +19,15 @@ from langgraph.graph.state import CompiledStateGraph
 from rich.progress import Progress
 
 from evaluation.datasets import Item, TransferGroup, load_tool_transfer, sample
-from evaluation.rows import BenchError, append_row, read_rows
+from evaluation.rows import BenchError, append_row, budget_stop, read_rows
 from evaluation.runner import ensure_one_setup, maker_model
 from graphs.creator import build_creator_graph
 from graphs.running import SolveReport, solve
 from nodes.common.grading import grade_rounded
 from nodes.common.usage import total_tokens
 from nodes.creator.context import CreatorContext
+from toolmaker.costs import Budget, PriceTable, Spend
+from toolmaker.settings import get_settings
 from tools_registry import ToolRegistry
 from tools_registry.storage import sqlite_registry
 
@@ -40,7 +42,12 @@ REPORT = "transfer.md"
 
 
 def _row(
-    item: Item, arm: str, base: CreatorContext, report: SolveReport, registry: ToolRegistry
+    item: Item,
+    arm: str,
+    base: CreatorContext,
+    report: SolveReport,
+    registry: ToolRegistry,
+    prices: PriceTable,
 ) -> dict[str, Any]:
     reused = report["reused_tool_id"]
     record = registry.get(reused) if reused else None
@@ -57,6 +64,7 @@ def _row(
         "status": report["status"],
         "rounds": report["rounds"],
         "tokens": report["tokens"],
+        "dollars": prices.dollars(report["model_calls"]),
         "seconds": report["seconds"],
         "tool_id": report["tool_id"],
         "reused_tool_id": reused,
@@ -71,10 +79,17 @@ def run_transfer(
     seed: int = 0,
     context_overrides: dict[str, Any] | None = None,
     build: Build = build_creator_graph,
+    budget: Budget | None = None,
 ) -> Path:
-    """Run ``n`` groups (drawn by ``seed``) in both arms, resumably; return the report's path."""
+    """Run ``n`` groups (drawn by ``seed``) in both arms, resumably; return the report's path.
+
+    With a ``budget``, no problem starts that, costing like the costliest so far (the rows
+    already written count), could pass it (``BudgetReached``).
+    """
     out = folder / ROWS
     previous = read_rows(out)
+    spend = Spend.of(previous)
+    prices = PriceTable.from_file(get_settings().prices_file)
     base = replace(CreatorContext(), **(context_overrides or {}))
     ensure_one_setup(previous, base, out)
     done = {(row["id"], row["arm"]) for row in previous}
@@ -87,11 +102,15 @@ def run_transfer(
         task = progress.add_task("tool transfer", total=len(steps))
         for item, arm in steps:
             if (item["id"], arm) not in done:
+                if stop := budget_stop(budget, spend, f"{arm} on {item['id']}", out):
+                    raise stop
                 graph, context = _arm(arm, base, with_store, without_store)
                 report = solve(graph, {"problem": item["question"], "table": ""}, context)
                 if report["error"]:
                     raise BenchError(f"{arm} on {item['id']}: {report['error']}")
-                append_row(out, _row(item, arm, base, report, registry))
+                row = _row(item, arm, base, report, registry, prices)
+                append_row(out, row)
+                spend.add(row)
             progress.advance(task)
         report_path = write_transfer_report(folder, registry, groups)
     return report_path

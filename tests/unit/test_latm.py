@@ -526,6 +526,7 @@ def test_a_dispatch_stream_stopped_by_a_failed_call_goes_on_inside_its_request(t
     from evaluation.dispatch import run_dispatch
     from evaluation.rows import BenchError, read_rows
     from tests.fakes import FakeOpenAIServer, Fault
+    from toolmaker.costs import Budget
     from toolmaker.settings import get_settings
     from tools_registry import tool_from_source
 
@@ -537,7 +538,7 @@ def test_a_dispatch_stream_stopped_by_a_failed_call_goes_on_inside_its_request(t
         (folder / "making-word_sorting.jsonl").write_text(json.dumps({**made, "card": card}) + "\n")
         return folder
 
-    def stream(folder, reply):
+    def stream(folder, reply, budget=None):
         """The stream of one test item per task, run until it ends or fails; the calls it made."""
         with FakeOpenAIServer(reply) as server:
             for role in ("MAKER", "USER"):
@@ -545,7 +546,7 @@ def test_a_dispatch_stream_stopped_by_a_failed_call_goes_on_inside_its_request(t
                 monkeypatch.setenv(f"TOOLMAKER_{role}_MODEL", "scripted")
             get_settings.cache_clear()
             try:
-                run_dispatch(folder, per_task=1, seed=1)
+                run_dispatch(folder, per_task=1, seed=1, budget=budget)
             except BenchError as exc:
                 return len(server.requests), str(exc)
         return len(server.requests), None
@@ -576,6 +577,15 @@ def test_a_dispatch_stream_stopped_by_a_failed_call_goes_on_inside_its_request(t
     ]
     assert [r["resumed"] for r in rows].count(True) == 1
     assert {r["route"] for r in rows} == {"cached tool", "queued"}
+    # A budget stops the stream before a request that could pass it; a rerun without one goes on.
+    budgeted = folder_with_a_sorting_tool("budgeted")
+    _, error = stream(budgeted, stream_reply, Budget(tokens=1))
+    assert error is not None and error.startswith("stopped before request")
+    assert len(read_rows(budgeted / "latm-dispatch.jsonl")) == 1
+    assert stream(budgeted, stream_reply)[1] is None
+    assert [r["answer"] for r in read_rows(budgeted / "latm-dispatch.jsonl")] == [
+        r["answer"] for r in straight_rows
+    ]
     # Rows without the registry and queues they were dispatched against are not continued.
     (cut / "latm-dispatch.sqlite").unlink()
     with pytest.raises(BenchError, match="registry and queues .* are gone"):

@@ -87,6 +87,21 @@ def test_rows_of_another_variant_are_never_resumed_as_this_ones(tmp_path, monkey
     assert "give each variant a results folder of its own" in " ".join(capsys.readouterr().err.split())
 
 
+@pytest.mark.datasets
+def test_a_budget_stops_the_makings_before_one_could_pass_it_and_a_larger_one_goes_on(
+    tmp_path, monkeypatch, capsys
+):
+    # The scripted endpoint bills 55 tokens a call, a making 2 calls: a third making would pass 250.
+    code, out, _ = run_experiment(tmp_path, monkeypatch, "--budget", "250")
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == 1 and "stopped before making word_sorting's tool (s1)" in err and "(220 tokens" in err
+    rows = out / "default" / "making-word_sorting.jsonl"
+    assert [json.loads(line)["run"] for line in rows.open()] == ["greedy", "s0"]
+    code, out, requests = run_experiment(tmp_path, monkeypatch, "--budget", "1000")
+    assert code == 0 and len(requests) == 4
+    assert [json.loads(line)["run"] for line in rows.open()] == ["greedy", "s0", "s1", "s2"]
+
+
 @pytest.mark.parametrize(
     ("options", "problem"),
     [
@@ -95,7 +110,6 @@ def test_rows_of_another_variant_are_never_resumed_as_this_ones(tmp_path, monkey
         (["latm", "--model", "gpt-4o-mini"], "TOOLMAKER_MAKER_MODEL"),
         (["main", "--task", "word_sorting"], "--task goes with latm and latm-making only"),
         (["main", "--prompt-variant", "propose=short"], "not propose"),
-        (["latm-making", "--budget", "1000"], "--budget covers bench and the presets"),
     ],
 )
 def test_options_an_experiment_would_ignore_are_refused_before_any_work(options, problem, tmp_path, capsys):

@@ -83,3 +83,27 @@ def test_tools_made_on_scenario_one_are_found_and_reused_with_reuse_counted(tmp_
 
     again = run_transfer(tmp_path, n=2, seed=0, build=lambda: build_creator_graph(models=ScriptedModels()))
     assert again.read_text() == text and len((tmp_path / "transfer.jsonl").read_text().splitlines()) == 10
+
+
+def test_a_budget_stops_before_the_problem_that_could_pass_it_and_a_rerun_goes_on(tmp_path):
+    from evaluation.rows import BudgetReached
+    from toolmaker.costs import Budget
+
+    replies = script()
+
+    def build(models):
+        return lambda: build_creator_graph(models=models, executor=SubprocessExecutor())
+
+    # 110 tokens a call: make and two scratch runs (2 calls each) spend 660; one more would pass 700.
+    with pytest.raises(BudgetReached, match=r"stopped before transfer on transfer/0/2: .*\(660 tokens"):
+        run_transfer(
+            tmp_path, n=2, seed=0, build=build(ScriptedModels(maker=replies)), budget=Budget(tokens=700)
+        )
+    rows = [json.loads(line) for line in (tmp_path / "transfer.jsonl").read_text().splitlines()]
+    assert [row["arm"] for row in rows] == ["make", "scratch", "scratch"]
+
+    run_transfer(
+        tmp_path, n=2, seed=0, build=build(ScriptedModels(maker=replies[6:])), budget=Budget(tokens=5000)
+    )
+    rows = [json.loads(line) for line in (tmp_path / "transfer.jsonl").read_text().splitlines()]
+    assert len(rows) == 10 and all(row["correct"] for row in rows)
