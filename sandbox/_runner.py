@@ -73,6 +73,28 @@ def _report_of(exc: BaseException, scratch: str) -> dict[str, str] | None:
         return {"type": type(exc).__name__, "message": message, "traceback": ""}
 
 
+def _reserve() -> bytes | None:
+    """Address space set aside for the report, given back before it is written.
+
+    Code that used up its memory limit (a thread bomb does) must still leave room to import
+    traceback and describe what it raised. ``bytes`` of zeros are mapped, never touched, so
+    the reserve costs no memory; under a limit too small for it, there is none.
+    """
+    try:
+        return bytes(_REPORT_RESERVE)
+    except MemoryError:
+        return None
+
+
+def _flush_output() -> None:
+    """Flush what the code printed, also when it closed, replaced or removed ``sys.stdout``."""
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        try:
+            stream.flush()  # type: ignore[union-attr]
+        except Exception:  # noqa: BLE001, S110 - a stream the code closed or broke has nothing to give
+            pass
+
+
 def _run_file(path: str, module: ModuleType) -> None:
     """Execute a file as ``module``'s code (what ``runpy`` does, without importing it)."""
     with open(path, "rb") as handle:
@@ -132,9 +154,7 @@ def main() -> None:
     sys.path.insert(0, scratch)
     owner = os.getpid()
     error: dict[str, str] | None = None
-    # Untouched address space, given back before the report: code that used up its memory
-    # limit (a thread bomb does) must still leave room to import traceback and describe it.
-    reserve: bytearray | None = bytearray(_REPORT_RESERVE)
+    reserve = _reserve()
     try:
         main_module = ModuleType("__main__")
         sys.modules["__main__"] = main_module
@@ -145,17 +165,17 @@ def main() -> None:
     del reserve
     if os.getpid() != owner:
         os._exit(0)  # a child the code forked: only the runner itself reports
+    _flush_output()
+    status = 1
     try:
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        except OSError:
-            pass
         json.dump({"error": error, "confinement": layers}, report)
         report.close()
+        status = 0
+    except BaseException as exc:  # noqa: BLE001 - the run must still end, and say why it has no report
+        os.write(2, f"\nthe sandbox runner could not write its report: {type(exc).__name__}\n".encode())
     finally:
         # Never the interpreter's own exit: it would wait for every thread the code left running.
-        os._exit(0)
+        os._exit(status)
 
 
 if __name__ == "__main__":

@@ -101,6 +101,19 @@ def test_exception_raised_with_memory_used_up_and_a_thread_left_running(executor
 
 
 @ALL
+@pytest.mark.parametrize("detach", ["sys.stdout.close()", "sys.stdout = io.StringIO()", "sys.stdout = None"])
+def test_what_was_printed_is_kept_when_the_code_closes_or_replaces_stdout(executor, detach):
+    result = attack(executor, f"import io, sys\nprint('kept')\n{detach}")
+    assert result["status"] == "ok" and result["stdout"] == "kept\n", result
+
+
+@ALL
+def test_a_small_memory_limit_still_leaves_room_to_run(executor):
+    result = attack(executor, "print(sum(range(10)))", memory_mb=20)
+    assert result["status"] == "ok" and result["stdout"] == "45\n", result
+
+
+@ALL
 def test_exception_that_fails_to_print_with_a_thread_left_running(executor):
     unprintable = "class Unprintable(Exception):\n    def __str__(self):\n        raise MemoryError\n"
     result = attack(executor, LEFT_RUNNING + unprintable + "raise Unprintable()")
