@@ -5,7 +5,8 @@ The same greedy requests (create's default prompt on each of the project's own p
 ``benchmarks/problems.py``) go to a server with N slots from N threads at once. The table
 gives wall seconds, output tokens per second, and how many replies are word for word the
 one-slot reply: decoding requests together may change a greedy reply, and with it a
-benchmark's rows. Numbers depend on the machine: the results file names it.
+benchmark's rows. With ``--repeat`` the server's prompt cache serves repeats, alike for
+every slot count. Numbers depend on the machine: the results file names it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from openai.types.chat import ChatCompletionMessageParam
 from rich.progress import Progress
 
 from benchmarks.problems import PROBLEMS
+from nodes.common.asking import problem_values
 from prompts import load_prompt
 from toolmaker.embedded.server import get_embedded_server, stop_embedded_servers
 from toolmaker.settings import get_settings
@@ -34,9 +36,7 @@ def _requests(repeat: int) -> list[list[ChatCompletionMessageParam]]:
     prompt = load_prompt("create")
     requests = []
     for problem in PROBLEMS * repeat:
-        system, user = prompt.render(
-            problem=problem["problem"], table=problem.get("table", ""), self_check_request=""
-        )
+        system, user = prompt.render(**problem_values(problem), self_check_request="")
         messages: list[ChatCompletionMessageParam] = [
             {"role": "system", "content": system},
             {"role": "user", "content": user},
@@ -78,7 +78,7 @@ def measure(slots: int, requests: list[list[ChatCompletionMessageParam]]) -> dic
 
 
 def report(runs: list[dict[str, Any]], requests: int, repeat: int) -> str:
-    """The markdown table, against the first run (one slot)."""
+    """The markdown table, against the first run (the yardstick: one slot by default)."""
     first = runs[0]
     lines = [
         "# Embedded server: one slot against several",
@@ -90,7 +90,8 @@ def report(runs: list[dict[str, Any]], requests: int, repeat: int) -> str:
         f"Command: `python -m benchmarks.embedded_slots --slots {' '.join(str(r['slots']) for r in runs)} "
         f"--repeat {repeat}`",
         "",
-        "| slots | wall seconds | output tokens | tokens per second | speed-up | replies as with 1 slot |",
+        "| slots | wall seconds | output tokens | tokens per second | speed-up "
+        f"| replies as with {first['slots']} |",
         "|---|---|---|---|---|---|",
     ]
     for run in runs:

@@ -20,6 +20,7 @@ from cli.runs import (
     RunError,
     add_approve_tools,
     add_run_options,
+    at_least_one,
     checkpointed_graph,
     run_with_decisions,
     stop_code,
@@ -49,12 +50,6 @@ def _context(args: argparse.Namespace, **extra: Any) -> Any:
         node, _, variant = choice.partition("=")
         overrides[f"{node}_prompt"] = variant
     return LatmContext(seed=args.seed, user_repair_rounds=args.user_repairs, **overrides, **extra)
-
-
-def _at_least_one(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"give a whole number of at least 1, not {text!r}")
-    return int(text)
 
 
 def _latm_prompt_choice(text: str) -> str:
@@ -455,6 +450,6 @@ def add_queue_threshold(parser: argparse.ArgumentParser) -> None:
     """``--queue-threshold``: how many requests of a new family wait before its tool is made."""
     parser.add_argument(
         "--queue-threshold",
-        type=_at_least_one,
+        type=at_least_one,
         help="requests of a new family that wait before the maker makes its tool (default 6)",
     )

@@ -177,6 +177,13 @@ def add_run_options(parser: argparse.ArgumentParser, *, thread: bool = True) -> 
     )
 
 
+def at_least_one(text: str) -> int:
+    """An option's whole number of at least 1 (argparse type)."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"give a whole number of at least 1, not {text!r}")
+    return int(text)
+
+
 def add_approve_tools(parser: argparse.ArgumentParser) -> None:
     """``--approve-tools``: a person approves each new tool before it is registered."""
     parser.add_argument(

@@ -26,6 +26,7 @@ from cli.runs import (
     RunError,
     add_approve_tools,
     add_run_options,
+    at_least_one,
     checkpointed_graph,
     run_with_decisions,
     stop_code,
@@ -73,9 +74,12 @@ def _describe_update(node: str, update: dict[str, Any]) -> str:
 def _describe_agreement(update: dict[str, Any]) -> str:
     answers = [candidate["answer"] for candidate in update.get("candidates", [])]
     shown = ", ".join("no answer" if answer is None else str(answer) for answer in answers)
+    split = f"[yellow]the {len(answers)} candidates disagree[/] ({shown})"
     if update.get("rectify_request"):
-        return f"[yellow]the {len(answers)} candidates disagree[/] ({shown}): rectify judges them"
-    return f"the {len(answers)} candidates voted ({shown}): [bold green]{update.get('answer')}[/] stands"
+        return f"{split}: rectify judges them"
+    if "answer" not in update:
+        return f"{split}; no round left to judge them: the first answer stands"
+    return f"the {len(answers)} candidates voted ({shown}): [bold green]{update['answer']}[/] stands"
 
 
 def _describe_generality(update: dict[str, Any]) -> str:
@@ -252,7 +256,7 @@ def add_solve_parser(commands: Any) -> None:
     )
     solve.add_argument(
         "--agree",
-        type=int,
+        type=at_least_one,
         default=1,
         metavar="K",
         help="candidates that vote on a solved problem's answer (creator-agree uses 3; default 1, off)",

@@ -125,11 +125,11 @@ PRESETS: dict[str, Preset] = {
         Preset(
             "demos",
             "Worked examples of each dataset's own kind (demos-math, demos-tabmwp, demos-creation) "
-            "against one shared set, for creator-general; run it in the quality preset's folder with the "
-            "shared demos as its prompt variants, and the two presets share the creator-general column",
+            "against the shared set (demos), for creator-general; run in the quality preset's folder with "
+            "the quality run's prompt options, it shares that run's creator-general column",
             _PAPER_DATASETS,
             (
-                Cell("creator-general"),
+                Cell("creator-general", context=_SHARED_DEMOS),
                 Cell("creator-general", "creator-general-family-demos", context=_FAMILY_DEMOS),
             ),
             (("creator-general-family-demos", "creator-general"),),

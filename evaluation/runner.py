@@ -9,7 +9,7 @@ from contextlib import ExitStack
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from langgraph.graph import StateGraph
 from langgraph.graph.state import CompiledStateGraph
@@ -32,8 +32,9 @@ from graphs.persistence import has_saved_steps, item_thread, open_checkpointer, 
 from graphs.running import SolveReport, solve
 from nodes.common.grading import grade_answer, grade_bbh, grade_math, grade_numeric, grade_rounded
 from nodes.common.usage import seconds_by, usage_by
-from nodes.creator.context import CreatorContext
+from nodes.creator.context import CreatorContext, PromptNode
 from nodes.creator.state import CreatorInput
+from prompts import PromptError, load_prompt
 from toolmaker.costs import Budget, PriceTable, Spend
 from toolmaker.settings import get_settings
 
@@ -149,7 +150,15 @@ def regrade(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def ensure_one_setup(rows: list[dict[str, Any]], context: CreatorContext, out: Path) -> None:
-    """Refuse to add rows to a results file that holds another model's or prompt variants' rows."""
+    """Refuse, before any item runs, a prompt variant that does not load, and rows of another setup.
+
+    A results file holds one model's rows with one set of prompt variants.
+    """
+    for node in get_args(PromptNode):
+        try:
+            load_prompt(node, context.prompt_variant(node))
+        except PromptError as exc:
+            raise BenchError(f"{exc} (no item of {out} was run)") from exc
     model, prompts = maker_model(context), context.non_default_prompts()
     if others := {row["model"] for row in rows if "model" in row} - {model}:
         raise BenchError(f"{out} holds rows of another model ({', '.join(sorted(others))}); write elsewhere")

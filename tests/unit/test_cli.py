@@ -90,6 +90,22 @@ def test_solve_with_agreement_and_worked_examples_says_how_the_candidates_voted(
     assert "worked examples" not in server.requests[0]["messages"][-1]["content"]
 
 
+def test_solve_says_when_split_candidates_leave_the_first_answer_for_want_of_a_round(capsys):
+    split = [fenced("print(digit_sum(99))"), fenced("print(digit_sum(98))"), fenced("print(digit_sum(97))")]
+    with FakeOpenAIServer([fenced(TOOL), *split]) as server:
+        options = ["--agree", "3", "--agree-sampling", "calls", "--max-rounds", "0", "--no-register"]
+        code = main(["solve", "Digit sum of 99?", *options, "--model", "m", "--base-url", server.base_url])
+    captured = capsys.readouterr()
+    err = " ".join(captured.err.split())
+    assert code == 0 and "answer: 18" in captured.out
+    assert (
+        "the 3 candidates disagree (18, 17, 16); no round left to judge them: the first answer stands" in err
+    )
+    with pytest.raises(SystemExit) as refused:
+        main(["solve", "Digit sum of 99?", "--agree", "0"])
+    assert refused.value.code == 2 and "at least 1, not '0'" in capsys.readouterr().err
+
+
 def test_solve_names_the_round_that_asks_for_a_general_version_as_such(capsys):
     fixed = "def expression_value() -> int:\n    return 17 * 23 + 5"
     general = "def multiply_add(a: int, b: int, c: int) -> int:\n    return a * b + c"

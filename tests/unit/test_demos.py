@@ -9,7 +9,8 @@ import re
 
 import pytest
 
-from evaluation.runner import for_dataset
+from evaluation.rows import BenchError
+from evaluation.runner import for_dataset, run_bench
 from prompts import load_prompt, variants
 from sandbox import SubprocessExecutor
 from tools_registry.analysis import generality_issues
@@ -45,9 +46,12 @@ def test_every_demonstrated_tool_is_general_and_its_demonstrated_call_prints_a_n
         float(result["stdout"].strip())
 
 
+FIXED_ANSWERS = {"demos": "25.0", "demos-math": "56", "demos-tabmwp": "6", "demos-creation": "1392.91"}
+
+
 @pytest.mark.parametrize("variant", [v for v in variants("rectify") if v.startswith("demos")])
 def test_the_rectify_demo_fixes_what_went_wrong(variant):
-    """The broken code runs and prints the number the example says; the fixed one prints another."""
+    """The broken code prints the number the example says; the fixed one prints the right answer."""
     ((problem, (tool, call, fixed)),) = examples("rectify", variant)
     text = load_prompt("rectify", variant).user.safe_substitute({})
     printed = re.search(r"What went wrong: the call printed ([\d.]+)", text).group(1)  # type: ignore[union-attr]
@@ -55,11 +59,23 @@ def test_the_rectify_demo_fixes_what_went_wrong(variant):
     before = executor.run(f"{tool}\n\n{call}")["stdout"].strip()
     after_code = f"{fixed}\n\n{call}" if fixed.startswith("def ") else f"{tool}\n\n{fixed}"
     after = executor.run(after_code)["stdout"].strip()
-    assert before == printed and after not in ("", printed), (variant, before, after)
+    assert before == printed and after == FIXED_ANSWERS[variant], (variant, before, after)
 
 
 def test_one_option_picks_each_familys_variant():
     options = {"create_prompt": "demos-{dataset}", "agree_sampling": "tools", "decide_prompt": "demos"}
     assert for_dataset(options, "math-full") == {**options, "create_prompt": "demos-math"}
     assert for_dataset(options, "creation-utility")["create_prompt"] == "demos-creation"
+    assert for_dataset(options, "tabmwp-creator")["create_prompt"] == "demos-tabmwp"
+    assert for_dataset(options, "bbh-word_sorting")["create_prompt"] == "demos-bbh"
     assert for_dataset(options, "/data/my_items.jsonl")["create_prompt"] == "demos-my_items"
+
+
+@pytest.mark.parametrize("dataset", ["bbh-word_sorting", "/data/my_items.jsonl"])
+def test_a_family_with_no_such_variant_is_refused_before_any_item_runs(dataset, tmp_path):
+    out = tmp_path / "rows.jsonl"
+    with pytest.raises(
+        BenchError, match=r"no prompt variant 'demos-(bbh|my_items)' for node 'create'.*no item"
+    ):
+        run_bench(dataset, "creator", out, n=1, context_overrides={"create_prompt": "demos-{dataset}"})
+    assert not out.exists()
