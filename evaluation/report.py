@@ -115,6 +115,26 @@ def general_tools_section(rows: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def misses_section(rows: list[dict[str, Any]]) -> list[str]:
+    """Per cell, the items missed: with no answer at all, or with a wrong one from code that ran."""
+    lines = [
+        "",
+        "## Misses",
+        "",
+        "Items a method got wrong: with no answer (the run failed, or gave up), or with a wrong answer, "
+        "which rectification never sees when the code ran.",
+        "",
+        "| method | dataset | items | missed | no answer | wrong answer |",
+        "|---|---|---|---|---|---|",
+    ]
+    for (method, dataset), group in by_cell(rows).items():
+        missed = [row for row in group if not row["correct"]]
+        unanswered = sum(row["prediction"] is None for row in missed)
+        wrong = len(missed) - unanswered
+        lines.append(f"| {method} | {dataset} | {len(group)} | {len(missed)} | {unanswered} | {wrong} |")
+    return lines
+
+
 def sign_test(wins: int, losses: int) -> float:
     """Two-sided exact sign test: how likely a split this uneven is if either side wins an item at 1/2."""
     decided = wins + losses
@@ -150,7 +170,7 @@ def paired_tests_section(rows: list[dict[str, Any]], comparisons: Sequence[tuple
 
 
 def markdown_report(rows: list[dict[str, Any]], comparisons: Sequence[tuple[str, str]] = ()) -> str:
-    """The main table, paired sign tests of ``comparisons``, the rounds curve, and accuracy by level."""
+    """Every section: main table, sign tests of ``comparisons``, rounds, general tools, misses, levels."""
     lines = [
         summary_table(rows),
         *(paired_tests_section(rows, comparisons) if comparisons else []),
@@ -165,6 +185,7 @@ def markdown_report(rows: list[dict[str, Any]], comparisons: Sequence[tuple[str,
         curve = [f"{sum(correct_after(row, r) for row in group) / len(group):.1%}" for r in range(4)]
         lines.append(f"| {method} | {dataset} | " + " | ".join(curve) + " |")
     lines += general_tools_section(rows)
+    lines += misses_section(rows)
     lines += ["", "## Accuracy by level", "", "| method | dataset | level | accuracy |", "|---|---|---|---|"]
     for (method, dataset), group in by_cell(rows).items():
         levels: dict[str, list[dict[str, Any]]] = defaultdict(list)

@@ -105,15 +105,17 @@ def test_report_tables_from_rows(tmp_path):
         {"method": "pot-vote", "dataset": "math", "level": "Level 1", "correct": True, "rounds": 0,
          "correct_after_round": {"0": False, "1": True, "2": False, "3": False}},
     ]  # fmt: skip
-    for row in rows:
+    for row, prediction in zip(rows, ("2", None, "2"), strict=True):
         row |= {"tokens": {"maker": {"input": 100, "output": 20, "calls": 2}}, "seconds": 3.0}
+        row["prediction"] = prediction
     path = tmp_path / "r.jsonl"
     path.write_text("".join(json.dumps(row) + "\n" for row in rows))
     report = markdown_report(load_rows([path]))
+    assert "| creator | math | 2 | 1 | 1 | 0 |" in report and "| pot-vote | math | 1 | 0 | 0 | 0 |" in report
     assert "| creator | 50.0% (2) | 2.0 | 120.0 | 3.0 |" in report
     assert "| pot-vote | 100.0% (1) |" in report
     assert "| creator | math | 0.0% | 50.0% | 50.0% | 50.0% |" in report
-    assert "| pot-vote | math |" not in report.split("rectification rounds")[1].split("by level")[0]
+    assert "| pot-vote | math |" not in report.split("rectification rounds")[1].split("## Misses")[0]
     assert "| creator | math | Level 1 | 100.0% (1) |" in report
 
 
