@@ -5,7 +5,8 @@ has answered, ``agree`` samples ``agree_candidates - 1`` more candidates (a new 
 new call, or both, at ``agree_temperature``) and runs each in the sandbox. An answer held
 by a majority of all the candidates stands, with a tool and call that gave it. Without a
 majority the run goes to rectify, shown every candidate's answer and the code behind it,
-so the model must judge which is right.
+so the model must judge which is right; if rectify's rounds end without an answer, the
+first answer stands (execute restores it), as it does when no round is left to judge in.
 """
 
 from __future__ import annotations
@@ -40,7 +41,14 @@ def agree(
     tool = state.get("tool")
     if tool is None or state.get("answer") is None:
         raise ValueError("agree needs a tool that answered: route to it only after a solved execute")
-    candidates = [Candidate(tool=tool, call=state.get("call", ""), answer=state["answer"], failure=None)]
+    first = Candidate(
+        tool=tool,
+        checks=state.get("checks", ""),
+        call=state.get("call", ""),
+        answer=state["answer"],
+        failure=None,
+    )
+    candidates = [first]
     calls: list[ModelCall] = []
     for index in range(1, context.agree_candidates):
         seeded = replace(context, seed=context.seed + index)
@@ -81,18 +89,22 @@ def _sample(
         made = create(state, sampled, models=models)
         asked += _calls(made)
         if made["tool"] is None:
-            return Candidate(tool=None, call="", answer=None, failure=str(made["pending_failure"])), asked
+            return Candidate(
+                tool=None, checks="", call="", answer=None, failure=str(made["pending_failure"])
+            ), asked
         tool = cast(ToolSpec, made["tool"])
     decided = decide({**state, "tool": tool}, sampled if seeded.agree_sampling != "tools" else greedy,
                      models=models)  # fmt: skip
     asked += _calls(decided)
     call = str(decided.get("call", ""))
     if not call:
-        return Candidate(tool=tool, call="", answer=None, failure=str(decided["pending_failure"])), asked
+        return Candidate(
+            tool=tool, checks="", call="", answer=None, failure=str(decided["pending_failure"])
+        ), asked
     main, modules = program_files(tool["code"], "", call)
     result = executor.run(main, modules=modules, limits=Limits(wall_seconds=seeded.execution_timeout_s))
     verdict = judge(result, question=state["problem"])
-    return Candidate(tool=tool, call=call, answer=verdict.answer, failure=verdict.failure), asked
+    return Candidate(tool=tool, checks="", call=call, answer=verdict.answer, failure=verdict.failure), asked
 
 
 def _calls(update: dict[str, object]) -> list[ModelCall]:

@@ -7,7 +7,7 @@ from langgraph.runtime import Runtime
 from nodes.common.context import context_of
 from nodes.common.judging import Verdict, judge, program_files
 from nodes.creator.context import CreatorContext
-from nodes.creator.state import Attempt, CreatorState, Status
+from nodes.creator.state import Attempt, Candidate, CreatorState, Status
 from sandbox import Executor, Limits
 
 
@@ -18,7 +18,9 @@ def execute(
 
     Sets ``status`` to ``solved`` on an accepted answer, ``failed`` once
     ``max_rectify_rounds`` are used up (or the sandbox itself broke), else ``running``.
-    A pending parse failure is recorded as an attempt without running anything.
+    A pending parse failure is recorded as an attempt without running anything. A run
+    whose candidates split (``agree``) had an answer before rectify judged the split: if
+    the rounds run out without a new one, the first candidate's tool, call and answer stand.
     """
     context = context_of(runtime, CreatorContext)
     tool = state.get("tool")
@@ -49,4 +51,18 @@ def execute(
         failure=verdict.failure,
         fixed=state.get("last_fix", "none"),
     )
-    return {"attempts": [attempt], "answer": verdict.answer, "status": status, "pending_failure": None}
+    update: dict[str, object] = {"attempts": [attempt], "pending_failure": None}
+    first = _first_candidate(state)
+    if status == "failed" and not verdict.infrastructure_error and first is not None:
+        return {**update, "tool": first["tool"], "checks": first["checks"], "call": first["call"],
+                "answer": first["answer"], "status": "solved"}  # fmt: skip
+    return {**update, "answer": verdict.answer, "status": status}
+
+
+def _first_candidate(state: CreatorState) -> Candidate | None:
+    """The answer a split vote set aside while rectify judges it (none outside that judging)."""
+    candidates = state.get("candidates") or []
+    # A kept fallback means a general version is being written, after the vote was settled.
+    if not candidates or state.get("fallback") is not None or candidates[0]["answer"] is None:
+        return None
+    return candidates[0]

@@ -47,6 +47,8 @@ class Candidate(TypedDict):
     """One of the tools and calls whose answers vote (``agree``): the solved one, or a sampled one."""
 
     tool: ToolSpec | None
+    checks: str
+    """The tool's self-checks (the solved candidate's; sampled ones have none)."""
     call: str
     answer: str | None
     failure: str | None

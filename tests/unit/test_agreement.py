@@ -59,6 +59,20 @@ def test_a_split_with_no_round_left_keeps_the_first_answer():
     assert report["status"] == "solved" and report["answer"] == "396" and report["rounds"] == 0
 
 
+def test_a_split_whose_judging_rounds_end_without_an_answer_keeps_the_first_answer():
+    broken = fenced("print(multiply_add(17))")  # rectify's judgement of the split does not run
+    report, _ = agree([RIGHT, CALL, WRONG, CALL, OTHER, OTHER_CALL, broken], max_rectify_rounds=1)
+    assert report["status"] == "solved" and report["answer"] == "396" and report["rounds"] == 1
+    assert report["call"] == "print(multiply_add(17, 23, 5))" and "a * b + c" in report["tool"]["code"]
+    assert report["attempts"][-1]["answer"] is None and "TypeError" in report["attempts"][-1]["failure"]
+
+
+def test_a_run_without_a_vote_still_fails_when_its_rounds_run_out():
+    broken = fenced("print(multiply_add(17))")
+    report, _ = agree([RIGHT, broken, broken], agree_candidates=1, max_rectify_rounds=1)
+    assert report["status"] == "failed" and report["answer"] is None
+
+
 @pytest.mark.parametrize(
     "sampling, replies, sampled",
     [
