@@ -288,11 +288,14 @@ def test_bench_refuses_a_dataset_that_is_neither_a_name_nor_an_items_file(
     assert f"argument --dataset: {error}" in capsys.readouterr().err
 
 
-def test_bench_names_the_malformed_line_of_an_items_file(capsys, tmp_path):
+def test_bench_names_the_malformed_line_of_an_items_file(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv(
+        "COLUMNS", "1000"
+    )  # rich would wrap the message where the temporary path's length says
     items = tmp_path / "own.jsonl"
     items.write_text('{"question": "How much?", "answer": 2}\n{"question": "And now?"}\n')
     dead = ["--model", "m", "--base-url", "http://127.0.0.1:9/v1", "--out", str(tmp_path / "rows.jsonl")]
     assert main(["bench", "--dataset", str(items), *dead]) == 2
-    err = capsys.readouterr().err.replace("\n", "")
+    err = capsys.readouterr().err
     assert f"{items}, line 2: answer must be text or a number" in err
     assert not (tmp_path / "rows.jsonl").exists()
