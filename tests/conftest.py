@@ -54,6 +54,12 @@ def _private_data_dir(request, tmp_path, monkeypatch):
     get_settings.cache_clear()
 
 
+@pytest.fixture(autouse=True)
+def _unwrapped_console(monkeypatch):
+    """Messages on one line: rich would wrap them wherever a temporary path's length puts the edge."""
+    monkeypatch.setenv("COLUMNS", "1000")
+
+
 @pytest.fixture(scope="session")
 def postgres_server_url():
     """A PostgreSQL server of the tests' own, started once; skipped where its binaries are absent."""
