@@ -97,7 +97,7 @@ def make_tools(
     one a kill cut short goes on from its last step (a making takes minutes on the embedded 1.5B).
 
     With a ``budget``, no making starts that, costing as much as the costliest item of
-    ``spend`` so far, could pass it.
+    ``spend`` so far (by default this file's rows), could pass it.
 
     Raises:
         BenchError: ``out`` holds a row made with other prompts, or a making failed.
@@ -106,6 +106,7 @@ def make_tools(
     prompts = prompts or {}
     recorded = _prompt_labels(prompts)
     rows = read_rows(out)
+    spend = spend if spend is not None else Spend.of(rows)
     if other := next((row for row in rows if row.get("prompts", {}) != recorded), None):
         raise BenchError(
             f"{out} holds making rows with prompts {other.get('prompts', {})}, not {recorded}: "
@@ -116,11 +117,10 @@ def make_tools(
         for run in runs:
             if not any(row["run"] == run.label for row in rows):
                 before = f"making {demos['task']}'s tool ({run.label})"
-                if stop := budget_stop(budget, spend or Spend.of(rows), before, out):
+                if stop := budget_stop(budget, spend, before, out):
                     raise stop
                 rows.append(_make_tool(graph, saver, demos, out, run, prices, prompts))
-                if spend is not None:
-                    spend.add(rows[-1])
+                spend.add(rows[-1])
     return rows
 
 
