@@ -60,7 +60,8 @@ def agree(
     winner, votes = Counter(answers).most_common(1)[0]
     if 2 * votes > len(candidates):
         chosen = next(c for c in candidates if c["answer"] is not None and answer_key(c["answer"]) == winner)
-        return {**update, "tool": chosen["tool"], "call": chosen["call"], "answer": chosen["answer"]}
+        return {**update, "tool": chosen["tool"], "checks": chosen["checks"], "call": chosen["call"],
+                "answer": chosen["answer"]}  # fmt: skip
     if state.get("rounds", 0) >= context.max_rectify_rounds:
         return update  # no round left to judge the split in: the first answer stands
     return {
@@ -80,11 +81,15 @@ def _sample(
     models: ChatModelFactory,
     executor: Executor,
 ) -> tuple[Candidate, list[ModelCall]]:
-    """One more candidate: a sampled tool or the solved one, then its call, run in the sandbox."""
+    """One more candidate: a sampled tool or the solved one, then its call, run in the sandbox.
+
+    A sampled tool brings its own self-checks (when they are on), run with its call as the
+    first candidate's were; the solved tool keeps the checks it already passed.
+    """
     sampled = runtime.override(context=replace(seeded, temperature=seeded.agree_temperature))
     greedy = runtime.override(context=seeded)
     asked: list[ModelCall] = []
-    tool = solved
+    tool, checks = solved, state.get("checks", "")
     if seeded.agree_sampling != "calls":
         made = create(state, sampled, models=models)
         asked += _calls(made)
@@ -92,19 +97,20 @@ def _sample(
             return Candidate(
                 tool=None, checks="", call="", answer=None, failure=str(made["pending_failure"])
             ), asked
-        tool = cast(ToolSpec, made["tool"])
+        tool, checks = cast(ToolSpec, made["tool"]), str(made["checks"])
     decided = decide({**state, "tool": tool}, sampled if seeded.agree_sampling != "tools" else greedy,
                      models=models)  # fmt: skip
     asked += _calls(decided)
     call = str(decided.get("call", ""))
     if not call:
         return Candidate(
-            tool=tool, checks="", call="", answer=None, failure=str(decided["pending_failure"])
+            tool=tool, checks=checks, call="", answer=None, failure=str(decided["pending_failure"])
         ), asked
-    main, modules = program_files(tool["code"], "", call)
+    main, modules = program_files(tool["code"], checks, call)
     result = executor.run(main, modules=modules, limits=Limits(wall_seconds=seeded.execution_timeout_s))
-    verdict = judge(result, question=state["problem"])
-    return Candidate(tool=tool, checks="", call=call, answer=verdict.answer, failure=verdict.failure), asked
+    verdict = judge(result, checks, question=state["problem"])
+    answer, failure = verdict.answer, verdict.failure
+    return Candidate(tool=tool, checks=checks, call=call, answer=answer, failure=failure), asked
 
 
 def _calls(update: dict[str, object]) -> list[ModelCall]:

@@ -96,3 +96,29 @@ def test_what_each_further_candidate_samples_is_configurable(sampling, replies, 
 def test_without_agree_candidates_no_candidate_is_sampled():
     report, models = agree([RIGHT, CALL], agree_candidates=1)
     assert report["answer"] == "396" and len(models.maker.prompts) == 2
+
+
+def checked(reply: str, check: str) -> str:
+    """A create reply whose tool comes with one self-check below it."""
+    return reply.removesuffix("```\n") + f"{check}\n```\n"
+
+
+def agreed_state(replies, **context):
+    graph = build_creator_graph(models=ScriptedModels(maker=replies), executor=SubprocessExecutor()).compile()
+    settings = {"agree_candidates": 3, "general_tools": False, "self_checks": True, **context}
+    return graph.invoke(PROBLEM, context=CreatorContext(**settings))
+
+
+def test_an_outvoted_tools_self_checks_give_way_to_the_winners():
+    wrong = checked(WRONG, "assert multiply_add(1, 1, 0) == 1")  # passes for the wrong tool too
+    right = checked(RIGHT, "assert multiply_add(2, 3, 4) == 10")
+    final = agreed_state([wrong, CALL, right, CALL, right, CALL])
+    assert final["answer"] == "396" and final["checks"] == "assert multiply_add(2, 3, 4) == 10"
+
+
+def test_a_sampled_tool_that_fails_its_own_self_checks_has_no_answer_to_vote_with():
+    right = checked(RIGHT, "assert multiply_add(2, 3, 4) == 10")
+    wrong = checked(WRONG, "assert multiply_add(2, 3, 4) == 10")  # 2 * (3 + 4) is 14
+    final = agreed_state([right, CALL, wrong, CALL, right, CALL])
+    assert final["answer"] == "396" and final["candidates"][1]["answer"] is None
+    assert "assert multiply_add(2, 3, 4) == 10" in final["candidates"][1]["failure"]
