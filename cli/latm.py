@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from cli.output import describe_tokens
+from cli.prompting import prompt_overrides, split_choice
 from cli.runs import (
     EXIT_ERROR,
     EXIT_FAILED,
@@ -46,17 +47,15 @@ def _context(args: argparse.Namespace, **extra: Any) -> Any:
     }
     if args.queue_threshold is not None:
         overrides["queue_threshold"] = args.queue_threshold
-    for choice in args.prompt_variant or []:
-        node, _, variant = choice.partition("=")
-        overrides[f"{node}_prompt"] = variant
+    overrides |= prompt_overrides(args.prompt_variant)
     return LatmContext(seed=args.seed, user_repair_rounds=args.user_repairs, **overrides, **extra)
 
 
 def _latm_prompt_choice(text: str) -> str:
     from nodes.latm.context import LatmPromptNode
 
-    node, equals, variant = text.partition("=")
-    if not equals or not variant or node not in get_args(LatmPromptNode):
+    node, variant = split_choice(text)
+    if not variant or node not in get_args(LatmPromptNode):
         raise argparse.ArgumentTypeError(
             f"give NODE=VARIANT with NODE one of {', '.join(get_args(LatmPromptNode))}, not {text!r}"
         )

@@ -21,12 +21,25 @@ def every_prompt_node() -> tuple[str, ...]:
     return (*creator_prompt_nodes(), *get_args(LatmPromptNode))
 
 
+def split_choice(text: str) -> tuple[str, str]:
+    """``NODE=VARIANT`` as ``(NODE, VARIANT)``; a bare VARIANT as ``("", VARIANT)``.
+
+    Only the first ``=`` separates, and only after a name, so a variant given as a path or
+    as the prompt's own text may hold ``=`` signs of its own (``create=## system ... x = 1``).
+    """
+    node, equals, variant = text.partition("=")
+    return (node, variant) if equals and node.isidentifier() else ("", text)
+
+
 def prompt_choice(text: str, nodes: tuple[str, ...] | None = None) -> str:
     """``[NODE=]VARIANT`` with NODE one of ``nodes`` (CREATOR's by default); a bare VARIANT is create's."""
     nodes = nodes or creator_prompt_nodes()
-    node = text.rpartition("=")[0]
+    node = split_choice(text)[0]
     if node and node not in nodes:
-        raise argparse.ArgumentTypeError(f"no node {node!r} asks a model; choose from {', '.join(nodes)}")
+        raise argparse.ArgumentTypeError(
+            f"no node {node!r} asks a model; choose from {', '.join(nodes)}"
+            f" (a path with '=' in it goes after its node: create=PATH)"
+        )
     return text
 
 
@@ -37,13 +50,13 @@ def any_node_prompt_choice(text: str) -> str:
 
 def prompt_nodes(choices: Iterable[str] | None) -> set[str]:
     """The nodes the choices name (a bare variant names create)."""
-    return {choice.rpartition("=")[0] or "create" for choice in choices or []}
+    return {split_choice(choice)[0] or "create" for choice in choices or []}
 
 
 def prompt_overrides(choices: Iterable[str] | None) -> dict[str, Any]:
     """The context fields the choices set: ``decide=demos`` is ``decide_prompt="demos"``."""
     overrides: dict[str, Any] = {}
     for choice in choices or []:
-        node, _, variant = choice.rpartition("=")
+        node, variant = split_choice(choice)
         overrides[f"{node or 'create'}_prompt"] = variant
     return overrides

@@ -42,6 +42,16 @@ def test_solve_json_over_an_openai_compatible_endpoint(capsys, tmp_path):
     assert "1 | 2" in first["messages"][-1]["content"]
 
 
+@pytest.mark.parametrize("node", ["create=", ""])
+def test_a_prompt_given_as_text_may_hold_equals_signs_with_or_without_its_node(capsys, node):
+    text = "## system\nWrite tools where y = f(x).\n## user\n$problem, please"
+    with FakeOpenAIServer([fenced(TOOL), fenced("print(digit_sum(99))")]) as server:
+        code = main(["solve", "Digit sum of 99?", "--prompt-variant", node + text, "--json",
+                     "--model", "m", "--base-url", server.base_url])  # fmt: skip
+    assert code == 0 and json.loads(capsys.readouterr().out)["answer"] == "18"
+    assert server.requests[0]["messages"][0]["content"] == "Write tools where y = f(x)."
+
+
 def test_dead_endpoint_is_a_clear_error_that_keeps_the_report(capsys):
     port = free_port()
     code = main(["solve", "1+1?", "--json", "--model", "m", "--base-url", f"http://127.0.0.1:{port}/v1"])
