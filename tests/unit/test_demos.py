@@ -79,3 +79,21 @@ def test_a_family_with_no_such_variant_is_refused_before_any_item_runs(dataset, 
     ):
         run_bench(dataset, "creator", out, n=1, context_overrides={"create_prompt": "demos-{dataset}"})
     assert not out.exists()
+
+
+def test_the_generalize_demos_turn_single_use_tools_into_general_ones_with_the_same_answer():
+    text = load_prompt("generalize", "demos").user.safe_substitute({})
+    shown = text.partition("Now the problem")[0].split("Example problem: ")[1:]
+    assert len(shown) == 2
+    executor = SubprocessExecutor()
+    for part in shown:
+        problem = part.partition("\nExample single-use tool")[0]
+        single_use, general, call = CODE.findall(part)
+        names = [next(n.name for n in ast.parse(code).body if isinstance(n, ast.FunctionDef))
+                 for code in (single_use, general)]  # fmt: skip
+        issues = generality_issues(single_use, names[0], f"print({names[0]}())", problem)
+        assert any("no parameters" in issue for issue in issues)
+        assert any("hard-codes" in issue for issue in issues), issues
+        assert generality_issues(general, names[1], call, problem) == [], names[1]
+        before = executor.run(f"{single_use}\n\nprint({names[0]}())")["stdout"]
+        assert before == executor.run(f"{general}\n\n{call}")["stdout"] and float(before)
