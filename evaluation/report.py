@@ -100,19 +100,35 @@ def general_tools_section(rows: list[dict[str, Any]]) -> list[str]:
         "",
         "Solved runs whose tool takes parameters, is called with the problem's values and does not hard-code "
         "its numbers: the first tool that solved the problem, and the final one (after one request for a "
-        "general version, where the method asks).",
+        "general version, where the method asks). How those requests ended: a general version, one still "
+        "single-use, one that answered otherwise or failed (then the first tool stands); rows made before "
+        "this was recorded show —.",
         "",
         "| method | dataset | solved runs judged | general, first tool | general, final tool "
-        "| why final tools are not (tools) |",
-        "|---|---|---|---|---|---|",
+        "| why final tools are not (tools) | general versions asked: how they ended |",
+        "|---|---|---|---|---|---|---|",
     ]
     for (method, dataset), group in judged.items():
         before = sum(not row["generality_before"] for row in group) / len(group)
         after = sum(not row["generality"] for row in group) / len(group)
         kinds = Counter(kind for row in group for kind in {issue_kind(issue) for issue in row["generality"]})
         why = ", ".join(f"{kind} {count}" for kind, count in kinds.most_common()) or "—"
-        lines.append(f"| {method} | {dataset} | {len(group)} | {before:.0%} | {after:.0%} | {why} |")
+        lines.append(
+            f"| {method} | {dataset} | {len(group)} | {before:.0%} | {after:.0%} | {why} "
+            f"| {_general_versions(group)} |"
+        )
     return lines
+
+
+def _general_versions(rows: list[dict[str, Any]]) -> str:
+    """``asked n: general a, still single-use b, ...`` over the rows that record it."""
+    recorded = [row for row in rows if "general_version" in row]
+    if not recorded:
+        return "—"
+    outcomes = Counter(row["general_version"] for row in recorded if row["general_version"])
+    shown = ", ".join(f"{outcome} {count}" for outcome, count in outcomes.most_common())
+    unrecorded = f" (not recorded in {len(rows) - len(recorded)})" if len(recorded) < len(rows) else ""
+    return f"{sum(outcomes.values())}{': ' + shown if shown else ''}{unrecorded}"
 
 
 def misses_section(rows: list[dict[str, Any]]) -> list[str]:

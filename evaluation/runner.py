@@ -274,6 +274,7 @@ def run_bench(
             "tool_id": report["tool_id"],
             "generality": report["generality"],
             "generality_before": report["generality_before"],
+            "general_version": report["general_version"],
         }
 
     spend = spend if spend is not None else Spend.of(previous)

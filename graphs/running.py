@@ -16,7 +16,7 @@ from typing_extensions import TypedDict
 from nodes.common.approval import Approval
 from nodes.common.usage import ModelCall, TokenUsage
 from nodes.creator.context import CreatorContext
-from nodes.creator.state import Attempt, CreatorInput, Status
+from nodes.creator.state import Attempt, CreatorInput, GeneralVersion, Status
 from nodes.latm.state import MakingStatus, ProposalRecord
 from prompts import PromptError
 from toolmaker.embedded.server import EmbeddedServerError
@@ -57,6 +57,8 @@ class SolveReport(TypedDict):
     """Why the final tool is not general (empty: it is); None when no tool solved the problem."""
     generality_before: list[str] | None
     """The same, for the first tool that solved it, before a general version was asked for."""
+    general_version: GeneralVersion | None
+    """How the request for a general version ended, when one was asked for."""
     waiting_for: dict[str, Any] | None
     """What the run stopped for (``approve_tools``: the new tool, for a person's decision), if it did."""
     approval: Approval | None
@@ -148,6 +150,7 @@ def solve(
         reused_tool_id=state.get("reused_tool_id"),
         generality=state.get("generality"),
         generality_before=state.get("generality_before"),
+        general_version=state.get("general_version"),
         waiting_for=waiting,
         approval=state.get("approval"),
     )

@@ -8,7 +8,7 @@ from nodes.common.asking import problem_text
 from nodes.common.context import context_of
 from nodes.common.judging import answer_key
 from nodes.creator.context import CreatorContext
-from nodes.creator.state import CreatorState, Fallback
+from nodes.creator.state import CreatorState, Fallback, GeneralVersion
 from tools_registry.analysis import generality_issues
 
 
@@ -20,10 +20,16 @@ def _general_version_request(answer: str | None, issues: list[str]) -> str:
     )
 
 
-def _restored(state: CreatorState, fallback: Fallback) -> dict[str, object]:
+def _restored(state: CreatorState, fallback: Fallback, outcome: GeneralVersion) -> dict[str, object]:
     """The solved run kept aside, back in place, with the reasons its tool is not general."""
     before = state.get("generality_before", [])
-    return {**fallback, "status": "solved", "generality": before, "fallback": None}
+    return {
+        **fallback,
+        "status": "solved",
+        "generality": before,
+        "fallback": None,
+        "general_version": outcome,
+    }
 
 
 def judge_generality(state: CreatorState, runtime: Runtime[CreatorContext]) -> dict[str, object]:
@@ -39,17 +45,17 @@ def judge_generality(state: CreatorState, runtime: Runtime[CreatorContext]) -> d
     fallback = state.get("fallback")
     if state.get("status") != "solved":
         assert fallback is not None, "judged only solved runs, or runs after a general version was asked for"
-        return _restored(state, fallback)
+        return _restored(state, fallback, "failed")
     if fallback is not None and answer_key(state.get("answer") or "") != answer_key(fallback["answer"]):
         # Called with this problem's values, a general version must give the answer of the tool it
         # generalizes: nothing says a different one is right, and that tool was written for this problem.
-        return _restored(state, fallback)
+        return _restored(state, fallback, "answered otherwise")
     tool, call = state["tool"], state.get("call", "")
     assert tool is not None, "a solved run has a tool"
     issues = generality_issues(tool["code"], tool["name"], call, problem_text(state))
     update: dict[str, object] = {"generality": issues, "fallback": None}
     if fallback is not None:
-        return update
+        return {**update, "general_version": "still single-use" if issues else "general"}
     update["generality_before"] = issues
     if issues and context_of(runtime, CreatorContext).general_tools:
         kept = Fallback(

@@ -14,6 +14,9 @@ from tools_registry.source import ToolSpec
 
 Status = Literal["running", "solved", "failed"]
 FixTarget = Literal["tool", "call", "both", "none"]
+GeneralVersion = Literal["general", "still single-use", "answered otherwise", "failed"]
+"""How the request for a general version ended: only a version that answers as the tool it
+generalizes replaces it (``general`` or ``still single-use``); otherwise that tool stands."""
 
 
 class Attempt(TypedDict):
@@ -48,7 +51,7 @@ class Candidate(TypedDict):
 
     tool: ToolSpec | None
     checks: str
-    """The tool's self-checks (the solved candidate's; sampled ones have none)."""
+    """The tool's self-checks (a sampled tool's own; empty when they are off)."""
     call: str
     answer: str | None
     failure: str | None
@@ -92,6 +95,8 @@ class CreatorState(CreatorInput, total=False):
     """Why the solved run's tool is not general (empty: it is); such a tool is registered single-use."""
     generality_before: list[str]
     """The same, for the first tool that solved the problem (before a general version was asked for)."""
+    general_version: GeneralVersion | None
+    """How the request for a general version of a single-use tool ended (None: none was asked for)."""
     fallback: Fallback | None
     """The solved run kept while rectify writes a general version; restored if that version fails."""
     rectify_request: str | None

@@ -153,6 +153,7 @@ def test_a_general_version_that_answers_otherwise_gives_the_first_answer_back_an
         and report["tool"]["name"] == "compute_expression"
     )
     assert report["generality"] == report["generality_before"] != []
+    assert report["general_version"] == "answered otherwise"
     assert ToolRegistry(store).get(report["tool_id"]).single_use
 
 
@@ -162,6 +163,7 @@ def test_a_tool_that_is_not_general_is_asked_for_once_and_its_general_version_is
     report, models = run(replies, store)
     assert report["answer"] == "396" and report["status"] == "solved" and report["rounds"] == 1
     assert report["generality_before"][0] == "it takes no parameters" and report["generality"] == []
+    assert report["general_version"] == "general"
     asked = models.maker.prompts[2][-1].content
     assert "the tool is not general: it takes no parameters" in asked
     assert "Write the general version" in asked and "Find the mistake" not in asked  # generalize, not rectify
@@ -179,6 +181,7 @@ def test_a_tool_still_not_general_answers_but_is_single_use_and_never_offered():
     assert report["answer"] == "396" and report["generality"] == [
         "its body hard-codes the problem's own numbers (5, 23)"
     ]
+    assert report["general_version"] == "still single-use"
     registry = ToolRegistry(store)
     record = registry.get(report["tool_id"])
     assert record.single_use == "its body hard-codes the problem's own numbers (5, 23)"
@@ -194,6 +197,7 @@ def test_a_general_version_that_fails_gives_back_the_answer_it_replaced():
     assert report["tool"]["name"] == "compute_expression" and report["call"] == "print(compute_expression())"
     assert report["generality"] == report["generality_before"] and report["generality"]
     assert "NameError" in (report["attempts"][-1]["failure"] or "")
+    assert report["general_version"] == "failed"
     assert ToolRegistry(store).get(report["tool_id"]).single_use
 
 
@@ -204,6 +208,7 @@ def test_without_general_tools_the_run_keeps_its_tool_but_it_is_still_judged_sin
     )
     assert report["answer"] == "396" and report["rounds"] == 0 and len(models.maker.prompts) == 2
     assert report["generality_before"] == report["generality"] and report["generality"]
+    assert report["general_version"] is None
     assert ToolRegistry(store).get(report["tool_id"]).single_use
 
 
@@ -228,5 +233,10 @@ def test_the_report_gives_each_cells_share_of_general_tools_before_and_after():
     rows += [{"method": "cot", "dataset": "math"}]  # no tools: not judged, no line
     lines = general_tools_section(rows)
     why = "numbers hard-coded 2, parameters unused 1"
-    assert lines[-1] == f"| creator-general | math | 4 | 25% | 50% | {why} |"
+    assert lines[-1] == f"| creator-general | math | 4 | 25% | 50% | {why} | — |"
     assert not any("| cot |" in line for line in lines)
+    outcomes = [None, "general", "still single-use"]
+    recorded = [{**r, "general_version": outcome} for r, outcome in zip(rows, outcomes, strict=False)]
+    recorded += [rows[3], {**rows[3], "general_version": "answered otherwise"}]
+    asked = "3: general 1, still single-use 1, answered otherwise 1"
+    assert general_tools_section(recorded)[-1].endswith(f"| {asked} (not recorded in 1) |")
