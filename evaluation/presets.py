@@ -146,6 +146,23 @@ PRESETS: dict[str, Preset] = {
             ),
             (("creator-agree-tools", "creator-agree"), ("creator-agree-calls", "creator-agree")),
         ),
+        Preset(
+            "generalize",
+            "The general-version round shown worked examples (generalize=demos) against its default "
+            "prompt, for creator-general: the share of general tools, and whether accuracy holds; run in "
+            "the quality preset's folder with the quality run's prompt options, it shares that run's "
+            "creator-general column",
+            _PAPER_DATASETS,
+            (
+                Cell("creator-general"),
+                Cell(
+                    "creator-general",
+                    "creator-general-generalize-demos",
+                    context={"generalize_prompt": "demos"},
+                ),
+            ),
+            (("creator-general-generalize-demos", "creator-general"),),
+        ),
     )
 }
 

@@ -11,6 +11,7 @@ from evaluation.runner import run_bench
 from graphs.baselines import build_pot_vote_graph
 from graphs.creator import build_creator_graph
 from nodes.common.grading import grade_numeric
+from prompts import load_prompt
 from sandbox import SubprocessExecutor
 from tests.fakes import ScriptedModels, fenced
 
@@ -151,6 +152,10 @@ def test_the_shipped_presets_run_vote_after_the_column_it_is_matched_to_and_comp
                 assert cell.method == "pot-vote" and cell.matched_to in names[:index]
         assert set(preset.datasets) <= set(runner.DATASETS)
         assert {name for pair in preset.comparisons for name in pair} <= set(names)
+        for cell, dataset in ((cell, dataset) for cell in preset.cells for dataset in preset.datasets):
+            for field, variant in runner.for_dataset(dict(cell.context), dataset).items():
+                if field.endswith("_prompt"):
+                    load_prompt(field.removesuffix("_prompt"), variant)  # a missing variant raises
 
 
 def test_two_columns_of_one_method_keep_their_own_files_rows_and_matching(tmp_path):
