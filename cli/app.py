@@ -290,8 +290,9 @@ def _add_run_options(
         action="append",
         metavar="[NODE=]VARIANT",
         type=variant_type,
-        help="a prompt variant (name or .md path) for NODE (default create); repeat for several nodes; "
-        "{dataset} in it is the dataset's family (demos-{dataset} is demos-math on math-full)",
+        help="a prompt variant (name, .md path or the prompt's text) for NODE (default create); "
+        "repeat for several nodes; {dataset} in it is the dataset's family "
+        "(demos-{dataset} is demos-math on math-full)",
     )
 
 

@@ -412,7 +412,8 @@ def add_latm_parser(commands: Any) -> None:
             action="append",
             metavar="NODE=VARIANT",
             type=_latm_prompt_choice,
-            help="a prompt variant (name or .md path) for a LATM node; repeat for several nodes",
+            help="a prompt variant (name, .md path or the prompt's text) for a LATM node; "
+            "repeat for several nodes",
         )
         parser.add_argument("--json", action="store_true", help="print JSON")
 

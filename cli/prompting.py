@@ -6,6 +6,8 @@ import argparse
 from collections.abc import Iterable
 from typing import Any, get_args
 
+from prompts import is_prompt_text
+
 
 def creator_prompt_nodes() -> tuple[str, ...]:
     """The nodes of CREATOR and its baselines that ask a model."""
@@ -26,20 +28,27 @@ def split_choice(text: str) -> tuple[str, str]:
 
     Only the first ``=`` separates, and only after a name, so a variant given as a path or
     as the prompt's own text may hold ``=`` signs of its own (``create=## system ... x = 1``).
+    Bare prompt text may even begin with ``name=``, unless the name is a node's.
     """
     node, equals, variant = text.partition("=")
-    return (node, variant) if equals and node.isidentifier() else ("", text)
+    if not equals or not (node.isidentifier() or not node):
+        return "", text
+    if is_prompt_text(text) and node and node not in every_prompt_node():
+        return "", text
+    return node, variant
 
 
 def prompt_choice(text: str, nodes: tuple[str, ...] | None = None) -> str:
     """``[NODE=]VARIANT`` with NODE one of ``nodes`` (CREATOR's by default); a bare VARIANT is create's."""
     nodes = nodes or creator_prompt_nodes()
-    node = split_choice(text)[0]
+    node, variant = split_choice(text)
     if node and node not in nodes:
         raise argparse.ArgumentTypeError(
             f"no node {node!r} asks a model; choose from {', '.join(nodes)}"
             f" (a path with '=' in it goes after its node: create=PATH)"
         )
+    if not variant:
+        raise argparse.ArgumentTypeError(f"{text!r} names no variant: give [NODE=]VARIANT")
     return text
 
 

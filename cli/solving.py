@@ -272,8 +272,8 @@ def add_solve_parser(commands: Any) -> None:
         action="append",
         metavar="[NODE=]VARIANT",
         type=prompt_choice,
-        help="a prompt variant (name or .md path) for NODE (default create), such as decide=demos; "
-        "repeat for several nodes",
+        help="a prompt variant (name, .md path or the prompt's text) for NODE (default create), "
+        "such as decide=demos; repeat for several nodes",
     )
     solve.add_argument(
         "--register",

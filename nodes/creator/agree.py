@@ -3,10 +3,11 @@
 Code that runs and prints a wrong number is what rectification cannot see. Once a tool
 has answered, ``agree`` samples ``agree_candidates - 1`` more candidates (a new tool, a
 new call, or both, at ``agree_temperature``) and runs each in the sandbox. An answer held
-by a majority of all the candidates stands, with a tool and call that gave it. Without a
-majority the run goes to rectify, shown every candidate's answer and the code behind it,
-so the model must judge which is right; if rectify's rounds end without an answer, the
-first answer stands (execute restores it), as it does when no round is left to judge in.
+by a majority of all the candidates stands, with a tool, call and self-checks that gave
+it. Without a majority the run goes to rectify, shown every candidate's answer and the
+code behind it, so the model must judge which is right; if rectify's rounds end without
+an answer, the first answer stands (execute restores it), as it does when no round is
+left to judge in.
 """
 
 from __future__ import annotations
@@ -109,8 +110,9 @@ def _sample(
     main, modules = program_files(tool["code"], checks, call)
     result = executor.run(main, modules=modules, limits=Limits(wall_seconds=seeded.execution_timeout_s))
     verdict = judge(result, checks, question=state["problem"])
-    answer, failure = verdict.answer, verdict.failure
-    return Candidate(tool=tool, checks=checks, call=call, answer=answer, failure=failure), asked
+    return Candidate(
+        tool=tool, checks=checks, call=call, answer=verdict.answer, failure=verdict.failure
+    ), asked
 
 
 def _calls(update: dict[str, object]) -> list[ModelCall]:

@@ -21,7 +21,7 @@ def _general_version_request(answer: str | None, issues: list[str]) -> str:
 
 
 def _restored(state: CreatorState, fallback: Fallback, outcome: GeneralVersion) -> dict[str, object]:
-    """The solved run kept aside, back in place, with the reasons its tool is not general."""
+    """The solved run kept aside, back in place, with the reasons its tool is not general and why."""
     before = state.get("generality_before", [])
     return {
         **fallback,

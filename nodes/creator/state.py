@@ -51,7 +51,7 @@ class Candidate(TypedDict):
 
     tool: ToolSpec | None
     checks: str
-    """The tool's self-checks (a sampled tool's own; empty when they are off)."""
+    """The self-checks run with this candidate's call: its tool's own (empty when they are off)."""
     call: str
     answer: str | None
     failure: str | None

@@ -309,3 +309,38 @@ def test_bench_names_the_malformed_line_of_an_items_file(capsys, tmp_path, monke
     err = capsys.readouterr().err
     assert f"{items}, line 2: answer must be text or a number" in err
     assert not (tmp_path / "rows.jsonl").exists()
+
+
+@pytest.mark.parametrize(
+    "choice, node, variant",
+    [
+        ("demos", "", "demos"),
+        ("decide=demos", "decide", "demos"),
+        ("=demos", "", "demos"),
+        ("C:\\prompts\\a=b.md", "", "C:\\prompts\\a=b.md"),
+        ("create=C:\\a=b.md", "create", "C:\\a=b.md"),
+        ("propose=## system\nx=1\n## user\n$task", "propose", "## system\nx=1\n## user\n$task"),
+        ("x=1\n## system\ns\n## user\n$problem", "", "x=1\n## system\ns\n## user\n$problem"),
+    ],
+)
+def test_a_prompt_choice_splits_at_the_first_equals_sign_after_a_nodes_name(choice, node, variant):
+    from cli.prompting import split_choice
+
+    assert split_choice(choice) == (node, variant)
+
+
+@pytest.mark.parametrize(
+    "choice, complaint",
+    [
+        ("decdie=demos", "no node 'decdie'"),
+        ("v2=terse.md", "goes after its node"),
+        ("create=", "names no variant"),
+    ],
+)
+def test_a_prompt_choice_naming_no_node_or_no_variant_is_refused(choice, complaint):
+    import argparse
+
+    from cli.prompting import prompt_choice
+
+    with pytest.raises(argparse.ArgumentTypeError, match=complaint):
+        prompt_choice(choice)

@@ -236,7 +236,7 @@ def test_the_report_gives_each_cells_share_of_general_tools_before_and_after():
     assert lines[-1] == f"| creator-general | math | 4 | 25% | 50% | {why} | — |"
     assert not any("| cot |" in line for line in lines)
     outcomes = [None, "general", "still single-use"]
-    recorded = [{**r, "general_version": outcome} for r, outcome in zip(rows, outcomes, strict=False)]
+    recorded = [{**r, "general_version": outcome} for r, outcome in zip(rows[:3], outcomes, strict=True)]
     recorded += [rows[3], {**rows[3], "general_version": "answered otherwise"}]
     asked = "3: general 1, still single-use 1, answered otherwise 1"
     assert general_tools_section(recorded)[-1].endswith(f"| {asked} (not recorded in 1) |")
