@@ -215,11 +215,21 @@ def _experiment(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from evaluation.report import load_rows, markdown_report
+    from evaluation.report import labelled_rows, markdown_report
     from evaluation.runner import regrade
 
-    rows = regrade(load_rows([Path(path) for path in args.results]))
-    text = markdown_report(rows)
+    try:
+        rows = regrade(labelled_rows(args.results))
+    except ValueError as exc:
+        Console(stderr=True).print(f"[red]error:[/] {exc}")
+        return _EXIT_ERROR
+    columns = {row["method"] for row in rows}
+    if unknown := sorted({name for pair in args.compare or [] for name in pair} - columns):
+        Console(stderr=True).print(
+            f"[red]error:[/] --compare names no column {unknown}; the columns: {sorted(columns)}"
+        )
+        return _EXIT_ERROR
+    text = markdown_report(rows, comparisons=[tuple(pair) for pair in args.compare or []])
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
     print(text, end="")
@@ -383,7 +393,20 @@ def build_parser() -> argparse.ArgumentParser:
     experiment.set_defaults(handler=_experiment)
 
     report = commands.add_parser("report", help="markdown tables from benchmark results")
-    report.add_argument("results", nargs="+", help="JSONL files written by 'toolmaker bench'")
+    report.add_argument(
+        "results",
+        nargs="+",
+        metavar="[LABEL=]FILE",
+        help="JSONL files written by 'toolmaker bench'; LABEL= names the column of a file's rows "
+        "(its method by default), so one method's runs in two configurations stand side by side",
+    )
+    report.add_argument(
+        "--compare",
+        nargs=2,
+        action="append",
+        metavar=("COLUMN", "BASELINE"),
+        help="a paired sign test of COLUMN against BASELINE on the items both have; repeat for more",
+    )
     report.add_argument("--out", help="also write the markdown to this file")
     report.add_argument("--plots", help="also write PNG plots into this folder")
     report.set_defaults(handler=_report)

@@ -18,6 +18,23 @@ def load_rows(paths: list[Path]) -> list[dict[str, Any]]:
     return [row for path in paths for row in read_rows(path)]
 
 
+def labelled_rows(sources: Sequence[str]) -> list[dict[str, Any]]:
+    """Rows of ``FILE`` or ``LABEL=FILE`` sources; a label replaces its rows' method as their column.
+
+    Raises:
+        ValueError: A file that does not exist.
+    """
+    rows: list[dict[str, Any]] = []
+    for source in sources:
+        label, equals, path = source.partition("=")
+        if not equals or Path(source).exists():
+            label, path = "", source
+        if not Path(path).is_file():
+            raise ValueError(f"no results file {path}")
+        rows += [{**row, "method": label} if label else row for row in read_rows(Path(path))]
+    return rows
+
+
 def by_cell(rows: list[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str, Any]]]:
     """Rows grouped by (method, dataset), in that order."""
     cells: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)

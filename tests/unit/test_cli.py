@@ -285,6 +285,38 @@ def test_bench_on_a_jsonl_file_of_ones_own_items(capsys, tmp_path, monkeypatch):
     assert main(["report", str(out)]) == 0 and "| pot | 100.0% (2) |" in capsys.readouterr().out
 
 
+def test_report_puts_two_runs_of_one_method_side_by_side_with_a_paired_test(capsys, tmp_path, monkeypatch):
+    items = tmp_path / "sums.jsonl"
+    items.write_text(
+        "".join(json.dumps({"question": f"What is {k} + {k}?", "answer": 2 * k}) + "\n" for k in (1, 2))
+    )
+    monkeypatch.chdir(tmp_path)
+    runs = {"right": ["print(2)", "print(4)"], "wrong": ["print(2)", "print(5)"]}
+    for name, programs in runs.items():
+        with FakeOpenAIServer([fenced(p) for p in programs]) as server:
+            options = [
+                "--method",
+                "pot",
+                "--out",
+                f"{name}.jsonl",
+                "--model",
+                "m",
+                "--base-url",
+                server.base_url,
+            ]
+            assert main(["bench", "--dataset", str(items), *options]) == 0
+    capsys.readouterr()
+    assert main(["report", "a=right.jsonl", "b=wrong.jsonl", "--compare", "a", "b"]) == 0
+    out = capsys.readouterr().out
+    assert "| a | 100.0% (2) |" in out and "| b | 50.0% (2) |" in out
+    assert f"| a | b | {items} | 2 | 1 | 0 | 1.000 |" in out
+    assert main(["report", "right.jsonl", "--compare", "pot", "b"]) == 2
+    assert "--compare names no column ['b']" in capsys.readouterr().err
+    assert (
+        main(["report", "c=absent.jsonl"]) == 2 and "no results file absent.jsonl" in capsys.readouterr().err
+    )
+
+
 @pytest.mark.parametrize(
     ("dataset", "error"),
     [("absent.jsonl", "no items file absent.jsonl"), ("tabmwp2", "no dataset 'tabmwp2': one of math, ")],
