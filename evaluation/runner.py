@@ -215,9 +215,10 @@ def run_bench(
     goes on from its last step when the command runs again; its thread is deleted once
     its row is written. Rows, in the order items finish: id, dataset,
     method, model, level, prediction, gold, correct, the answer (and its correctness)
-    after 0..3 rectification rounds, status, rounds, tokens and calls per role, seconds and
-    tool id. Interrupted runs resume without redoing finished items. A failure outside
-    the model's code (a dead endpoint) stops the run with :class:`BenchError` once the
+    after 0..3 rectification rounds, status, rounds, tokens and calls per role, seconds,
+    tool id, and the final tool's code and call (a program's, for program-of-thought).
+    Interrupted runs resume without redoing finished items. A failure outside the model's
+    code (a dead endpoint) stops the run with :class:`BenchError` once the
     items under way are written, and writes no row for that item, so a rerun retries it.
     With a ``budget``, no item starts that, costing as much as the costliest so far, could
     pass it: :class:`BudgetReached` once the items under way are written. What counts
@@ -272,6 +273,8 @@ def run_bench(
             "dollars": prices.dollars(report["model_calls"]),
             "seconds": report["seconds"],
             "tool_id": report["tool_id"],
+            "tool_code": report["tool"]["code"] if report["tool"] else None,
+            "call": report["call"],
             "generality": report["generality"],
             "generality_before": report["generality_before"],
             "general_version": report["general_version"],
