@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sqlite3
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -16,18 +15,17 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 
 from toolmaker.settings import Settings
 from tools_registry.locks import PostgresLocks
-from tools_registry.storage import SETUP_LOCK
+from tools_registry.storage import SETUP_LOCK, connect_shared_sqlite
 
 
 @contextmanager
 def sqlite_checkpointer(path: Path) -> Iterator[SqliteSaver]:
-    """A checkpointer on a SQLite file that several processes may use at once (WAL, busy timeout)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    connection = sqlite3.connect(path, check_same_thread=False, timeout=60)
+    """A checkpointer on a SQLite file that processes may share (see ``connect_shared_sqlite``)."""
+    connection, locks = connect_shared_sqlite(path)
     try:
-        connection.execute("PRAGMA journal_mode=WAL")
         saver = SqliteSaver(connection)
-        saver.setup()
+        with locks.hold(SETUP_LOCK):
+            saver.setup()
         yield saver
     finally:
         connection.close()

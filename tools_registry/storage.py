@@ -33,21 +33,37 @@ SETUP_LOCK = "toolmaker:setup"
 """Held while a worker creates or migrates the tables, so that workers starting together do not race."""
 
 
+def connect_shared_sqlite(path: Path, **options: Any) -> tuple[sqlite3.Connection, FileLocks]:
+    """A connection, in WAL mode, to a SQLite file that processes share, and the file's locks.
+
+    WAL journaling and a generous busy timeout let several processes write at once;
+    SQLite serialises the writes, so none is lost. Switching a new file to WAL does not
+    wait for a write lock another connection holds ("database is locked" at once), so
+    processes opening a new file together would fail: the switch runs under the file's
+    setup lock, and once the file is in WAL, switching again changes nothing.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    locks = FileLocks(path.with_name(f"{path.name}.locks"))
+    connection = sqlite3.connect(path, check_same_thread=False, timeout=60, **options)
+    try:
+        with locks.hold(SETUP_LOCK):
+            connection.execute("PRAGMA journal_mode=WAL")
+    except BaseException:
+        connection.close()
+        raise
+    return connection, locks
+
+
 @contextlib.contextmanager
 def sqlite_registry(path: Path) -> Iterator[ToolRegistry]:
     """Open (creating if needed) a registry in a SQLite file shared safely by processes.
 
-    WAL journaling and a generous busy timeout let several processes write at once;
-    SQLite serialises the writes, so none is lost. Creating the tables, and what must
-    happen once across processes, runs under ``flock`` locks beside the file.
+    See :func:`connect_shared_sqlite`. Creating the tables, and what must happen once
+    across processes, runs under ``flock`` locks beside the file.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=60)
+    connection, locks = connect_shared_sqlite(path, isolation_level=None)
     try:
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA busy_timeout=60000")
         store = SqliteStore(connection, deserializer=_tolerant_json)
-        locks = FileLocks(path.with_name(f"{path.name}.locks"))
         with locks.hold(SETUP_LOCK):
             store.setup()
         attach_locks(store, locks)
