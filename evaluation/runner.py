@@ -216,7 +216,8 @@ def run_bench(
     its row is written. Rows, in the order items finish: id, dataset,
     method, model, level, prediction, gold, correct, the answer (and its correctness)
     after 0..3 rectification rounds, status, rounds, tokens and calls per role, seconds,
-    tool id, and the final tool's code and call (a program's, for program-of-thought).
+    tool id, the final tool's code and call (a program's, for program-of-thought), and
+    what each execution printed (None where it gave no answer; a general version's is last).
     Interrupted runs resume without redoing finished items. A failure outside the model's
     code (a dead endpoint) stops the run with :class:`BenchError` once the
     items under way are written, and writes no row for that item, so a rerun retries it.
@@ -274,6 +275,7 @@ def run_bench(
             "seconds": report["seconds"],
             "tool_id": report["tool_id"],
             "tool_code": report["tool"]["code"] if report["tool"] else None,
+            "attempt_answers": [attempt["answer"] for attempt in report["attempts"]],
             "call": report["call"],
             "generality": report["generality"],
             "generality_before": report["generality_before"],

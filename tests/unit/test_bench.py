@@ -49,6 +49,7 @@ def test_rows_are_graded_per_round_and_a_rerun_resumes(tmp_path):
     assert (first["prediction"], first["correct"], first["correct_after_round"]["0"]) == ("2", True, True)
     assert (second["prediction"], second["correct"], second["rounds"]) == ("6", True, 1)
     assert second["tool_code"].strip() == TOOL.strip() and second["call"] == "print(difference(10, 4))"
+    assert second["attempt_answers"] == [None, "6"]
     assert second["correct_after_round"] == {"0": False, "1": True, "2": True, "3": True}
     calls = {node: usage["calls"] for node, usage in second["tokens_by_node"].items()}
     assert calls == {"create": 1, "decide": 1, "rectify": 1} and second["tokens"]["maker"]["calls"] == 3
