@@ -224,6 +224,9 @@ def _report(args: argparse.Namespace) -> int:
         Console(stderr=True).print(f"[red]error:[/] {exc}")
         return _EXIT_ERROR
     columns = {row["method"] for row in rows}
+    if same := [column for column, baseline in args.compare or [] if column == baseline]:
+        Console(stderr=True).print(f"[red]error:[/] --compare sets {same[0]!r} against itself")
+        return _EXIT_ERROR
     if unknown := sorted({name for pair in args.compare or [] for name in pair} - columns):
         Console(stderr=True).print(
             f"[red]error:[/] --compare names no column {unknown}; the columns: {sorted(columns)}"
@@ -397,8 +400,8 @@ def build_parser() -> argparse.ArgumentParser:
         "results",
         nargs="+",
         metavar="[LABEL=]FILE",
-        help="JSONL files written by 'toolmaker bench'; LABEL= names the column of a file's rows "
-        "(its method by default), so one method's runs in two configurations stand side by side",
+        help="JSONL files written by 'toolmaker bench'; LABEL= (no '=' in it) names the column of a "
+        "file's rows (its method by default), so one method's runs in two configurations stand side by side",
     )
     report.add_argument(
         "--compare",

@@ -21,17 +21,32 @@ def load_rows(paths: list[Path]) -> list[dict[str, Any]]:
 def labelled_rows(sources: Sequence[str]) -> list[dict[str, Any]]:
     """Rows of ``FILE`` or ``LABEL=FILE`` sources; a label replaces its rows' method as their column.
 
+    A file that exists is read as a file, ``=`` in its name or not; a label ends at the first ``=``.
+
     Raises:
-        ValueError: A file that does not exist.
+        ValueError: A file that does not exist, an empty label, or an item that two sources
+            give the same column (each column holds one row per item).
     """
     rows: list[dict[str, Any]] = []
+    source_of: dict[tuple[str, str, str], str] = {}
     for source in sources:
         label, equals, path = source.partition("=")
         if not equals or Path(source).exists():
             label, path = "", source
+        elif not label:
+            raise ValueError(f"{source!r} has an empty label: give LABEL=FILE, or FILE alone")
         if not Path(path).is_file():
             raise ValueError(f"no results file {path}")
-        rows += [{**row, "method": label} if label else row for row in read_rows(Path(path))]
+        for row in read_rows(Path(path)):
+            row = {**row, "method": label} if label else row
+            key = (row["method"], row["dataset"], row["id"])
+            if key in source_of:
+                raise ValueError(
+                    f"{source} and {source_of[key]} both give column {key[0]!r} item {key[2]} of {key[1]}: "
+                    "give one of them a label of its own"
+                )
+            source_of[key] = source
+            rows.append(row)
     return rows
 
 

@@ -217,7 +217,8 @@ def run_bench(
     method, model, level, prediction, gold, correct, the answer (and its correctness)
     after 0..3 rectification rounds, status, rounds, tokens and calls per role, seconds,
     tool id, the final tool's code and call (a program's, for program-of-thought), and
-    what each execution printed (None where it gave no answer; a general version's is last).
+    each execution's answer as judged (None where it gave none; a general version's is
+    last; agree's further candidates are not executions of the run and are not listed).
     Interrupted runs resume without redoing finished items. A failure outside the model's
     code (a dead endpoint) stops the run with :class:`BenchError` once the
     items under way are written, and writes no row for that item, so a rerun retries it.

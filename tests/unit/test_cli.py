@@ -312,9 +312,16 @@ def test_report_puts_two_runs_of_one_method_side_by_side_with_a_paired_test(caps
     assert f"| a | b | {items} | 2 | 1 | 0 | 1.000 |" in out
     assert main(["report", "right.jsonl", "--compare", "pot", "b"]) == 2
     assert "--compare names no column ['b']" in capsys.readouterr().err
-    assert (
-        main(["report", "c=absent.jsonl"]) == 2 and "no results file absent.jsonl" in capsys.readouterr().err
-    )
+    assert main(["report", "c=absent.jsonl"]) == 2
+    assert "no results file absent.jsonl" in capsys.readouterr().err
+    assert main(["report", "right.jsonl", "wrong.jsonl"]) == 2  # one column, two rows per item
+    assert "both give column 'pot' item sums/1" in capsys.readouterr().err
+    assert main(["report", "=right.jsonl"]) == 2 and "empty label" in capsys.readouterr().err
+    assert main(["report", "a=right.jsonl", "--compare", "a", "a"]) == 2
+    assert "against itself" in capsys.readouterr().err
+    (tmp_path / "k=1.jsonl").write_text((tmp_path / "wrong.jsonl").read_text())
+    assert main(["report", "k=1.jsonl"]) == 0  # a file that exists, not the label k
+    assert "| pot | 50.0% (2) |" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(

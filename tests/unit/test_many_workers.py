@@ -163,6 +163,7 @@ def test_a_family_lease_is_exclusive_and_freed_when_its_holder_is_killed(backend
 def test_a_worker_opening_a_new_sqlite_file_waits_for_the_one_switching_it_to_wal(tmp_path, opener):
     """Switching a new file to WAL does not wait out another's write lock: it needs the setup lock."""
     import sqlite3
+    from contextlib import closing
 
     from graphs.persistence import sqlite_checkpointer
     from tools_registry import sqlite_registry
@@ -170,7 +171,6 @@ def test_a_worker_opening_a_new_sqlite_file_waits_for_the_one_switching_it_to_wa
     from tools_registry.storage import SETUP_LOCK
 
     path = tmp_path / "shared.sqlite"
-    first = sqlite3.connect(path, isolation_level=None)
     outcome: list[object] = []
 
     def second_worker() -> None:
@@ -180,7 +180,8 @@ def test_a_worker_opening_a_new_sqlite_file_waits_for_the_one_switching_it_to_wa
         except sqlite3.OperationalError as exc:
             outcome.append(exc)
 
-    with FileLocks(path.with_name(f"{path.name}.locks")).hold(SETUP_LOCK):
+    locks = FileLocks(path.with_name(f"{path.name}.locks"))
+    with closing(sqlite3.connect(path, isolation_level=None)) as first, locks.hold(SETUP_LOCK):
         first.execute("BEGIN IMMEDIATE")  # the first worker, in the middle of its switch
         worker = threading.Thread(target=second_worker)
         worker.start()
@@ -190,4 +191,3 @@ def test_a_worker_opening_a_new_sqlite_file_waits_for_the_one_switching_it_to_wa
         first.execute("PRAGMA journal_mode=WAL")
     worker.join(30)
     assert outcome == ["opened"]
-    first.close()
