@@ -53,6 +53,11 @@ class Settings(BaseModel):
     """Context of each of the embedded server's slots."""
     embedded_slots: int = Field(default=1, ge=1, le=8)
     """Requests the embedded server decodes together (a batch); use with ``--concurrency`` as many."""
+    embedded_prompt_cache: bool = True
+    """Let the embedded server reuse the prefix its last prompt shares with the next: faster, but
+    a greedy reply then depends on the request before it (cached and fresh arithmetic differ in
+    the last bits), so a run resumed or reordered may decode otherwise. Off: the same request
+    always gets the same reply."""
     embedded_start_timeout_s: float = 300.0
     request_timeout_s: float = 600.0
     """How long one model call may take to answer (the read timeout)."""
@@ -112,6 +117,7 @@ class Settings(BaseModel):
             "EMBEDDED_THREADS": "embedded_threads",
             "EMBEDDED_CONTEXT_TOKENS": "embedded_context_tokens",
             "EMBEDDED_SLOTS": "embedded_slots",
+            "EMBEDDED_PROMPT_CACHE": "embedded_prompt_cache",
             "EMBEDDED_START_TIMEOUT_S": "embedded_start_timeout_s",
             "REQUEST_TIMEOUT_S": "request_timeout_s",
             "CONNECT_TIMEOUT_S": "connect_timeout_s",

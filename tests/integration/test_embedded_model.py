@@ -256,3 +256,30 @@ def test_the_agent_makes_the_tool_the_registry_lacks_and_then_calls_it():
     assert [(m.name, m.status) for m in results] == [("make_tool", "success"), (tool.name, "success")]
     assert state["answer"] == "12300"
     assert ToolRegistry(store).stats(tool.id).uses == 1  # the agent's own call, not the making's run
+
+
+# Long enough that a cached prefix and a fresh one decode differently on this machine (see
+# TOOLMAKER_EMBEDDED_PROMPT_CACHE): with the cache on, the first reply changes after the second.
+BIRDS = (
+    "Write a Python function that returns the median of a list of numbers, then call it on the numbers "
+    "of birds seen: Tuesday 4, Wednesday 5, Thursday 2, Friday 2, Saturday 9, Sunday 3, Monday 3. "
+) * 3
+SKEW = (
+    "Write a Python function that returns the median of a list of numbers, then explain in detail how "
+    "medians differ from means for skewed data with examples. "
+) * 3
+
+
+def test_without_the_prompt_cache_a_request_gets_the_same_reply_whatever_came_before():
+    from toolmaker.embedded.server import stop_embedded_servers
+
+    stop_embedded_servers()
+    settings = get_settings().model_copy(update={"embedded_prompt_cache": False})
+    models = EndpointModels(settings)
+    try:
+        model = models(ModelRequest(role="maker", max_tokens=160))
+        replies = [model.invoke([("system", "You are an expert Python programmer."), ("human", text)]).content
+                   for text in (BIRDS, SKEW, BIRDS)]  # fmt: skip
+    finally:
+        stop_embedded_servers()  # the other tests' servers keep the default
+    assert replies[0] == replies[2] and replies[0] != replies[1]

@@ -25,6 +25,7 @@ def test_environment_configures_each_role_and_keys_stay_secret():
             "TOOLMAKER_CACHE_DIR": "/tmp/cache",
             "TOOLMAKER_EMBEDDED_THREADS": "3",
             "TOOLMAKER_EMBEDDED_SLOTS": "2",
+            "TOOLMAKER_EMBEDDED_PROMPT_CACHE": "off",
         }
     )
     assert settings.maker.model == "gpt-4o" and settings.maker.api_key.get_secret_value() == "sk-fallback"
@@ -32,6 +33,7 @@ def test_environment_configures_each_role_and_keys_stay_secret():
     assert settings.user.api_key.get_secret_value() == "ollama"
     assert str(settings.cache_dir) == "/tmp/cache" and settings.embedded_threads == 3
     assert settings.embedded_slots == 2 and Settings().embedded_slots == 1
+    assert not settings.embedded_prompt_cache and Settings().embedded_prompt_cache
     assert "sk-fallback" not in repr(settings)
 
 

@@ -34,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--context-tokens", type=int, default=8192, help="context of each slot")
     parser.add_argument("--slots", type=int, default=1, help="requests decoded together")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--no-prompt-cache", action="store_true", help="decode every prompt afresh (reproducible replies)"
+    )
     args = parser.parse_args(argv)
 
     import xllamacpp
@@ -49,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     params.cpuparams.n_threads = args.threads
     params.cpuparams_batch.n_threads = args.threads
     params.sampling.seed = args.seed
+    params.cache_prompt = not args.no_prompt_cache
     params.ui = False
     params.offline = True
     params.warmup = False

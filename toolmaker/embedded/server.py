@@ -148,6 +148,7 @@ def _start(model: str, settings: Settings) -> EmbeddedServer:
         str(settings.embedded_context_tokens),
         "--slots",
         str(settings.embedded_slots),
+        *([] if settings.embedded_prompt_cache else ["--no-prompt-cache"]),
     ]
     with log_path.open("wb") as log:
         process = subprocess.Popen(
