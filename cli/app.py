@@ -224,15 +224,16 @@ def _report(args: argparse.Namespace) -> int:
         Console(stderr=True).print(f"[red]error:[/] {exc}")
         return _EXIT_ERROR
     columns = {row["method"] for row in rows}
-    if same := [column for column, baseline in args.compare or [] if column == baseline]:
+    comparisons = [(column, baseline) for column, baseline in args.compare or []]
+    if same := [column for column, baseline in comparisons if column == baseline]:
         Console(stderr=True).print(f"[red]error:[/] --compare sets {same[0]!r} against itself")
         return _EXIT_ERROR
-    if unknown := sorted({name for pair in args.compare or [] for name in pair} - columns):
+    if unknown := sorted({name for pair in comparisons for name in pair} - columns):
         Console(stderr=True).print(
             f"[red]error:[/] --compare names no column {unknown}; the columns: {sorted(columns)}"
         )
         return _EXIT_ERROR
-    text = markdown_report(rows, comparisons=[tuple(pair) for pair in args.compare or []])
+    text = markdown_report(rows, comparisons=comparisons)
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
     print(text, end="")

@@ -31,11 +31,8 @@ def split_choice(text: str) -> tuple[str, str]:
     Bare prompt text may even begin with ``name=``, unless the name is a node's.
     """
     node, equals, variant = text.partition("=")
-    if not equals or not (node.isidentifier() or not node):
-        return "", text
-    if is_prompt_text(text) and node and node not in every_prompt_node():
-        return "", text
-    return node, variant
+    named = node.isidentifier() and not (is_prompt_text(text) and node not in every_prompt_node())
+    return (node, variant) if equals and (named or not node) else ("", text)
 
 
 def prompt_choice(text: str, nodes: tuple[str, ...] | None = None) -> str:
