@@ -26,6 +26,7 @@ _log = logging.getLogger(__name__)
 _HEALTH_GRACE_S = 30.0
 """A running server that misses a health check is asked again for this long before it is
 restarted: one slow or refused /health should not cost the loaded model."""
+_KEPT_ENDED_LOGS = 8
 
 
 class EmbeddedServerError(RuntimeError):
@@ -101,8 +102,38 @@ def resolve_gguf(model: str, settings: Settings) -> Path:
 
 
 def _previous_log(log_path: Path) -> Path:
-    """Where a server's log goes when the next server for the same model starts."""
+    """Where a server's log goes when this process restarts the server for the same model."""
     return log_path.with_suffix(".previous.log")
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _log_path(log_dir: Path, gguf_stem: str) -> Path:
+    """This process's server log for one model, after pruning logs that ended processes left.
+
+    Each process writes its own log: benchmarks, tests and workers run at the same time, and
+    one process starting a server must not move away the log of another's live server. The
+    newest ``_KEPT_ENDED_LOGS`` logs of ended processes stay, so a crash can still be read.
+    """
+    pattern = f"server-{gguf_stem}.*.log"
+    ended = [
+        path
+        for path in log_dir.glob(pattern)
+        if (pid := path.name.removeprefix(f"server-{gguf_stem}.").split(".")[0]).isdigit()
+        and not _process_alive(int(pid))
+    ]
+    ended.sort(key=lambda path: path.stat().st_mtime, reverse=True)
+    for path in ended[_KEPT_ENDED_LOGS:]:
+        path.unlink(missing_ok=True)
+    return log_dir / f"server-{gguf_stem}.{os.getpid()}.log"
 
 
 def _read_address(process: subprocess.Popen[bytes], timeout_s: float) -> str | None:
@@ -131,9 +162,9 @@ def _start(model: str, settings: Settings) -> EmbeddedServer:
     gguf = resolve_gguf(model, settings)
     log_dir = settings.cache_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = log_dir / f"server-{gguf.stem}.log"
+    log_path = _log_path(log_dir, gguf.stem)
     if log_path.exists():
-        log_path.replace(_previous_log(log_path))  # why the last one stopped
+        log_path.replace(_previous_log(log_path))  # why this process's last one stopped
     command = [
         sys.executable,
         "-m",
