@@ -92,6 +92,47 @@ def split_definitions(code: str, what: str = "code", inputs: frozenset[str] = fr
     return "\n\n".join(definitions), "\n".join(statements)
 
 
+def _bound_names(node: ast.stmt) -> set[str]:
+    """The names a top-level statement binds (``*`` for a star import)."""
+    if isinstance(node, ast.Import | ast.ImportFrom):
+        return {(alias.asname or alias.name).split(".")[0] for alias in node.names}
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return {node.name}
+    targets = (
+        node.targets
+        if isinstance(node, ast.Assign)
+        else [node.target]
+        if isinstance(node, ast.AnnAssign)
+        else []
+    )
+    return {name.id for target in targets for name in ast.walk(target) if isinstance(name, ast.Name)}
+
+
+def keep_imports(code: str, previous: str) -> str:
+    """``code`` with the imports of ``previous`` that it uses but no longer has put back on top.
+
+    Asked to rewrite a tool, small models often return the function without the import lines
+    above it, and the rewrite then fails with a NameError that has nothing to do with the fix.
+
+    Raises:
+        ToolSourceError: ``code`` does not parse.
+    """
+    module = parse_python(code, "tool")
+    bound = set().union(*(_bound_names(node) for node in module.body))
+    used = {
+        node.id for node in ast.walk(module) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
+    }
+    missing = used - bound
+    kept = [
+        segment
+        for node, segment in top_level_statements(previous, "tool")
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        and missing
+        and _bound_names(node) & (missing | {"*"})
+    ]
+    return "\n\n".join([*kept, code])  # as split_definitions joins, so an unchanged rewrite stays equal
+
+
 def defines_function(module: ast.Module) -> bool:
     """Whether a parsed module defines a function at top level."""
     return any(isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) for node in module.body)
@@ -145,6 +186,17 @@ def tool_from_source(code: str, preferred_name: str | None = None) -> ToolSpec:
         docstring=ast.get_docstring(entry) or "",
         signature=_signature(entry),
     )
+
+
+def rewritten_tool(code: str, previous: ToolSpec | None) -> ToolSpec:
+    """The tool a rewrite defines, with the name and the imports it uses of the tool it replaces.
+
+    Raises:
+        ToolSourceError: The code does not parse or defines no function.
+    """
+    if previous is None:
+        return tool_from_source(code)
+    return tool_from_source(keep_imports(code, previous["code"]), preferred_name=previous["name"])
 
 
 def render_tool_signature(tool: ToolSpec) -> str:

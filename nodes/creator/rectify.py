@@ -20,8 +20,8 @@ from tools_registry.source import (
     ToolSpec,
     defines_function,
     parse_python,
+    rewritten_tool,
     split_definitions,
-    tool_from_source,
 )
 
 _NO_TOOL = "# (no usable tool yet: write one)"
@@ -112,7 +112,7 @@ def _apply_reply(
     if tool_blocks:
         definitions, statements = split_definitions("\n\n".join(tool_blocks), "tool")
         asserts, examples = partition_asserts(statements)
-        tool = tool_from_source(definitions, preferred_name=tool["name"] if tool else None)
+        tool = rewritten_tool(definitions, tool)
         checks = asserts if self_checks else ""
         if not call_source.strip() and (not call or _replaces_call(call, examples, tool, problem)):
             call_source = examples

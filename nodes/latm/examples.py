@@ -14,8 +14,8 @@ from tools_registry.source import (
     ToolSpec,
     defines_function,
     parse_python,
+    rewritten_tool,
     split_definitions,
-    tool_from_source,
     top_level_statements,
 )
 
@@ -97,7 +97,7 @@ def read_tool_and_calls(text: str, count: int, tool: ToolSpec | None = None) -> 
     )
     statements = "\n".join([set_up, *(segment for _, segment in segments[last + 1 :])])
     if defines_function(parse_python(definitions or "pass", "reply")):
-        tool = tool_from_source(definitions, preferred_name=tool["name"] if tool else None)
+        tool = rewritten_tool(definitions, tool)
     if tool is None:
         raise ToolSourceError("the reply defines no function: write one `def name(...):` with a docstring")
     return tool, read_calls(statements, tool, count)

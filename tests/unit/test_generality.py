@@ -140,6 +140,33 @@ def test_a_fix_with_statements_that_never_call_the_tool_keeps_the_fixed_tool_and
     assert fixed_call["fixed"] == "call" and report["answer"] == "396"
 
 
+def test_a_rewrite_that_drops_the_import_lines_of_the_tool_it_rewrites_gets_them_back():
+    """Seen on the embedded 1.5B: a sympy tool's general version lost its import and failed (NameError)."""
+    with_import = "from operator import add, mul\n" + CONSTANT.replace("17 * 23 + 5", "add(mul(17, 23), 5)")
+    general = GENERAL.replace("a * b + c", "add(mul(a, b), c)")
+    replies = [
+        fenced(with_import),
+        fenced("print(compute_expression())"),
+        rewrite(general, "multiply_then_add(17, 23, 5)"),
+    ]
+    report, _ = run(replies, InMemoryStore())
+    assert report["general_version"] == "general" and report["answer"] == "396"
+    assert report["tool"]["code"] == "from operator import add, mul\n\n" + general.strip() + "\n"
+    assert [attempt["failure"] for attempt in report["attempts"]] == [None, None]
+
+
+def test_an_unchanged_rewrite_without_its_imports_is_still_unchanged():
+    with_import = "import math\n\n" + GENERAL.replace("a * b + c", "math.fsum([a * b, c])")
+    replies = [
+        fenced(with_import),
+        fenced("print(multiply_then_add(17, 23))"),
+        "Same tool." + fenced(with_import.removeprefix("import math\n\n")),
+    ]
+    report, _ = run(replies, InMemoryStore(), max_rectify_rounds=1)
+    assert report["status"] == "failed" and report["attempts"][-1]["fixed"] == "none"
+    assert "changed neither the tool nor the call" in (report["attempts"][-1]["failure"] or "")
+
+
 def test_a_general_version_that_answers_otherwise_gives_the_first_answer_back_and_stays_single_use():
     store = InMemoryStore()
     replies = after_a_constant_tool(

@@ -77,6 +77,16 @@ def test_a_proposal_failing_a_train_demo_is_fixed_with_expected_and_actual_shown
     assert registry.get(state["tool_id"]).source.strip() == SORT.strip()
 
 
+def test_a_fix_that_drops_the_import_lines_of_the_function_it_fixes_gets_them_back():
+    imports = "import re\n\n"
+    split = 'question.split("List:")[1].split()'
+    broken = imports + SORT_BROKEN.replace(split, 're.split(r"\\s+", question.split("List:")[1].strip())')
+    fixed = SORT.replace(split, 're.split(r"\\s+", question.split("List:")[1].strip())')
+    state, registry, _ = make([fenced(broken + CALLS), fenced(fixed + CALLS), fenced(CALLS)])
+    assert state["status"] == "verified" and state["fix_rounds"] == 1
+    assert registry.get(state["tool_id"]).source == imports + fixed.strip() + "\n"
+
+
 def test_a_proposal_still_failing_after_its_fix_rounds_is_replaced_by_a_fresh_sampled_one():
     broken = fenced(SORT_BROKEN + CALLS)
     state, registry, models = make([broken, broken, fenced(SORT + CALLS), fenced(CALLS)], max_fix_rounds=1)
