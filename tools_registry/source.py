@@ -62,16 +62,15 @@ def top_level_statements(code: str, what: str = "code") -> list[tuple[ast.stmt, 
     return statements
 
 
+def _assignment_targets(node: ast.stmt) -> list[ast.expr]:
+    if isinstance(node, ast.Assign):
+        return node.targets
+    return [node.target] if isinstance(node, ast.AnnAssign) else []
+
+
 def assigns_to(node: ast.stmt, names: frozenset[str]) -> bool:
     """Whether ``node`` is an assignment to one of ``names`` (``question = "..."``)."""
-    targets = (
-        node.targets
-        if isinstance(node, ast.Assign)
-        else [node.target]
-        if isinstance(node, ast.AnnAssign)
-        else []
-    )
-    return any(isinstance(target, ast.Name) and target.id in names for target in targets)
+    return any(isinstance(target, ast.Name) and target.id in names for target in _assignment_targets(node))
 
 
 def split_definitions(code: str, what: str = "code", inputs: frozenset[str] = frozenset()) -> tuple[str, str]:
@@ -98,14 +97,12 @@ def _bound_names(node: ast.stmt) -> set[str]:
         return {(alias.asname or alias.name).split(".")[0] for alias in node.names}
     if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
         return {node.name}
-    targets = (
-        node.targets
-        if isinstance(node, ast.Assign)
-        else [node.target]
-        if isinstance(node, ast.AnnAssign)
-        else []
-    )
-    return {name.id for target in targets for name in ast.walk(target) if isinstance(name, ast.Name)}
+    return {
+        name.id
+        for target in _assignment_targets(node)
+        for name in ast.walk(target)
+        if isinstance(name, ast.Name)
+    }
 
 
 def keep_imports(code: str, previous: str) -> str:
