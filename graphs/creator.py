@@ -1,4 +1,4 @@
-"""The CREATOR graph: retrieve → create → decide → execute ⇄ rectify → agree → judge_generality → register."""
+"""The CREATOR graph: retrieve → create → decide → execute ⇄ rectify (⇢ decide) → agree → judge → register."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from nodes import (
 from nodes.common.context import context_of
 from sandbox import Executor
 from toolmaker.models import ChatModelFactory
+from tools_registry.analysis import call_binding
 
 
 def route_after_retrieve(state: CreatorState) -> Literal["create", "decide"]:
@@ -48,6 +49,22 @@ def route_after_execute(state: CreatorState) -> Literal["rectify", "judge_genera
     if status == "running":
         return "rectify"
     return "register" if state.get("reused_tool_id") else "__end__"
+
+
+def route_after_rectify(state: CreatorState) -> Literal["decide", "execute"]:
+    """A fixed tool with no call, or whose call no longer fits its parameters, gets one from decide.
+
+    Asked for a general version, the small models often rewrite the tool with new parameters
+    and leave the call out; run as it stood, the old call fails on a round that cannot be
+    repeated. Decide writes calls for new tools, so it writes one for this tool too.
+    """
+    tool, call = state.get("tool"), state.get("call", "")
+    if tool is None:
+        return "execute"
+    if not call:
+        return "decide"
+    refitted = state.get("last_fix") == "tool" and call_binding(call, tool["code"], tool["name"]) != "binds"
+    return "decide" if refitted else "execute"
 
 
 def route_to_the_vote(
@@ -112,7 +129,7 @@ def build_creator_graph(
     builder.add_conditional_edges("execute", route_to_the_vote)
     builder.add_conditional_edges("agree", route_after_agreeing)
     builder.add_conditional_edges("judge_generality", route_after_judging)
-    builder.add_edge("rectify", "execute")
+    builder.add_conditional_edges("rectify", route_after_rectify)
     builder.add_edge("register", END)
     return builder
 

@@ -108,22 +108,24 @@ def test_a_calls_binding_to_a_tool_is_read_from_the_tools_signature(call, name, 
 WIDER = GENERAL.replace("multiply_then_add", "times_23_plus_5")
 
 
-def test_a_fix_that_changes_the_parameters_keeps_the_call_when_the_example_under_it_uses_made_up_values():
-    """The demo call (4, 7) is not this problem's; the old call fails to bind and is fixed next round."""
+def test_a_fix_that_changes_the_parameters_gets_its_call_from_decide_when_the_example_uses_made_up_values():
+    """The demo call (4, 7, 9) is not this problem's, and the old call no longer fits: decide writes one."""
     replies = [
         fenced(HALF_GENERAL.replace("a * 23 + 5", "a * 23 + five")),
         fenced("print(times_23_plus_5(17))"),
         "The tool should take all three numbers." + fenced(WIDER + "\nprint(times_23_plus_5(4, 7, 9))"),
         fenced("print(times_23_plus_5(17, 23, 5))"),
     ]
-    report, _ = run(replies, InMemoryStore(), general_tools=False)
-    first_try, first_fix, second_fix = report["attempts"]
+    report, models = run(replies, InMemoryStore(), general_tools=False)
+    first_try, fixed = report["attempts"]
     assert "NameError" in first_try["failure"]
-    assert "TypeError" in first_fix["failure"] and first_fix["call"] == "print(times_23_plus_5(17))"
-    assert second_fix["fixed"] == "call" and report["answer"] == "396"
+    assert fixed["fixed"] == "tool" and fixed["call"] == "print(times_23_plus_5(17, 23, 5))"
+    assert report["answer"] == "396" and report["rounds"] == 1
+    assert [call["node"] for call in report["model_calls"]] == ["create", "decide", "rectify", "decide"]
+    assert "times_23_plus_5(a: int, b: int, c: int) -> int" in models.maker.prompts[3][-1].content
 
 
-def test_a_fix_with_statements_that_never_call_the_tool_keeps_the_fixed_tool_and_the_call():
+def test_a_fix_with_statements_that_never_call_the_tool_keeps_the_fixed_tool_and_decide_calls_it():
     """Before, a widened tool with a stray statement under it was thrown away as an unusable reply."""
     narrow = GENERAL.replace("b: int, c: int", "b: int").replace("a * b + c", "a * b + five")
     replies = [
@@ -133,11 +135,32 @@ def test_a_fix_with_statements_that_never_call_the_tool_keeps_the_fixed_tool_and
         fenced("print(multiply_then_add(17, 23, 5))"),
     ]
     report, _ = run(replies, InMemoryStore(), general_tools=False)
-    first_try, widened, fixed_call = report["attempts"]
+    first_try, widened = report["attempts"]
     assert "NameError" in first_try["failure"]
     assert widened["fixed"] == "tool" and widened["tool_code"].strip() == GENERAL.strip()
-    assert "TypeError" in widened["failure"] and widened["call"] == "print(multiply_then_add(17, 23))"
-    assert fixed_call["fixed"] == "call" and report["answer"] == "396"
+    assert widened["call"] == "print(multiply_then_add(17, 23, 5))" and report["answer"] == "396"
+
+
+def test_a_fix_that_keeps_the_parameters_runs_the_call_it_has_without_asking_decide():
+    replies = [
+        fenced(GENERAL.replace("a * b + c", "a * b + d")),
+        fenced("print(multiply_then_add(17, 23, 5))"),
+        "Use c." + fenced(GENERAL),
+    ]
+    report, _ = run(replies, InMemoryStore(), general_tools=False)
+    assert [call["node"] for call in report["model_calls"]] == ["create", "decide", "rectify"]
+    assert (
+        report["answer"] == "396" and report["attempts"][-1]["call"] == "print(multiply_then_add(17, 23, 5))"
+    )
+
+
+def test_a_general_version_without_a_call_gets_one_from_decide():
+    """Seen on the embedded 1.5B: a general version came back alone, and the old call failed on it."""
+    replies = [fenced(CONSTANT), fenced("print(compute_expression())"), fenced(GENERAL)]
+    replies.append(fenced("print(multiply_then_add(17, 23, 5))"))
+    report, _ = run(replies, InMemoryStore())
+    assert report["general_version"] == "general" and report["answer"] == "396"
+    assert report["call"] == "print(multiply_then_add(17, 23, 5))" and report["rounds"] == 1
 
 
 def test_a_rewrite_that_drops_the_import_lines_of_the_tool_it_rewrites_gets_them_back():
