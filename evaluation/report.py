@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from math import comb
@@ -163,23 +164,55 @@ def _general_versions(rows: list[dict[str, Any]]) -> str:
     return f"{sum(outcomes.values())}{': ' + shown if shown else ''}{unrecorded}"
 
 
+_FAILURE_KINDS = (
+    (re.compile(r"Running the ([\w-]+) failed with (\w+)"), "{1} ({0})"),
+    (re.compile(r"Your own check"), "own check failed"),
+    (re.compile(r"printed nothing"), "printed nothing"),
+    (re.compile(r"The code printed"), "unusable answer"),
+    (re.compile(r"step's reply held no usable"), "unreadable reply"),
+    (re.compile(r"changed neither"), "unchanged fix"),
+)
+
+
+def failure_kind(failure: str) -> str:
+    """A short kind for why an attempt gave no answer (``TypeError (call)``, ``printed nothing``)."""
+    for pattern, kind in _FAILURE_KINDS:
+        if match := pattern.search(failure):
+            return kind.format(*match.groups())
+    return "other"
+
+
+def _last_failures(rows: list[dict[str, Any]]) -> str:
+    """The kinds of the last failure of runs that ended with no answer, over the rows that record it."""
+    recorded = [row for row in rows if row.get("attempt_failures")]
+    if not recorded:
+        return "—"
+    kinds = Counter(failure_kind(row["attempt_failures"][-1] or "") for row in recorded)
+    unrecorded = f" (not recorded in {len(rows) - len(recorded)})" if len(recorded) < len(rows) else ""
+    return ", ".join(f"{kind} {count}" for kind, count in kinds.most_common()) + unrecorded
+
+
 def misses_section(rows: list[dict[str, Any]]) -> list[str]:
-    """Per cell, the items missed: with no answer at all, or with a wrong one from code that ran."""
+    """Per cell, the items missed: with no answer at all (and why), or with a wrong one from code that ran."""
     lines = [
         "",
         "## Misses",
         "",
         "Items a method got wrong: with no answer (the run failed, or gave up), or with a wrong answer, "
-        "which rectification never sees when the code ran.",
+        "which rectification never sees when the code ran. For runs with no answer, how their last "
+        "attempt failed (rows made before this was recorded show —).",
         "",
-        "| method | dataset | items | missed | no answer | wrong answer |",
-        "|---|---|---|---|---|---|",
+        "| method | dataset | items | missed | no answer | wrong answer | how no-answer runs last failed |",
+        "|---|---|---|---|---|---|---|",
     ]
     for (method, dataset), group in by_cell(rows).items():
         missed = [row for row in group if not row["correct"]]
-        unanswered = sum(row["prediction"] is None for row in missed)
-        wrong = len(missed) - unanswered
-        lines.append(f"| {method} | {dataset} | {len(group)} | {len(missed)} | {unanswered} | {wrong} |")
+        unanswered = [row for row in missed if row["prediction"] is None]
+        wrong = len(missed) - len(unanswered)
+        why = _last_failures(unanswered) if unanswered else ""
+        lines.append(
+            f"| {method} | {dataset} | {len(group)} | {len(missed)} | {len(unanswered)} | {wrong} | {why} |"
+        )
     return lines
 
 

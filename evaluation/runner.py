@@ -39,6 +39,7 @@ from toolmaker.costs import Budget, PriceTable, Spend
 from toolmaker.settings import get_settings
 
 Grader = Callable[[str | None, str], bool]
+_FAILURE_CHARS = 300
 
 DATASETS: dict[str, tuple[Callable[[], list[Item]], Grader]] = {
     "math": (lambda: load_math("numeric"), grade_numeric),
@@ -124,6 +125,14 @@ def _answer_after_round(report: SolveReport, rounds: int) -> str | None:
         return report["answer"]
     answers = [a["answer"] for a in report["attempts"] if a["round"] <= rounds and a["answer"] is not None]
     return answers[-1] if answers else None
+
+
+def _failure_summary(failure: str | None) -> str | None:
+    """A failure's first line, as short as a row can carry: why an attempt gave no answer."""
+    if failure is None:
+        return None
+    first = failure.strip().splitlines()[0] if failure.strip() else ""
+    return first if len(first) <= _FAILURE_CHARS else first[: _FAILURE_CHARS - 1] + "…"
 
 
 def regrade(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -218,7 +227,8 @@ def run_bench(
     after 0..3 rectification rounds, status, rounds, tokens and calls per role, seconds,
     tool id, the final tool's code and call (a program's, for program-of-thought), and
     each execution's answer as judged (None where it gave none; a general version's is
-    last; agree's further candidates are not executions of the run and are not listed).
+    last; agree's further candidates are not executions of the run and are not listed)
+    and the first line of why it was not accepted (None where it was).
     Interrupted runs resume without redoing finished items. A failure outside the model's
     code (a dead endpoint) stops the run with :class:`BenchError` once the
     items under way are written, and writes no row for that item, so a rerun retries it.
@@ -278,6 +288,7 @@ def run_bench(
             "tool_code": report["tool"]["code"] if report["tool"] else None,
             "call": report["call"],
             "attempt_answers": [attempt["answer"] for attempt in report["attempts"]],
+            "attempt_failures": [_failure_summary(attempt["failure"]) for attempt in report["attempts"]],
             "generality": report["generality"],
             "generality_before": report["generality_before"],
             "general_version": report["general_version"],

@@ -9,7 +9,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 
 from evaluation import runner
 from evaluation.datasets import BBH_TASKS, Item, sample
-from evaluation.report import load_rows, markdown_report
+from evaluation.report import failure_kind, load_rows, markdown_report
 from evaluation.rows import BenchError
 from evaluation.runner import regrade, run_bench
 from graphs.baselines import build_cot_graph, build_pot_graph, build_pot_vote_graph
@@ -50,6 +50,8 @@ def test_rows_are_graded_per_round_and_a_rerun_resumes(tmp_path):
     assert (second["prediction"], second["correct"], second["rounds"]) == ("6", True, 1)
     assert second["tool_code"].strip() == TOOL.strip() and second["call"] == "print(difference(10, 4))"
     assert second["attempt_answers"] == [None, "6"]
+    assert second["attempt_failures"][0].startswith("Running the call failed with TypeError: difference()")
+    assert second["attempt_failures"][1:] == [None] and "\n" not in second["attempt_failures"][0]
     assert second["correct_after_round"] == {"0": False, "1": True, "2": True, "3": True}
     calls = {node: usage["calls"] for node, usage in second["tokens_by_node"].items()}
     assert calls == {"create": 1, "decide": 1, "rectify": 1} and second["tokens"]["maker"]["calls"] == 3
@@ -119,6 +121,48 @@ def test_report_tables_from_rows(tmp_path):
     assert "| creator | math | 0.0% | 50.0% | 50.0% | 50.0% |" in report
     assert "| pot-vote | math |" not in report.split("rectification rounds")[1].split("## Misses")[0]
     assert "| creator | math | Level 1 | 100.0% (1) |" in report
+
+
+@pytest.mark.parametrize(
+    "failure, kind",
+    [
+        ("Running the call failed with TypeError: f() missing 1 required argument", "TypeError (call)"),
+        ("Running the tool failed with NameError: name 'symbols' is not defined", "NameError (tool)"),
+        ("Running the self-check failed with Timeout: ran past the 5 s limit", "Timeout (self-check)"),
+        ("Your own check `assert f(2) == 4` failed. Either the tool ...", "own check failed"),
+        ("The code ran without error but printed nothing: the call must print it.", "printed nothing"),
+        ("The code printed `None`: the tool probably does not `return` its result", "unusable answer"),
+        ("The decide step's reply held no usable call: the reply held no Python code.", "unreadable reply"),
+        ("The last fix changed neither the tool nor the call, so it still fails:", "unchanged fix"),
+        ("After the fix there is still no usable tool and call: write both.", "other"),
+    ],
+)  # fmt: skip
+def test_a_failures_kind_is_read_from_its_first_line(failure, kind):
+    assert failure_kind(failure) == kind
+
+
+def test_misses_say_how_the_runs_with_no_answer_last_failed(tmp_path):
+    def row(prediction, failures, correct=False):
+        return {"method": "creator", "dataset": "math", "level": "L1", "correct": correct, "rounds": 1,
+                "prediction": prediction, "attempt_failures": failures, "seconds": 1.0,
+                "correct_after_round": {str(r): correct for r in range(4)}, "tokens": {}}  # fmt: skip
+
+    type_error = "Running the call failed with TypeError: f() takes 1 positional argument"
+    rows = [
+        row(None, ["Running the tool failed with NameError: name 'x' is not defined", type_error]),
+        row(None, [type_error, type_error]),
+        row(None, ["The code ran without error but printed nothing: print it."]),
+        row("3", [type_error, None]),  # answered, wrongly: not a no-answer run
+        {**row(None, []), "attempt_failures": None},  # made before failures were recorded
+        row("2", [None], correct=True),
+    ]
+    path = tmp_path / "r.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    report = markdown_report(load_rows([path]))
+    expected = (
+        "| creator | math | 6 | 5 | 4 | 1 | TypeError (call) 2, printed nothing 1 (not recorded in 1) |"
+    )
+    assert expected in report
 
 
 def test_report_writes_the_four_plots(tmp_path):
