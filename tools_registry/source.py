@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import builtins
+from typing import TypeGuard
 
 from typing_extensions import TypedDict
 
@@ -91,43 +93,82 @@ def split_definitions(code: str, what: str = "code", inputs: frozenset[str] = fr
     return "\n\n".join(definitions), "\n".join(statements)
 
 
-def _bound_names(node: ast.stmt) -> set[str]:
-    """The names a top-level statement binds (``*`` for a star import)."""
-    if isinstance(node, ast.Import | ast.ImportFrom):
-        return {(alias.asname or alias.name).split(".")[0] for alias in node.names}
-    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-        return {node.name}
-    return {
-        name.id
-        for target in _assignment_targets(node)
-        for name in ast.walk(target)
-        if isinstance(name, ast.Name)
+def _imported_names(node: ast.Import | ast.ImportFrom) -> set[str]:
+    """The names an import binds (``*`` for a star import)."""
+    return {(alias.asname or alias.name).split(".")[0] for alias in node.names}
+
+
+def _free_names(module: ast.Module) -> set[str]:
+    """Names the code reads but binds nowhere, builtins aside: what an import has to supply."""
+    bound: set[str] = set()
+    for node in ast.walk(module):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            bound.add(node.id)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            bound |= _imported_names(node)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            bound.add(node.name)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+    read = {
+        node.id for node in ast.walk(module) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
     }
+    return read - bound - set(dir(builtins))
+
+
+def _is_import(node: ast.stmt) -> TypeGuard[ast.Import | ast.ImportFrom]:
+    """An import other than ``from __future__``, which must come first and is never moved."""
+    return isinstance(node, ast.Import) or (isinstance(node, ast.ImportFrom) and node.module != "__future__")
+
+
+def _opening(module: ast.Module) -> int:
+    """The line after a leading docstring and ``from __future__`` imports (0 when there are none)."""
+    end = 0
+    for index, node in enumerate(module.body):
+        docstring = index == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+        future = isinstance(node, ast.ImportFrom) and node.module == "__future__"
+        if not (docstring or future):
+            break
+        end = node.end_lineno or end
+    return end
 
 
 def keep_imports(code: str, previous: str) -> str:
-    """``code`` with the imports of ``previous`` that it uses but no longer has put back on top.
+    """``code`` with the imports of ``previous`` it needs put back, after any docstring or future import.
 
     Asked to rewrite a tool, small models often return the function without the import lines
     above it, and the rewrite then fails with a NameError that has nothing to do with the fix.
+    A rewrite with no imports of its own gets all of them back (so an unchanged rewrite stays
+    equal to the tool it rewrites); one with imports gets those that supply names it reads and
+    binds nowhere. A star import comes back only for names no other import supplies.
 
     Raises:
         ToolSourceError: ``code`` does not parse.
     """
     module = parse_python(code, "tool")
-    bound = set().union(*(_bound_names(node) for node in module.body))
-    used = {
-        node.id for node in ast.walk(module) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
-    }
-    missing = used - bound
-    kept = [
-        segment
-        for node, segment in top_level_statements(previous, "tool")
-        if isinstance(node, ast.Import | ast.ImportFrom)
-        and missing
-        and _bound_names(node) & (missing | {"*"})
+    own_imports = any(_is_import(node) for node in module.body)
+    free = _free_names(module)
+    imports = [
+        (node, segment) for node, segment in top_level_statements(previous, "tool") if _is_import(node)
     ]
-    return "\n\n".join([*kept, code])  # as split_definitions joins, so an unchanged rewrite stays equal
+    named = set().union(*(_imported_names(node) for node, _ in imports)) - {"*"}
+
+    def needed(node: ast.Import | ast.ImportFrom) -> bool:
+        names = _imported_names(node)
+        if names == {"*"}:
+            return bool(free - named)
+        return not own_imports or bool(names & free)
+
+    kept = [segment for node, segment in imports if needed(node)]
+    if not kept:
+        return code
+    lines = code.splitlines()
+    split = _opening(module)
+    opening = "\n".join(lines[:split]).strip("\n")
+    # Joined as split_definitions joins statements, so an unchanged rewrite stays equal.
+    return "\n\n".join(part for part in (opening, *kept, "\n".join(lines[split:]).strip("\n")) if part)
 
 
 def defines_function(module: ast.Module) -> bool:

@@ -3,6 +3,7 @@ import pytest
 from nodes.common.parsing import call_from_code, extract_code_blocks, require_code
 from tools_registry.source import (
     ToolSourceError,
+    keep_imports,
     render_tool_signature,
     split_definitions,
     tool_from_source,
@@ -103,3 +104,37 @@ def test_call_without_print_gets_one_for_its_result():
 def test_call_that_never_calls_the_tool_is_rejected():
     with pytest.raises(ToolSourceError, match="never calls the tool `circle_area`"):
         call_from_code("print(3.14 * 4)", "circle_area", TOOL)
+
+
+SYMPY_TOOL = (
+    'from sympy import symbols, solve\nimport re\n\ndef roots():\n    return solve(symbols("x") ** 2 - 4)\n'
+)
+
+
+@pytest.mark.parametrize(
+    "rewrite, expected",
+    [
+        # No imports of its own: all of the old tool's come back, so an unchanged rewrite is equal.
+        ("def roots(c):\n    return solve(symbols('x'))",
+         "from sympy import symbols, solve\n\nimport re\n\ndef roots(c):\n    return solve(symbols('x'))"),
+        # Imports of its own: only those that supply a name it reads and binds nowhere.
+        ("import math\n\ndef roots(c):\n    return solve(c) + math.pi",
+         "from sympy import symbols, solve\n\nimport math\n\ndef roots(c):\n    return solve(c) + math.pi"),
+        ("import math\n\ndef roots(c, solve=None):\n    return [math.sqrt(c) for symbols in range(2)]",
+         "import math\n\ndef roots(c, solve=None):\n    return [math.sqrt(c) for symbols in range(2)]"),
+        # A future import stays first.
+        ('"""Roots."""\nfrom __future__ import annotations\n\ndef roots(c: float):\n    return solve(c)',
+         '"""Roots."""\nfrom __future__ import annotations\n\nfrom sympy import symbols, solve\n\n'
+         "import re\n\ndef roots(c: float):\n    return solve(c)"),
+    ],
+)  # fmt: skip
+def test_a_rewrite_gets_back_the_imports_of_the_tool_it_rewrites_that_it_needs(rewrite, expected):
+    assert keep_imports(rewrite, SYMPY_TOOL) == expected
+
+
+def test_a_star_import_comes_back_only_for_names_no_other_import_supplies():
+    star = "from math import *\nfrom sympy import solve\n\ndef f():\n    return solve(sqrt(2))\n"
+    uses_builtins_only = "import operator\n\ndef f(x, y):\n    return pow(x, y, 7) + operator.neg(x)"
+    assert keep_imports(uses_builtins_only, star) == uses_builtins_only  # math.pow would shadow pow
+    needs_sqrt = "import operator\n\ndef f(x):\n    return sqrt(x)"
+    assert keep_imports(needs_sqrt, star) == "from math import *\n\n" + needs_sqrt
