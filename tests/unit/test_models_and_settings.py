@@ -121,15 +121,15 @@ def test_each_process_logs_its_own_server_and_only_ended_processes_logs_are_prun
     from toolmaker.embedded import server as embedded
 
     ended_pids = []
-    for _ in range(embedded._KEPT_ENDED_LOGS + 2):
+    for _ in range(embedded._KEPT_ENDED_PROCESSES + 2):
         child = subprocess.run(
             [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, check=True
         )
         ended_pids.append(int(child.stdout))
-    for age, pid in enumerate(reversed(ended_pids)):
-        log = tmp_path / f"server-model.{pid}.log"
-        log.write_text("ended")
-        os.utime(log, (1_000_000 - age, 1_000_000 - age))
+    for age, pid in enumerate(reversed(ended_pids)):  # the last one ended last
+        for log in (tmp_path / f"server-model.{pid}.log", tmp_path / f"server-model.{pid}.previous.log"):
+            log.write_text("ended")
+            os.utime(log, (1_000_000 - age, 1_000_000 - age))
     live_other = tmp_path / f"server-model.{os.getppid()}.log"
     live_other.write_text("another process's live server")
     other_model = tmp_path / f"server-other.{ended_pids[0]}.log"
@@ -139,5 +139,6 @@ def test_each_process_logs_its_own_server_and_only_ended_processes_logs_are_prun
 
     assert own == tmp_path / f"server-model.{os.getpid()}.log"
     assert live_other.read_text() == "another process's live server" and other_model.exists()
-    kept = {int(path.name.split(".")[1]) for path in tmp_path.glob("server-model.*.log")} - {os.getppid()}
-    assert kept == set(ended_pids[-embedded._KEPT_ENDED_LOGS :])
+    left = [int(path.name.split(".")[1]) for path in tmp_path.glob("server-model.*.log")]
+    kept = ended_pids[-embedded._KEPT_ENDED_PROCESSES :]
+    assert sorted(left) == sorted([os.getppid(), *kept, *kept])  # each with its .previous.log

@@ -26,7 +26,10 @@ _log = logging.getLogger(__name__)
 _HEALTH_GRACE_S = 30.0
 """A running server that misses a health check is asked again for this long before it is
 restarted: one slow or refused /health should not cost the loaded model."""
-_KEPT_ENDED_LOGS = 8
+_KEPT_ENDED_PROCESSES = 8
+"""Server logs of this many ended processes are kept (their ``.previous.log`` too), newest first."""
+_started_logs: set[Path] = set()
+"""Logs this process started: only these are its own to move aside (a process id can be reused)."""
 
 
 class EmbeddedServerError(RuntimeError):
@@ -107,33 +110,42 @@ def _previous_log(log_path: Path) -> Path:
 
 
 def _process_alive(pid: int) -> bool:
+    """Whether a process with this id runs (one we may not signal runs too)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        pass
     return True
 
 
+def _modified(path: Path) -> float:
+    """When a log was last written; 0 for one another process just pruned."""
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return 0.0
+
+
 def _log_path(log_dir: Path, gguf_stem: str) -> Path:
-    """This process's server log for one model, after pruning logs that ended processes left.
+    """This process's server log for one model, after pruning the logs ended processes left.
 
     Each process writes its own log: benchmarks, tests and workers run at the same time, and
     one process starting a server must not move away the log of another's live server. The
-    newest ``_KEPT_ENDED_LOGS`` logs of ended processes stay, so a crash can still be read.
+    logs of the newest ``_KEPT_ENDED_PROCESSES`` ended processes stay, so a crash can be read.
     """
-    pattern = f"server-{gguf_stem}.*.log"
-    ended = [
-        path
-        for path in log_dir.glob(pattern)
-        if (pid := path.name.removeprefix(f"server-{gguf_stem}.").split(".")[0]).isdigit()
-        and not _process_alive(int(pid))
-    ]
-    ended.sort(key=lambda path: path.stat().st_mtime, reverse=True)
-    for path in ended[_KEPT_ENDED_LOGS:]:
-        path.unlink(missing_ok=True)
-    return log_dir / f"server-{gguf_stem}.{os.getpid()}.log"
+    prefix = f"server-{gguf_stem}."
+    ended: dict[int, list[Path]] = {}
+    for path in log_dir.glob(f"{prefix}*.log"):
+        pid = path.name.removeprefix(prefix).split(".")[0]
+        if pid.isdigit() and not _process_alive(int(pid)):
+            ended.setdefault(int(pid), []).append(path)
+    newest_first = sorted(ended.values(), key=lambda logs: max(map(_modified, logs)), reverse=True)
+    for logs in newest_first[_KEPT_ENDED_PROCESSES:]:
+        for path in logs:
+            path.unlink(missing_ok=True)
+    return log_dir / f"{prefix}{os.getpid()}.log"
 
 
 def _read_address(process: subprocess.Popen[bytes], timeout_s: float) -> str | None:
@@ -163,8 +175,9 @@ def _start(model: str, settings: Settings) -> EmbeddedServer:
     log_dir = settings.cache_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = _log_path(log_dir, gguf.stem)
-    if log_path.exists():
+    if log_path in _started_logs and log_path.exists():
         log_path.replace(_previous_log(log_path))  # why this process's last one stopped
+    _started_logs.add(log_path)
     command = [
         sys.executable,
         "-m",
