@@ -184,10 +184,13 @@ def failure_kind(failure: str) -> str:
 
 def _last_failures(rows: list[dict[str, Any]]) -> str:
     """The kinds of the last failure of runs that ended with no answer, over the rows that record it."""
-    recorded = [row for row in rows if row.get("attempt_failures")]
+    recorded = [row for row in rows if row.get("attempt_failures") is not None]
     if not recorded:
         return "—"
-    kinds = Counter(failure_kind(row["attempt_failures"][-1] or "") for row in recorded)
+    kinds = Counter(
+        failure_kind(row["attempt_failures"][-1] or "") if row["attempt_failures"] else "no code ran"
+        for row in recorded
+    )
     unrecorded = f" (not recorded in {len(rows) - len(recorded)})" if len(recorded) < len(rows) else ""
     return ", ".join(f"{kind} {count}" for kind, count in kinds.most_common()) + unrecorded
 

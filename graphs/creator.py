@@ -52,11 +52,12 @@ def route_after_execute(state: CreatorState) -> Literal["rectify", "judge_genera
 
 
 def route_after_rectify(state: CreatorState) -> Literal["decide", "execute"]:
-    """A fixed tool with no call, or whose call no longer fits its parameters, gets one from decide.
+    """A tool with no call after rectify, or fixed so that its call no longer fits, gets one from decide.
 
     Asked for a general version, the small models often rewrite the tool with new parameters
     and leave the call out; run as it stood, the old call fails on a round that cannot be
-    repeated. Decide writes calls for new tools, so it writes one for this tool too.
+    repeated. Decide writes calls for new tools, so it writes one for this tool too. A call
+    that unpacks its arguments (``f(*values)``) is run as it stands: only running it tells.
     """
     tool, call = state.get("tool"), state.get("call", "")
     if tool is None:

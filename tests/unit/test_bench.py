@@ -154,14 +154,14 @@ def test_misses_say_how_the_runs_with_no_answer_last_failed(tmp_path):
         row(None, ["The code ran without error but printed nothing: print it."]),
         row("3", [type_error, None]),  # answered, wrongly: not a no-answer run
         {**row(None, []), "attempt_failures": None},  # made before failures were recorded
+        row(None, []),  # chain-of-thought: no code ran
         row("2", [None], correct=True),
     ]
     path = tmp_path / "r.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     report = markdown_report(load_rows([path]))
-    expected = (
-        "| creator | math | 6 | 5 | 4 | 1 | TypeError (call) 2, printed nothing 1 (not recorded in 1) |"
-    )
+    why = "TypeError (call) 2, printed nothing 1, no code ran 1 (not recorded in 1)"
+    expected = f"| creator | math | 7 | 6 | 5 | 1 | {why} |"
     assert expected in report
 
 
