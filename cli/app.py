@@ -68,6 +68,19 @@ def _exec(args: argparse.Namespace) -> int:
     return 0 if result["status"] == "ok" else _EXIT_FAILED
 
 
+def _experiment_command(args: argparse.Namespace) -> str:
+    """The command line that reproduces this experiment run, for its report."""
+    from evaluation.presets import experiment_command
+
+    options = ["--n", str(args.n), "--seed", str(args.seed), "--out-dir", args.out_dir]
+    for flag in ("model", "base_url"):
+        if getattr(args, flag):
+            options += [f"--{flag.replace('_', '-')}", getattr(args, flag)]
+    for choice in args.prompt_variant or []:
+        options += ["--prompt-variant", choice]
+    return experiment_command(args.preset, options)
+
+
 def _run_overrides(args: argparse.Namespace) -> dict[str, Any]:
     overrides: dict[str, Any] = {}
     if args.model:
@@ -150,7 +163,7 @@ def _experiment(args: argparse.Namespace) -> int:
     from evaluation.latm import TASKS, run_latm, write_latm_report
     from evaluation.making_variants import EXPERIMENT as LATM_MAKING
     from evaluation.making_variants import run_making_variants, write_making_variants_report
-    from evaluation.presets import PRESETS, preset_command, run_preset, write_preset_report
+    from evaluation.presets import PRESETS, run_preset, write_preset_report
     from evaluation.rows import BenchError, BudgetReached
     from evaluation.transfer import EXPERIMENT as TRANSFER
     from evaluation.transfer import report_transfer, run_transfer
@@ -180,20 +193,19 @@ def _experiment(args: argparse.Namespace) -> int:
                     folder, n=args.n, step=args.step, seed=args.seed, tasks=tasks, budget=args.budget
                 )
         elif args.preset == TRANSFER and args.report_only:
-            report = report_transfer(folder, n=args.n, seed=args.seed)
+            report = report_transfer(folder, n=args.n, seed=args.seed, command=_experiment_command(args))
         elif args.preset == TRANSFER:
             report = run_transfer(
-                folder, n=args.n, seed=args.seed, context_overrides=_run_overrides(args), budget=args.budget
+                folder,
+                n=args.n,
+                seed=args.seed,
+                context_overrides=_run_overrides(args),
+                budget=args.budget,
+                command=_experiment_command(args),
             )
         else:
             preset = PRESETS[args.preset]
-            options = ["--n", str(args.n), "--seed", str(args.seed), "--out-dir", args.out_dir]
-            for flag in ("model", "base_url"):
-                if getattr(args, flag):
-                    options += [f"--{flag.replace('_', '-')}", getattr(args, flag)]
-            for choice in args.prompt_variant or []:
-                options += ["--prompt-variant", choice]
-            command = preset_command(preset, options)
+            command = _experiment_command(args)
             if args.report_only:
                 report = write_preset_report(preset, folder, n=args.n, seed=args.seed, command=command)
             else:

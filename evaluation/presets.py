@@ -261,6 +261,6 @@ def write_preset_report(preset: Preset, folder: Path, *, n: int, seed: int, comm
     return report
 
 
-def preset_command(preset: Preset, options: list[str]) -> str:
-    """The command line that reproduces a preset run, for its report."""
-    return shlex.join(["toolmaker", "experiment", preset.name, *options])
+def experiment_command(name: str, options: list[str]) -> str:
+    """The command line that reproduces an experiment's run (a preset's, or transfer's), for its report."""
+    return shlex.join(["toolmaker", "experiment", name, *options])

@@ -107,3 +107,38 @@ def test_a_budget_stops_before_the_problem_that_could_pass_it_and_a_rerun_goes_o
     )
     rows = [json.loads(line) for line in (tmp_path / "transfer.jsonl").read_text().splitlines()]
     assert len(rows) == 10 and all(row["correct"] for row in rows)
+
+
+def test_the_report_pairs_transfer_with_scratch_by_item_and_by_group_and_names_its_command(tmp_path):
+    outcomes = {  # (scratch, transfer) for scenarios 2 and 3 of each group
+        0: [(False, True), (False, True)],  # improved, 2 wins
+        1: [(True, False), (True, True)],  # worse, 1 loss
+    }
+    rows = []
+    for group, pairs in outcomes.items():
+        for scenario, (scratch, transferred) in enumerate(pairs, start=2):
+            for arm, correct in (("scratch", scratch), ("transfer", transferred)):
+                rows.append({"id": f"transfer/{group}/{scenario}", "group": group, "arm": arm,
+                             "correct": correct, "reused_tool_id": None, "reused_from_problem": None,
+                             "tokens": {}, "seconds": 1.0})  # fmt: skip
+    (tmp_path / "transfer.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    with sqlite_registry(tmp_path / "transfer-tools.sqlite") as registry:
+        command = "toolmaker experiment transfer --n 2 --seed 0 --out-dir x"
+        text = transfer.write_transfer_report(tmp_path, registry, GROUPS, command=command).read_text()
+    assert f"```\n{command}\n```" in text
+    assert "accuracy 50.0% (4) from scratch, 75.0% (4) reusing" in text
+    assert "only reusing got right: 2; only from scratch: 1; sign test p = 1.000" in text
+    assert "both ways: 2; improved 1, the same 0, worse 1" in text
+
+
+def test_the_command_line_writes_the_command_that_reproduces_the_run_into_the_report(tmp_path, capsys):
+    from cli import main
+
+    (tmp_path / "transfer.jsonl").write_text("")
+    argv = ["experiment", "transfer", "--report-only", "--n", "2", "--out-dir", str(tmp_path),
+            "--prompt-variant", "create=demos"]  # fmt: skip
+    assert main(argv) == 0
+    expected = (
+        f"toolmaker experiment transfer --n 2 --seed 0 --out-dir {tmp_path} --prompt-variant create=demos"
+    )
+    assert f"```\n{expected}\n```" in capsys.readouterr().out
