@@ -52,6 +52,12 @@ DATASETS: dict[str, tuple[Callable[[], list[Item]], Grader]] = {
 }
 """Dataset name → (loader, grader)."""
 
+DATASET_CONTEXT: dict[str, dict[str, Any]] = {
+    "tabmwp": {"one_value_answers": True},
+    "tabmwp-creator": {"one_value_answers": True},
+}
+"""What every method is told about a dataset's problems: each TabMWP answer is one value."""
+
 
 def _bbh_dataset(task: str) -> tuple[Callable[[], list[Item]], Grader]:
     return (lambda: load_bbh(task, "test")), partial(grade_bbh, task=task)
@@ -239,7 +245,9 @@ def run_bench(
     """
     load, grade = resolve_dataset(dataset)
     build, configuration = METHODS[method]
-    context = replace(configuration, **for_dataset(context_overrides or {}, dataset))
+    context = replace(
+        configuration, **{**DATASET_CONTEXT.get(dataset, {}), **for_dataset(context_overrides or {}, dataset)}
+    )
     model = maker_model(context)
     previous = read_rows(out)
     ensure_one_setup(previous, context, out)

@@ -44,7 +44,7 @@ def vote(
             continue
         main, modules = program_files("", "", program)
         result = executor.run(main, modules=modules, limits=Limits(wall_seconds=context.execution_timeout_s))
-        verdict = judge(result, question=state["problem"])
+        verdict = judge(result, question=state["problem"], one_value=context.one_value_answers)
         attempts.append(Attempt(round=index, tool_code="", checks="", call=program, result=result,
                                 answer=verdict.answer, failure=verdict.failure, fixed="none"))  # fmt: skip
     answers = [attempt["answer"] for attempt in attempts if attempt["answer"] is not None]

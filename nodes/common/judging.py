@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import math
 import re
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ _PART_NAMES = {"tool": "tool", "checks": "self-check", "main": "call"}
 _ANSWER_PREFIX = re.compile(r"^\s*(final answer|answer|result)\s*[:=]\s*", re.I)
 _OBJECT_REPR = re.compile(r"^<[^<>]*\bat 0x[0-9a-fA-F]+>$|^<(class|module|function|built-in) ")
 _MAX_ANSWER_CHARS = 300
+_ARRAY = re.compile(r"^\[\s*-?[\d.]+(?:e[-+]?\d+)?(?:\s+-?[\d.]+(?:e[-+]?\d+)?)+\s*\]$")
+"""numpy's way of printing several numbers: ``[2 8]``."""
 
 
 def program_files(
@@ -75,7 +78,18 @@ class Verdict:
     """True when the failure is ours (sandbox), not the model's code."""
 
 
-def _answer_problem(answer: str) -> str | None:
+def _several_values(answer: str) -> bool:
+    """Whether a printed answer is a tuple, list, set or dict of more than one value."""
+    if _ARRAY.match(answer):
+        return True
+    try:
+        value = ast.literal_eval(answer)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return False
+    return isinstance(value, tuple | list | set | dict) and len(value) > 1
+
+
+def _answer_problem(answer: str, one_value: bool) -> str | None:
     if answer in {"None", ""}:
         return (
             "The code printed `None`: the tool probably does not `return` its result, "
@@ -90,6 +104,11 @@ def _answer_problem(answer: str) -> str | None:
         return f"The code printed an object (`{answer[:80]}`), not its value: call it or print the value."
     if len(answer) > _MAX_ANSWER_CHARS:
         return f"The code printed a last line of {len(answer)} characters: print only the final answer."
+    if one_value and _several_values(answer):
+        return (
+            f"The code printed several values (`{answer[:80]}`), but the problem asks for one: work out "
+            "that one value and print only it."
+        )
     return None
 
 
@@ -112,7 +131,9 @@ def _failed_check(error: ExecutionError, checks: str) -> str:
     )
 
 
-def judge(result: ExecutionResult, checks: str = "", *, question: str | None = None) -> Verdict:
+def judge(
+    result: ExecutionResult, checks: str = "", *, question: str | None = None, one_value: bool = False
+) -> Verdict:
     """Decide whether a run produced an answer; otherwise say why, for the model.
 
     Args:
@@ -120,6 +141,7 @@ def judge(result: ExecutionResult, checks: str = "", *, question: str | None = N
         checks: The model's assert checks as it wrote them, to quote a failed one.
         question: The problem's text: an answer naming one of its options is given as that
             option's letter.
+        one_value: The answer is one value: a printed tuple, list or array of several is not one.
     """
     error = result["error"]
     if result["status"] == "sandbox_error":
@@ -143,7 +165,7 @@ def judge(result: ExecutionResult, checks: str = "", *, question: str | None = N
         return Verdict(
             None, "The code ran without error but printed nothing: the call must print the final answer."
         )
-    if problem := _answer_problem(answer):
+    if problem := _answer_problem(answer, one_value):
         return Verdict(None, problem)
     return Verdict(answer if question is None else choice_letter(answer, question), None)
 

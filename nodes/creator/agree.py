@@ -109,7 +109,7 @@ def _sample(
         ), asked
     main, modules = program_files(tool["code"], checks, call)
     result = executor.run(main, modules=modules, limits=Limits(wall_seconds=seeded.execution_timeout_s))
-    verdict = judge(result, checks, question=state["problem"])
+    verdict = judge(result, checks, question=state["problem"], one_value=seeded.one_value_answers)
     return Candidate(
         tool=tool, checks=checks, call=call, answer=verdict.answer, failure=verdict.failure
     ), asked

@@ -34,6 +34,13 @@ class CreatorContext(ModelContext):
             "(off by default: on the embedded 1.5B they cost more rounds than they saved)."
         },
     )
+    one_value_answers: bool = field(
+        default=False,
+        metadata={
+            "description": "The problems' answers are one value each (a number, a word): a printed tuple "
+            "or list is not accepted but sent back to rectify (the benchmarks set it for TabMWP)."
+        },
+    )
     vote_samples: int = field(
         default=4,
         metadata={"description": "Programs the majority-vote baseline samples (match CREATOR's calls)."},

@@ -32,7 +32,7 @@ def execute(
     else:
         main, modules = program_files(tool_code, checks, call)
         result = executor.run(main, modules=modules, limits=Limits(wall_seconds=context.execution_timeout_s))
-        verdict = judge(result, checks, question=state["problem"])
+        verdict = judge(result, checks, question=state["problem"], one_value=context.one_value_answers)
     rounds = state.get("rounds", 0)
     status: Status
     if verdict.answer is not None:

@@ -86,3 +86,11 @@ def test_majority_vote_samples_programs_with_distinct_seeds_and_takes_the_majori
     assert [r.seed for r in models.requests] == [0, 1, 2, 3] and {r.temperature for r in models.requests} == {
         0.7
     }
+
+
+def test_a_vote_told_the_answer_is_one_value_does_not_count_pairs():
+    pair, one = fenced("print((2, 8))"), fenced("print(8 - 2)")
+    graph = build_pot_vote_graph(models=ScriptedModels(maker=[pair, pair, one]), executor=EXECUTOR).compile()
+    report = solve(graph, PROBLEM, CreatorContext(vote_samples=3, one_value_answers=True))
+    assert report["answer"] == "6" and [a["answer"] for a in report["attempts"]] == [None, None, "6"]
+    assert "several values" in report["attempts"][0]["failure"]

@@ -99,6 +99,34 @@ def test_a_damaged_row_before_the_last_is_named_and_nothing_is_written(tmp_path)
     assert out.read_text() == damaged
 
 
+SPREAD = '''
+def spread(values: list[int]) -> tuple[int, int]:
+    """The least and the greatest of the values."""
+    return min(values), max(values)
+'''
+RANGE_ITEM = Item(id="range/0", question="What is the range of 2, 8 and 5?", answer="6", table="", level="",
+                  meta={})  # fmt: skip
+
+
+def test_tabmwp_problems_are_told_their_answer_is_one_value_and_a_pair_goes_back_to_rectify(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setitem(runner.DATASETS, "tabmwp", (lambda: [RANGE_ITEM], grade_numeric))
+    replies = [
+        fenced(SPREAD),
+        fenced("print(spread([2, 8, 5]))"),
+        fenced("low, high = spread([2, 8, 5])\nprint(high - low)"),
+    ]
+    (row,) = run_bench("tabmwp", "creator", tmp_path / "tabmwp.jsonl", graph=graph_for(replies))
+    assert row["attempt_answers"] == [None, "6"] and row["correct"]
+    assert row["attempt_failures"][0].startswith("The code printed several values (`(2, 8)`)")
+
+    # Elsewhere (MATH has ordered pairs) a pair is an answer like any other.
+    monkeypatch.setitem(runner.DATASETS, "tiny", (lambda: [RANGE_ITEM], grade_numeric))
+    (row,) = run_bench("tiny", "creator", tmp_path / "tiny.jsonl", graph=graph_for(replies[:2]))
+    assert row["prediction"] == "(2, 8)" and row["attempt_failures"] == [None]
+
+
 def test_report_tables_from_rows(tmp_path):
     rows = [
         {"method": "creator", "dataset": "math", "level": "Level 1", "correct": True, "rounds": 1,

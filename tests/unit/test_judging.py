@@ -1,3 +1,5 @@
+import pytest
+
 from nodes.common.checks import explain_asserts, partition_asserts
 from nodes.common.judging import extract_answer, judge, program_files
 from sandbox import ExecutionResult
@@ -28,6 +30,29 @@ def test_none_nan_and_object_reprs_are_not_answers():
     assert "return" in judge(result(stdout="None\n")).failure
     assert "not a usable answer" in judge(result(stdout="nan\n")).failure
     assert "object" in judge(result(stdout="<function f at 0x7f>\n")).failure
+
+
+@pytest.mark.parametrize(
+    "printed, several",
+    [
+        ("(2, 8)", True),
+        ("[244, 242, 347]", True),
+        ("[2 8]", True),  # numpy
+        ("{'min': 2, 'max': 8}", True),
+        ("[5]", False),
+        ("6", False),
+        ("3/4", False),
+        ("(-2)", False),
+        ("yes", False),
+        ("[2, 8", False),  # not a literal: the grader decides
+    ],
+)
+def test_several_values_are_not_one_answer_where_the_problem_asks_for_one(printed, several):
+    asked_for_one = judge(result(stdout=f"{printed}\n"), one_value=True)
+    assert (asked_for_one.answer is None) == several
+    if several:
+        assert asked_for_one.failure.startswith(f"The code printed several values (`{printed}`)")
+    assert judge(result(stdout=f"{printed}\n")).answer == printed  # not asked for one: any answer stands
 
 
 def test_error_in_tool_is_named_with_model_line_numbers():
