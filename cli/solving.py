@@ -163,6 +163,7 @@ def _solve(args: argparse.Namespace) -> int:
         agree_candidates=args.agree,
         agree_sampling=args.agree_sampling,
         general_tools=args.general_tools,
+        one_value_answers=args.one_value,
         max_rectify_rounds=args.max_rounds,
         execution_timeout_s=args.timeout,
         self_checks=args.self_checks,
@@ -253,6 +254,11 @@ def add_solve_parser(commands: Any) -> None:
         default=True,
         help="ask once for a general version of a tool that is not general; a tool still not general "
         "is registered single-use (default on)",
+    )
+    solve.add_argument(
+        "--one-value",
+        action="store_true",
+        help="the answer is one value: a printed tuple or list of several is sent back to rectify",
     )
     solve.add_argument(
         "--agree",

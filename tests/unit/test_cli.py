@@ -52,6 +52,20 @@ def test_a_prompt_given_as_text_may_hold_equals_signs_with_or_without_its_node(c
     assert server.requests[0]["messages"][0]["content"] == "Write tools where y = f(x)."
 
 
+def test_solve_one_value_sends_a_printed_pair_back_to_rectify(capsys):
+    spread = 'def spread(v: list) -> tuple:\n    """Least and greatest."""\n    return min(v), max(v)\n'
+    replies = [
+        fenced(spread),
+        fenced("print(spread([2, 8]))"),
+        fenced("low, high = spread([2, 8])\nprint(high - low)"),
+    ]
+    with FakeOpenAIServer(replies) as server:
+        code = main(["solve", "What is the range of 2 and 8?", "--one-value", "--no-general-tools", "--json",
+                     "--model", "m", "--base-url", server.base_url])  # fmt: skip
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0 and report["answer"] == "6" and report["rounds"] == 1
+
+
 def test_dead_endpoint_is_a_clear_error_that_keeps_the_report(capsys):
     port = free_port()
     code = main(["solve", "1+1?", "--json", "--model", "m", "--base-url", f"http://127.0.0.1:{port}/v1"])
