@@ -111,7 +111,7 @@ def test_report_compares_methods_only_on_items_all_of_them_finished(tmp_path):
     def write(method, ids):
         rows = [{"id": i, "method": method, "dataset": "alpha", "level": "L1", "correct": True,
                  "prediction": "1", "gold": "1", "correct_after_round": {str(r): True for r in range(4)},
-                 "seconds": 1.0, "rounds": 0,
+                 "seconds": 1.0, "rounds": 0, "code": "aaa" if method == "creator" else "bbb",
                  "tokens": {"maker": {"input": 10, "output": 5, "calls": 2}}} for i in ids]  # fmt: skip
         (tmp_path / f"{method}-alpha.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
 
@@ -124,6 +124,7 @@ def test_report_compares_methods_only_on_items_all_of_them_finished(tmp_path):
     ]  # fmt: skip
     text = write_preset_report(preset, tmp_path, n=3, seed=0).read_text()
     assert "alpha 2." in text and "| pot-vote | 100.0% (2) | 2.0 | 15.0 | 1.0 |" in text
+    assert "rows by the commit that made them: aaa 2, bbb 2." in text
 
 
 def test_vote_without_a_run_to_match_stops_with_a_clear_error(tmp_path):
