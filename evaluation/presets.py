@@ -253,10 +253,10 @@ def write_preset_report(preset: Preset, folder: Path, *, n: int, seed: int, comm
         + ", ".join(f"{dataset} {count}" for dataset, count in counts.items())
         + "."
     )
-    made_by = Counter(str(row.get("code", "not recorded")) for row in rows)
+    made_by = Counter(str(row.get("code") or "not recorded") for row in rows)
     if len(made_by) > 1:
-        counts = ", ".join(f"{code} {count}" for code, count in made_by.most_common())
-        lines += ["", f"The cells grew across commits; rows by the commit that made them: {counts}."]
+        commits = ", ".join(f"{code} {count}" for code, count in made_by.most_common())
+        lines += ["", f"The cells grew across commits; rows by the commit that made them: {commits}."]
     text = "\n".join(lines) + "\n\n" + markdown_report(rows, comparisons=preset.comparisons)
     report = folder / f"{preset.name}.md"
     report.parent.mkdir(parents=True, exist_ok=True)

@@ -229,7 +229,8 @@ def run_bench(
     (``runs.sqlite`` in the data directory, or PostgreSQL), so an item a kill cut short
     goes on from its last step when the command runs again; its thread is deleted once
     its row is written. Rows, in the order items finish: id, dataset,
-    method, model, level, prediction, gold, correct, the answer (and its correctness)
+    method, model, prompts, whether answers had to be one value, level, prediction, gold,
+    correct, the answer (and its correctness)
     after 0..3 rectification rounds, status, rounds, tokens and calls per role, seconds,
     tool id, the final tool's code and call (a program's, for program-of-thought), and
     each execution's answer as judged (None where it gave none; a general version's is
@@ -279,6 +280,7 @@ def run_bench(
             "method": method,
             "model": model,
             "prompts": context.non_default_prompts(),
+            "one_value_answers": context.one_value_answers,
             "level": item["level"],
             "prediction": report["answer"],
             "gold": item["answer"],

@@ -159,8 +159,8 @@ def report_transfer(folder: Path, *, n: int, seed: int = 0, command: str = "") -
 
 def _paired_section(scratch: list[dict[str, Any]], transferred: list[dict[str, Any]]) -> list[str]:
     """Scenarios 2 and 3 with and without the stored tool: items and groups that gained or lost."""
-    before = {row["id"]: row for row in scratch}
-    pairs = [(before[row["id"]], row) for row in transferred if row["id"] in before]
+    before, reusing = {row["id"]: row for row in scratch}, {row["id"]: row for row in transferred}
+    pairs = [(before[item], row) for item, row in reusing.items() if item in before]
     wins = sum(after["correct"] and not earlier["correct"] for earlier, after in pairs)
     losses = sum(earlier["correct"] and not after["correct"] for earlier, after in pairs)
     by_group: dict[str, list[int]] = {}

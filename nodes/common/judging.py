@@ -18,8 +18,11 @@ _PART_NAMES = {"tool": "tool", "checks": "self-check", "main": "call"}
 _ANSWER_PREFIX = re.compile(r"^\s*(final answer|answer|result)\s*[:=]\s*", re.I)
 _OBJECT_REPR = re.compile(r"^<[^<>]*\bat 0x[0-9a-fA-F]+>$|^<(class|module|function|built-in) ")
 _MAX_ANSWER_CHARS = 300
-_ARRAY = re.compile(r"^\[\s*-?[\d.]+(?:e[-+]?\d+)?(?:\s+-?[\d.]+(?:e[-+]?\d+)?)+\s*\]$")
-"""numpy's way of printing several numbers: ``[2 8]``."""
+_ARRAY_ITEM = r"(?:-?[\d.]+(?:e[-+]?\d+)?|nan|-?inf)"
+_ARRAY = re.compile(rf"^\[+\s*{_ARRAY_ITEM}(?:\s+\[*{_ARRAY_ITEM}\]*)+\s*\]+$")
+"""numpy's way of printing several numbers: ``[2 8]``, ``[[1 2] [3 4]]``."""
+_THOUSANDS = re.compile(r"^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+"""One number written with thousands separators (``1,234``), which Python would read as a tuple."""
 
 
 def program_files(
@@ -82,6 +85,8 @@ def _several_values(answer: str) -> bool:
     """Whether a printed answer is a tuple, list, set or dict of more than one value."""
     if _ARRAY.match(answer):
         return True
+    if _THOUSANDS.match(answer):
+        return False
     try:
         value = ast.literal_eval(answer)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):

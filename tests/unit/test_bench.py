@@ -118,13 +118,14 @@ def test_tabmwp_problems_are_told_their_answer_is_one_value_and_a_pair_goes_back
         fenced("low, high = spread([2, 8, 5])\nprint(high - low)"),
     ]
     (row,) = run_bench("tabmwp", "creator", tmp_path / "tabmwp.jsonl", graph=graph_for(replies))
-    assert row["attempt_answers"] == [None, "6"] and row["correct"]
+    assert row["attempt_answers"] == [None, "6"] and row["correct"] and row["one_value_answers"] is True
     assert row["attempt_failures"][0].startswith("The code printed several values (`(2, 8)`)")
 
     # Elsewhere (MATH has ordered pairs) a pair is an answer like any other.
     monkeypatch.setitem(runner.DATASETS, "tiny", (lambda: [RANGE_ITEM], grade_numeric))
     (row,) = run_bench("tiny", "creator", tmp_path / "tiny.jsonl", graph=graph_for(replies[:2]))
     assert row["prediction"] == "(2, 8)" and row["attempt_failures"] == [None]
+    assert row["one_value_answers"] is False
 
 
 def test_report_tables_from_rows(tmp_path):

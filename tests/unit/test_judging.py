@@ -45,6 +45,12 @@ def test_none_nan_and_object_reprs_are_not_answers():
         ("(-2)", False),
         ("yes", False),
         ("[2, 8", False),  # not a literal: the grader decides
+        ("[[1 2] [3 4]]", True),
+        ("[nan 1.]", True),
+        ("1,234", False),  # thousands, not a tuple
+        ("-1,234,567.50", False),
+        ("1,050", False),
+        ("1, 2", True),
     ],
 )
 def test_several_values_are_not_one_answer_where_the_problem_asks_for_one(printed, several):

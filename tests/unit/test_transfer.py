@@ -121,6 +121,7 @@ def test_the_report_pairs_transfer_with_scratch_by_item_and_by_group_and_names_i
                 rows.append({"id": f"transfer/{group}/{scenario}", "group": group, "arm": arm,
                              "correct": correct, "reused_tool_id": None, "reused_from_problem": None,
                              "tokens": {}, "seconds": 1.0})  # fmt: skip
+    rows.append(rows[1])  # a row written twice (a rerun's) counts once
     (tmp_path / "transfer.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
     with sqlite_registry(tmp_path / "transfer-tools.sqlite") as registry:
         command = "toolmaker experiment transfer --n 2 --seed 0 --out-dir x"
