@@ -137,7 +137,8 @@ def _failure_summary(failure: str | None) -> str | None:
     """A failure's first line, as short as a row can carry: why an attempt gave no answer."""
     if failure is None:
         return None
-    first = failure.strip().splitlines()[0] if failure.strip() else ""
+    lines = failure.strip().splitlines()
+    first = lines[0] if lines else ""
     return first if len(first) <= _FAILURE_CHARS else first[: _FAILURE_CHARS - 1] + "…"
 
 

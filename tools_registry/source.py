@@ -100,10 +100,11 @@ def _imported_names(node: ast.Import | ast.ImportFrom) -> set[str]:
 
 def _free_names(module: ast.Module) -> set[str]:
     """Names the code reads but binds nowhere, builtins aside: what an import has to supply."""
+    read: set[str] = set()
     bound: set[str] = set()
     for node in ast.walk(module):
-        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-            bound.add(node.id)
+        if isinstance(node, ast.Name):
+            (read if isinstance(node.ctx, ast.Load) else bound).add(node.id)
         elif isinstance(node, ast.arg):
             bound.add(node.arg)
         elif isinstance(node, ast.Import | ast.ImportFrom):
@@ -112,9 +113,6 @@ def _free_names(module: ast.Module) -> set[str]:
             bound.add(node.name)
         elif isinstance(node, ast.ExceptHandler) and node.name:
             bound.add(node.name)
-    read = {
-        node.id for node in ast.walk(module) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
-    }
     return read - bound - set(dir(builtins))
 
 
