@@ -170,6 +170,29 @@ def test_a_failures_kind_is_read_from_its_first_line(failure, kind):
     assert failure_kind(failure) == kind
 
 
+def test_failure_kinds_match_the_messages_judge_and_the_nodes_write():
+    """The kinds are read from text: a reworded message must fail here, not turn into "other"."""
+    from nodes.common.asking import unusable_reply
+    from nodes.common.judging import judge
+    from sandbox import ExecutionResult
+
+    def ran(stdout="", error=None):
+        status = "error" if error else "ok"
+        return ExecutionResult(status=status, stdout=stdout, stderr="", error=error, seconds=0.1,
+                               backend="test", confinement=[])  # fmt: skip
+
+    type_error = {"type": "TypeError", "message": "f() takes 1 argument", "traceback": "", "file": "main.py"}
+    failures = {
+        "TypeError (call)": judge(ran(error=type_error)).failure,
+        "printed nothing": judge(ran()).failure,
+        "unusable answer": judge(ran("None\n")).failure,
+        "unreadable reply": unusable_reply("decide", "call", ValueError("no code"), "Sure!"),
+    }
+    assert {kind: failure_kind(failure or "") for kind, failure in failures.items()} == {
+        kind: kind for kind in failures
+    }
+
+
 def test_misses_say_how_the_runs_with_no_answer_last_failed(tmp_path):
     def row(prediction, failures, correct=False):
         return {"method": "creator", "dataset": "math", "level": "L1", "correct": correct, "rounds": 1,
