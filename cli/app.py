@@ -78,6 +78,8 @@ def _experiment_command(args: argparse.Namespace) -> str:
             options += [f"--{flag.replace('_', '-')}", getattr(args, flag)]
     for choice in args.prompt_variant or []:
         options += ["--prompt-variant", choice]
+    for column in args.column or []:
+        options += ["--column", column]
     return experiment_command(args.preset, options)
 
 
@@ -133,11 +135,19 @@ def _unsupported_experiment_options(args: argparse.Namespace) -> str | None:
     from evaluation.latm import EXPERIMENT as LATM
     from evaluation.making_variants import EXPERIMENT as LATM_MAKING
     from evaluation.making_variants import MAKER_NODES
+    from evaluation.presets import PRESETS
 
     latm = args.preset.startswith(LATM)  # latm, latm-dispatch and latm-making
     latm_presets = (LATM, LATM_MAKING)
     if args.task and args.preset not in latm_presets:
         return f"--task goes with {' and '.join(latm_presets)} only"
+    if args.column and args.preset not in PRESETS:
+        return f"--column goes with the presets of columns only ({', '.join(PRESETS)})"
+    if args.column:
+        try:
+            PRESETS[args.preset].only(args.column)
+        except ValueError as exc:
+            return str(exc)
     if latm and (args.model or args.base_url):
         return (
             f"{args.preset} takes its maker and user models from the settings "
@@ -219,6 +229,7 @@ def _experiment(args: argparse.Namespace) -> int:
                     command=command,
                     concurrency=args.concurrency,
                     budget=args.budget,
+                    columns=args.column or (),
                 )
     except (BudgetReached, DatasetError, BenchError) as exc:
         return _batch_stopped(exc)
@@ -393,6 +404,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         choices=TASKS,
         help="latm and latm-making: only this Big-Bench task (repeat for several; default all six)",
+    )
+    experiment.add_argument(
+        "--column",
+        action="append",
+        metavar="LABEL",
+        help="main, rounds, hints, quality, ...: grow only this column (and the one it is matched to); "
+        "repeat for several; the report shows every column with rows",
     )
     experiment.add_argument("--n", type=int, default=30, help="items per dataset (default 30)")
     experiment.add_argument("--step", type=int, default=5, help="grow all cells this many items at a time")

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import shlex
 from collections import Counter
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +65,31 @@ class Preset:
                 raise ValueError(f"preset {self.name}: {cell.name} is matched to no column before it")
         if unknown := {name for pair in self.comparisons for name in pair} - set(names):
             raise ValueError(f"preset {self.name}: comparisons name no column {sorted(unknown)}")
+
+    def only(self, labels: Collection[str]) -> Preset:
+        """This preset with only the columns ``labels`` and those they are matched to (which run first).
+
+        Raises:
+            ValueError: A label names none of the preset's columns.
+        """
+        names = [cell.name for cell in self.cells]
+        if unknown := set(labels) - set(names):
+            missing = ", ".join(sorted(unknown))
+            raise ValueError(f"preset {self.name} has no column {missing}; its columns: {', '.join(names)}")
+        wanted = set(labels)
+        for cell in reversed(self.cells):  # a column is matched to one before it
+            if cell.name in wanted and cell.matched_to:
+                wanted.add(cell.matched_to)
+        return _with_columns(self, wanted)
+
+
+def _with_columns(preset: Preset, names: Collection[str]) -> Preset:
+    """``preset`` with the columns ``names`` in its order, and the comparisons between two of them."""
+    return replace(
+        preset,
+        cells=tuple(cell for cell in preset.cells if cell.name in names),
+        comparisons=tuple(pair for pair in preset.comparisons if set(pair) <= set(names)),
+    )
 
 
 _PAPER_DATASETS = ("math", "tabmwp", "creation")
@@ -185,19 +210,23 @@ def run_preset(
     graphs: Mapping[str, CompiledStateGraph[Any, Any, Any, Any]] | None = None,
     concurrency: int = 1,
     budget: Budget | None = None,
+    columns: Collection[str] = (),
 ) -> Path:
     """Grow every cell of ``preset`` to ``n`` items, ``step`` at a time; return the report's path.
 
-    The report is rewritten after every step, so partial results can be read (and
-    committed) while the run goes on. ``graphs`` replaces cells' own graphs, by label (tests).
-    A ``budget`` covers every cell's rows, those of earlier runs too (``BudgetReached``).
+    With ``columns``, only those columns grow, and the columns they are matched to (see
+    :meth:`Preset.only`). The report is rewritten after every step, so partial results can
+    be read (and committed) while the run goes on; it shows every column with rows in
+    ``folder``. ``graphs`` replaces cells' own graphs, by label (tests). A ``budget`` covers
+    the growing cells' rows, those of earlier runs too (``BudgetReached``).
     """
-    files = [results_file(folder, c.name, d) for d in preset.datasets for c in preset.cells]
+    growing = preset.only(columns) if columns else preset
+    files = [results_file(folder, c.name, d) for d in growing.datasets for c in growing.cells]
     spend = Spend.of(row for file in files for row in read_rows(file))
     for size in range(min(step, n), n + step, step):
         size = min(size, n)
-        for dataset in preset.datasets:
-            for cell in preset.cells:
+        for dataset in growing.datasets:
+            for cell in growing.cells:
                 matched = cell.matched_to
                 per_item = matching_calls(results_file(folder, matched, dataset)) if matched else None
                 run_bench(
@@ -238,13 +267,25 @@ def common_rows(preset: Preset, folder: Path, *, n: int, seed: int) -> list[dict
 
 
 def write_preset_report(preset: Preset, folder: Path, *, n: int, seed: int, command: str = "") -> Path:
-    """Write ``folder/PRESET.md`` (tables on common items) and its plots under ``folder/plots/PRESET``."""
+    """Write ``folder/PRESET.md`` (tables on common items) and its plots under ``folder/plots/PRESET``.
+
+    Columns with no rows in ``folder`` are named and left out of the tables.
+    """
     from evaluation.plots import write_plots
 
-    rows = common_rows(preset, folder, n=n, seed=seed)
+    run = [
+        cell.name
+        for cell in preset.cells
+        if any(results_file(folder, cell.name, dataset).exists() for dataset in preset.datasets)
+    ]
+    # Columns not run yet would leave no item that every column finished.
+    shown = _with_columns(preset, run)
+    rows = common_rows(shown, folder, n=n, seed=seed)
     lines = [f"# Experiment `{preset.name}`", "", preset.description + ".", ""]
     if command:
         lines += ["Command:", "", "```", command, "```", ""]
+    if not_run := [cell.name for cell in preset.cells if cell.name not in run]:
+        lines += [f"Columns with no rows in this folder, left out: {', '.join(not_run)}.", ""]
     counts = {
         dataset: len({row["id"] for row in rows if row["dataset"] == dataset}) for dataset in preset.datasets
     }
@@ -257,7 +298,7 @@ def write_preset_report(preset: Preset, folder: Path, *, n: int, seed: int, comm
     if len(made_by) > 1:
         commits = ", ".join(f"{code} {count}" for code, count in made_by.most_common())
         lines += ["", f"The cells grew across commits; rows by the commit that made them: {commits}."]
-    text = "\n".join(lines) + "\n\n" + markdown_report(rows, comparisons=preset.comparisons)
+    text = "\n".join(lines) + "\n\n" + markdown_report(rows, comparisons=shown.comparisons)
     report = folder / f"{preset.name}.md"
     report.parent.mkdir(parents=True, exist_ok=True)
     report.write_text(text, encoding="utf-8")

@@ -110,6 +110,8 @@ def test_a_budget_stops_the_makings_before_one_could_pass_it_and_a_larger_one_go
         (["latm", "--model", "gpt-4o-mini"], "TOOLMAKER_MAKER_MODEL"),
         (["main", "--task", "word_sorting"], "--task goes with latm and latm-making only"),
         (["main", "--prompt-variant", "propose=short"], "not propose"),
+        (["transfer", "--column", "creator"], "--column goes with the presets of columns only"),
+        (["quality", "--column", "creator"], "quality has no column creator; its columns: pot-rectify"),
     ],
 )
 def test_options_an_experiment_would_ignore_are_refused_before_any_work(options, problem, tmp_path, capsys):

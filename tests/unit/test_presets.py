@@ -127,6 +127,37 @@ def test_report_compares_methods_only_on_items_all_of_them_finished(tmp_path):
     assert "rows by the commit that made them: aaa 2, bbb 2." in text
 
 
+def test_only_some_columns_grow_with_those_they_are_matched_to_and_the_report_names_the_rest():
+    three = Preset("three", "Three columns", ("alpha",), (*PRESET.cells, Cell("pot-rectify")),
+                   (("creator", "pot-vote"), ("creator", "pot-rectify")))  # fmt: skip
+
+    vote = three.only(["pot-vote"])
+    rectify = three.only(["pot-rectify"])
+
+    assert [cell.name for cell in vote.cells] == ["creator", "pot-vote"]
+    assert vote.comparisons == (("creator", "pot-vote"),)
+    assert [cell.name for cell in rectify.cells] == ["pot-rectify"] and rectify.comparisons == ()
+    with pytest.raises(ValueError, match="no column entangled; its columns: creator, pot-vote, pot-rectify"):
+        three.only(["entangled"])
+
+
+def test_a_run_of_one_column_reports_it_and_names_the_columns_left_out(tmp_path):
+    chosen = {d: sample(items, 2, 0) for d, items in (("alpha", ALPHA), ("beta", BETA))}
+    order = sorted(chosen["alpha"], key=ALPHA.index) + sorted(chosen["beta"], key=BETA.index)
+    creator = build_creator_graph(
+        models=ScriptedModels(maker=creator_replies(order)), executor=SubprocessExecutor()
+    )
+
+    report = run_preset(
+        PRESET, tmp_path, n=2, step=2, seed=0, graphs={"creator": creator.compile()}, columns=["creator"]
+    )
+
+    assert not list(tmp_path.glob("pot-vote-*.jsonl"))
+    text = report.read_text()
+    assert "Columns with no rows in this folder, left out: pot-vote." in text
+    assert "alpha 2, beta 2" in text and "| creator | 100.0% (2) | 100.0% (2) |" in text
+
+
 def test_vote_without_a_run_to_match_stops_with_a_clear_error(tmp_path):
     vote = build_pot_vote_graph(models=ScriptedModels(maker=[]), executor=SubprocessExecutor()).compile()
     with pytest.raises(BenchError, match="run the method to match on it first"):
