@@ -258,7 +258,7 @@ def add_solve_parser(commands: Any) -> None:
     solve.add_argument(
         "--one-value",
         action="store_true",
-        help="the answer is one value: a printed tuple or list of several is sent back to rectify",
+        help="the answer is one value: a printed empty list, or a tuple or list of several, goes to rectify",
     )
     solve.add_argument(
         "--agree",

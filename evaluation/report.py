@@ -168,6 +168,7 @@ _FAILURE_KINDS = (
     (re.compile(r"Running the ([\w-]+) failed with (\w+)"), "{1} ({0})"),
     (re.compile(r"Your own check"), "own check failed"),
     (re.compile(r"printed nothing"), "printed nothing"),
+    (re.compile(r"The code printed (no value|several values)"), "{0}"),
     (re.compile(r"The code printed"), "unusable answer"),
     (re.compile(r"step's reply held no usable"), "unreadable reply"),
     (re.compile(r"changed neither"), "unchanged fix"),

@@ -23,6 +23,8 @@ _ARRAY = re.compile(rf"^\[+\s*{_ARRAY_ITEM}(?:\s+\[*{_ARRAY_ITEM}\]*)+\s*\]+$")
 """numpy's way of printing several numbers: ``[2 8]``, ``[[1 2] [3 4]]``."""
 _THOUSANDS = re.compile(r"^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
 """One number written with thousands separators (``1,234``), which Python would read as a tuple."""
+_EMPTY_COLLECTIONS = frozenset({"[]", "()", "{}", "set()"})
+"""An empty printed collection (a filter that matched nothing, say): no value at all."""
 
 
 def program_files(
@@ -109,9 +111,10 @@ def _answer_problem(answer: str, one_value: bool) -> str | None:
         return f"The code printed an object (`{answer[:80]}`), not its value: call it or print the value."
     if len(answer) > _MAX_ANSWER_CHARS:
         return f"The code printed a last line of {len(answer)} characters: print only the final answer."
-    if one_value and _several_values(answer):
+    if one_value and (answer in _EMPTY_COLLECTIONS or _several_values(answer)):
+        printed = "no value" if answer in _EMPTY_COLLECTIONS else "several values"
         return (
-            f"The code printed several values (`{answer[:80]}`), but the problem asks for one: work out "
+            f"The code printed {printed} (`{answer[:80]}`), but the problem asks for one: work out "
             "that one value and print only it."
         )
     return None
@@ -146,7 +149,8 @@ def judge(
         checks: The model's assert checks as it wrote them, to quote a failed one.
         question: The problem's text: an answer naming one of its options is given as that
             option's letter.
-        one_value: The answer is one value: a printed tuple, list or array of several is not one.
+        one_value: The answer is one value: a printed empty collection, or tuple, list or array of
+            several, is not one.
     """
     error = result["error"]
     if result["status"] == "sandbox_error":

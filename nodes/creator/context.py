@@ -37,8 +37,9 @@ class CreatorContext(ModelContext):
     one_value_answers: bool = field(
         default=False,
         metadata={
-            "description": "The problems' answers are one value each (a number, a word): a printed tuple "
-            "or list is not accepted but sent back to rectify (the benchmarks set it for TabMWP)."
+            "description": "The problems' answers are one value each (a number, a word): a printed empty "
+            "collection, or tuple or list of several, is not accepted but sent back to rectify (the "
+            "benchmarks set it for TabMWP)."
         },
     )
     vote_samples: int = field(

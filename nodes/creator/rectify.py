@@ -26,6 +26,8 @@ from tools_registry.source import (
 
 _NO_TOOL = "# (no usable tool yet: write one)"
 _NO_CALL = "# (no usable call yet: write one)"
+UNCHANGED_FIX = "The last fix changed neither the tool nor the call, so it still fails"
+"""How a round whose fix changed nothing is reported to the next one (and read by reports)."""
 
 
 def _fix_target(tool_changed: bool, call_changed: bool) -> FixTarget:
@@ -76,7 +78,7 @@ def rectify(
     fixed = _fix_target(tool_changed, new_call != call)
     pending = None
     if fixed == "none" and not state.get("unchanged_is_an_answer"):
-        pending = f"The last fix changed neither the tool nor the call, so it still fails:\n{failure}"
+        pending = f"{UNCHANGED_FIX}:\n{failure}"
     elif new_tool is None or not new_call:
         pending = "After the fix there is still no usable tool and call: write both."
     return {

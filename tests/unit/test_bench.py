@@ -161,6 +161,7 @@ def test_report_tables_from_rows(tmp_path):
         ("Your own check `assert f(2) == 4` failed. Either the tool ...", "own check failed"),
         ("The code ran without error but printed nothing: the call must print it.", "printed nothing"),
         ("The code printed `None`: the tool probably does not `return` its result", "unusable answer"),
+        ("The code printed several values (`(2, 8)`), but the problem asks for one", "several values"),
         ("The decide step's reply held no usable call: the reply held no Python code.", "unreadable reply"),
         ("The last fix changed neither the tool nor the call, so it still fails:", "unchanged fix"),
         ("After the fix there is still no usable tool and call: write both.", "other"),
@@ -174,6 +175,7 @@ def test_failure_kinds_match_the_messages_judge_and_the_nodes_write():
     """The kinds are read from text: a reworded message must fail here, not turn into "other"."""
     from nodes.common.asking import unusable_reply
     from nodes.common.judging import judge
+    from nodes.creator.rectify import UNCHANGED_FIX
     from sandbox import ExecutionResult
 
     def ran(stdout="", error=None):
@@ -182,11 +184,16 @@ def test_failure_kinds_match_the_messages_judge_and_the_nodes_write():
                                backend="test", confinement=[])  # fmt: skip
 
     type_error = {"type": "TypeError", "message": "f() takes 1 argument", "traceback": "", "file": "main.py"}
+    failed_check = {"type": "AssertionError", "message": "", "traceback": "", "file": "checks.py"}
     failures = {
         "TypeError (call)": judge(ran(error=type_error)).failure,
+        "own check failed": judge(ran(error=failed_check), "assert f(2) == 4").failure,
         "printed nothing": judge(ran()).failure,
         "unusable answer": judge(ran("None\n")).failure,
+        "several values": judge(ran("(2, 8)\n"), one_value=True).failure,
+        "no value": judge(ran("[]\n"), one_value=True).failure,
         "unreadable reply": unusable_reply("decide", "call", ValueError("no code"), "Sure!"),
+        "unchanged fix": UNCHANGED_FIX,
     }
     assert {kind: failure_kind(failure or "") for kind, failure in failures.items()} == {
         kind: kind for kind in failures

@@ -32,6 +32,13 @@ def test_none_nan_and_object_reprs_are_not_answers():
     assert "object" in judge(result(stdout="<function f at 0x7f>\n")).failure
 
 
+@pytest.mark.parametrize("printed", ["[]", "()", "{}", "set()"])
+def test_an_empty_collection_is_no_answer_where_the_problem_asks_for_one(printed):
+    asked_for_one = judge(result(stdout=f"{printed}\n"), one_value=True)
+    assert asked_for_one.answer is None
+    assert asked_for_one.failure.startswith(f"The code printed no value (`{printed}`)")
+
+
 @pytest.mark.parametrize(
     "printed, several",
     [
