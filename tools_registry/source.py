@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import symtable
 from typing import TypeGuard
 
 from typing_extensions import TypedDict
@@ -95,24 +96,27 @@ def split_definitions(code: str, what: str = "code", inputs: frozenset[str] = fr
 
 def _imported_names(node: ast.Import | ast.ImportFrom) -> set[str]:
     """The names an import binds (``*`` for a star import)."""
-    return {(alias.asname or alias.name).split(".")[0] for alias in node.names}
+    return {alias.asname or alias.name.split(".")[0] for alias in node.names}
 
 
-def _free_names(module: ast.Module) -> set[str]:
-    """Names the code reads but binds nowhere, builtins aside: what an import has to supply."""
+def _free_names(code: str) -> set[str]:
+    """Names the code reads as globals but never binds at top level, builtins aside: what imports supply.
+
+    Scopes count: ``np = 1`` inside one function supplies no other function's ``np``.
+    """
+    module = symtable.symtable(code, "tool", "exec")
+    top_level = module.get_symbols()
+    bound = {symbol.get_name() for symbol in top_level if symbol.is_assigned() or symbol.is_imported()}
     read: set[str] = set()
-    bound: set[str] = set()
-    for node in ast.walk(module):
-        if isinstance(node, ast.Name):
-            (read if isinstance(node.ctx, ast.Load) else bound).add(node.id)
-        elif isinstance(node, ast.arg):
-            bound.add(node.arg)
-        elif isinstance(node, ast.Import | ast.ImportFrom):
-            bound |= _imported_names(node)
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            bound.add(node.name)
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            bound.add(node.name)
+    scopes = [module]
+    while scopes:
+        scope = scopes.pop()
+        scopes += scope.get_children()
+        read |= {
+            symbol.get_name()
+            for symbol in scope.get_symbols()
+            if symbol.is_referenced() and (scope is module or symbol.is_global())
+        }
     return read - bound - set(dir(builtins))
 
 
@@ -125,7 +129,12 @@ def _opening(module: ast.Module) -> int:
     """The line after a leading docstring and ``from __future__`` imports (0 when there are none)."""
     end = 0
     for index, node in enumerate(module.body):
-        docstring = index == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+        docstring = (
+            index == 0
+            and isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        )
         future = isinstance(node, ast.ImportFrom) and node.module == "__future__"
         if not (docstring or future):
             break
@@ -147,7 +156,7 @@ def keep_imports(code: str, previous: str) -> str:
     """
     module = parse_python(code, "tool")
     own_imports = any(_is_import(node) for node in module.body)
-    free = _free_names(module)
+    free = _free_names(code)
     imports = [
         (node, segment) for node, segment in top_level_statements(previous, "tool") if _is_import(node)
     ]

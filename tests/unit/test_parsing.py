@@ -122,6 +122,14 @@ SYMPY_TOOL = (
          "from sympy import symbols, solve\n\nimport math\n\ndef roots(c):\n    return solve(c) + math.pi"),
         ("import math\n\ndef roots(c, solve=None):\n    return [math.sqrt(c) for symbols in range(2)]",
          "import math\n\ndef roots(c, solve=None):\n    return [math.sqrt(c) for symbols in range(2)]"),
+        # A name bound in one function's scope supplies no other function.
+        ("import math\n\ndef helper():\n    solve = 1\n    return solve\n\n"
+         "def roots(c):\n    return solve(c)",
+         "from sympy import symbols, solve\n\nimport math\n\ndef helper():\n    solve = 1\n"
+         "    return solve\n\ndef roots(c):\n    return solve(c)"),
+        # A docstring-like number first is code, not a docstring: imports go above it.
+        ("42\nimport math\n\ndef roots(c):\n    return solve(c)",
+         "from sympy import symbols, solve\n\n42\nimport math\n\ndef roots(c):\n    return solve(c)"),
         # A future import stays first.
         ('"""Roots."""\nfrom __future__ import annotations\n\ndef roots(c: float):\n    return solve(c)',
          '"""Roots."""\nfrom __future__ import annotations\n\nfrom sympy import symbols, solve\n\n'
