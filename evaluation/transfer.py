@@ -189,7 +189,12 @@ def write_transfer_report(
 ) -> Path:
     """Accuracy and cost per arm, transfer against scratch paired, retrieval, and reuses per stored tool."""
     wanted = {item["id"] for group in groups for item in group["scenarios"]}
-    rows = [row for row in read_rows(folder / ROWS) if row["id"] in wanted]
+    rows: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
+    for row in read_rows(folder / ROWS):  # the first row of an item and arm, for every section alike
+        if row["id"] in wanted and (row["id"], row["arm"]) not in seen:
+            seen.add((row["id"], row["arm"]))
+            rows.append(row)
     first_of_group = {
         group["scenarios"][0]["question"]: group["scenarios"][0]["meta"]["group"] for group in groups
     }
