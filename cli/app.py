@@ -409,7 +409,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--column",
         action="append",
         metavar="LABEL",
-        help="main, rounds, hints, quality, ...: grow only this column (and the one it is matched to); "
+        help="a column of the preset (e.g. creator-general): grow only it, and the column it is matched to; "
         "repeat for several; the report shows every column with rows",
     )
     experiment.add_argument("--n", type=int, default=30, help="items per dataset (default 30)")

@@ -298,6 +298,14 @@ def write_preset_report(preset: Preset, folder: Path, *, n: int, seed: int, comm
     if len(made_by) > 1:
         commits = ", ".join(f"{code} {count}" for code, count in made_by.most_common())
         lines += ["", f"The cells grew across commits; rows by the commit that made them: {commits}."]
+    for dataset in preset.datasets:
+        told = [bool(row.get("one_value_answers")) for row in rows if row["dataset"] == dataset]
+        if 0 < sum(told) < len(told):
+            lines += [
+                "",
+                f"On {dataset}, {sum(told)} of {len(told)} rows were judged with `one_value_answers` "
+                "(the others took a printed tuple or list as an answer).",
+            ]
     text = "\n".join(lines) + "\n\n" + markdown_report(rows, comparisons=shown.comparisons)
     report = folder / f"{preset.name}.md"
     report.parent.mkdir(parents=True, exist_ok=True)

@@ -125,6 +125,24 @@ def test_report_compares_methods_only_on_items_all_of_them_finished(tmp_path):
     text = write_preset_report(preset, tmp_path, n=3, seed=0).read_text()
     assert "alpha 2." in text and "| pot-vote | 100.0% (2) | 2.0 | 15.0 | 1.0 |" in text
     assert "rows by the commit that made them: aaa 2, bbb 2." in text
+    assert "one_value_answers" not in text
+
+
+def test_the_report_says_when_a_datasets_rows_were_judged_both_with_and_without_one_value_answers(tmp_path):
+    def write(method, told):
+        rows = [{"id": f"alpha/{i}", "method": method, "dataset": "alpha", "level": "L1", "correct": True,
+                 "prediction": "1", "gold": "1", "seconds": 1.0, "rounds": 0, "tokens": {},
+                 **({"one_value_answers": told[i]} if told[i] is not None else {})}
+                for i in range(3)]  # fmt: skip
+        (tmp_path / f"{method}-alpha.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+    write("creator", [True, True, True])
+    write("pot-vote", [None, True, False])  # None: a row from before the setting was recorded
+    preset = Preset("one", "One dataset", ("alpha",), PRESET.cells)
+
+    text = write_preset_report(preset, tmp_path, n=3, seed=0).read_text()
+
+    assert "On alpha, 4 of 6 rows were judged with `one_value_answers`" in text
 
 
 def test_only_some_columns_grow_with_those_they_are_matched_to_and_the_report_names_the_rest():
