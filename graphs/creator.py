@@ -58,6 +58,8 @@ def route_after_rectify(state: CreatorState) -> Literal["decide", "execute"]:
     and leave the call out; run as it stood, the old call fails on a round that cannot be
     repeated. Decide writes calls for new tools, so it writes one for this tool too. A call
     that unpacks its arguments (``f(*values)``) is run as it stands: only running it tells.
+    A fix that left no call (decide's reply was unusable, say) goes to decide as well, even
+    when the fix itself was unusable: what is missing is the call.
     """
     tool, call = state.get("tool"), state.get("call", "")
     if tool is None:

@@ -296,3 +296,16 @@ def test_reuse_below_the_threshold_creates_a_new_tool():
         {"problem": "Name a prime between 10 and 15."}, context=CreatorContext(reuse_tools=True)
     )
     assert "reused_tool_id" not in final and len(models.maker.prompts) == 2
+
+
+def test_a_fix_that_leaves_the_call_out_after_decide_failed_gets_its_call_from_decide():
+    tool_only = TOOL.split("assert")[0]
+    unusable_call = "I would call it with 2 and 100."
+    models = ScriptedModels(maker=[fenced(TOOL), unusable_call, fenced(tool_only), fenced(CALL)])
+
+    report = run(models)
+
+    assert report["status"] == "solved" and report["answer"] == "115"
+    assert "decide step's reply held no usable call" in models.maker.prompts[2][-1].content  # rectify's
+    after_fix = models.maker.prompts[3][-1].content  # decide's: the signature, not the body
+    assert "def digit_sum_of_power(base: int, exponent: int)" in after_fix and "str(base" not in after_fix
