@@ -157,16 +157,33 @@ def report_transfer(folder: Path, *, n: int, seed: int = 0, command: str = "") -
         return write_transfer_report(folder, registry, sample(load_tool_transfer(), n, seed), command=command)
 
 
-def _paired_section(scratch: list[dict[str, Any]], transferred: list[dict[str, Any]]) -> list[str]:
-    """Scenarios 2 and 3 with and without the stored tool: items and groups that gained or lost."""
-    before, reusing = {row["id"]: row for row in scratch}, {row["id"]: row for row in transferred}
-    pairs = [(before[item], row) for item, row in reusing.items() if item in before]
-    wins = sum(after["correct"] and not earlier["correct"] for earlier, after in pairs)
-    losses = sum(earlier["correct"] and not after["correct"] for earlier, after in pairs)
+Pair = tuple[dict[str, Any], dict[str, Any]]
+
+
+def _pairs(scratch: list[dict[str, Any]], transferred: list[dict[str, Any]]) -> list[Pair]:
+    """(from scratch, reusing) rows of the scenarios solved both ways."""
+    before = {row["id"]: row for row in scratch}
+    return [(before[row["id"]], row) for row in transferred if row["id"] in before]
+
+
+def _group_changes(pairs: list[Pair]) -> dict[str, int]:
+    """How many groups with both scenarios solved both ways reusing improved, left the same, or made worse."""
     by_group: dict[str, list[int]] = {}
     for earlier, after in pairs:
         by_group.setdefault(after["group"], []).append(int(after["correct"]) - int(earlier["correct"]))
     complete = [sum(changes) for changes in by_group.values() if len(changes) == 2]
+    return {
+        "improved": sum(change > 0 for change in complete),
+        "the same": sum(change == 0 for change in complete),
+        "worse": sum(change < 0 for change in complete),
+    }
+
+
+def _paired_section(pairs: list[Pair]) -> list[str]:
+    """Scenarios 2 and 3 with and without the stored tool: items and groups that gained or lost."""
+    wins = sum(after["correct"] and not earlier["correct"] for earlier, after in pairs)
+    losses = sum(earlier["correct"] and not after["correct"] for earlier, after in pairs)
+    groups = _group_changes(pairs)
     scratch_accuracy = _share([earlier["correct"] for earlier, _ in pairs])
     transfer_accuracy = _share([after["correct"] for _, after in pairs])
     return [
@@ -177,9 +194,8 @@ def _paired_section(scratch: list[dict[str, Any]], transferred: list[dict[str, A
         f"{transfer_accuracy} reusing",
         f"- items only reusing got right: {wins}; only from scratch: {losses}; "
         f"sign test p = {sign_test(wins, losses):.3f}",
-        f"- groups with both scenarios solved both ways: {len(complete)}; improved "
-        f"{sum(change > 0 for change in complete)}, the same {sum(change == 0 for change in complete)}, "
-        f"worse {sum(change < 0 for change in complete)}",
+        f"- groups with both scenarios solved both ways: {sum(groups.values())}; improved "
+        f"{groups['improved']}, the same {groups['the same']}, worse {groups['worse']}",
         "- the paper (ChatGPT, 100 groups): 63.0 → 78.3, 39 groups improved and 2 worse",
     ]
 
@@ -188,6 +204,8 @@ def write_transfer_report(
     folder: Path, registry: ToolRegistry, groups: list[TransferGroup], *, command: str = ""
 ) -> Path:
     """Accuracy and cost per arm, transfer against scratch paired, retrieval, and reuses per stored tool."""
+    from evaluation.plots import write_transfer_plot
+
     wanted = {item["id"] for group in groups for item in group["scenarios"]}
     rows: list[dict[str, Any]] = []
     seen: set[tuple[str, str]] = set()
@@ -219,7 +237,8 @@ def write_transfer_report(
         seconds = f"{sum(row['seconds'] for row in members) / len(members):.1f}" if members else "—"
         accuracy = _share([row["correct"] for row in members])
         lines.append(f"| {arm} | {label} | {accuracy} | {_mean_tokens(members)} | {seconds} |")
-    lines += _paired_section(arms["scratch"], transferred)
+    pairs = _pairs(arms["scratch"], transferred)
+    lines += _paired_section(pairs)
     lines += [
         "",
         "## Retrieval",
@@ -240,6 +259,13 @@ def write_transfer_report(
         f"- stored tools reused at least once: {_share([u > 0 for u in uses])}",
         f"- stored tools reused more than once: {_share([u > 1 for u in uses])}",
     ]
+    if pairs:
+        by_arm = {
+            "2, 3 from scratch": 100 * sum(bool(earlier["correct"]) for earlier, _ in pairs) / len(pairs),
+            "2, 3 reusing": 100 * sum(bool(after["correct"]) for _, after in pairs) / len(pairs),
+        }
+        plot = write_transfer_plot(by_arm, _group_changes(pairs), folder / "plots" / "transfer.png")
+        lines += ["", f"![Accuracy and groups, transfer against scratch]({plot.relative_to(folder)})"]
     path = folder / REPORT
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
