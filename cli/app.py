@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -103,11 +104,25 @@ def _batch_stopped(exc: Exception) -> int:
     return _EXIT_ERROR
 
 
+def _reproducible_replies() -> None:
+    """Benchmarks run the embedded server without its prompt cache unless told otherwise.
+
+    With the cache, a greedy reply depends on the request before it, so a results file
+    would not be made again by its own command; without it, replies repeat, for somewhat
+    more model time (measured in the README's Measured section).
+    """
+    from toolmaker.settings import ENV_PREFIX, get_settings
+
+    os.environ.setdefault(f"{ENV_PREFIX}EMBEDDED_PROMPT_CACHE", "off")
+    get_settings.cache_clear()
+
+
 def _bench(args: argparse.Namespace) -> int:
     from evaluation.rows import BenchError, BudgetReached
     from evaluation.runner import matching_calls, run_bench
     from toolmaker.datasets import DatasetError
 
+    _reproducible_replies()
     # An items file's rows go to results/METHOD-STEM.jsonl (a dataset name is its own stem).
     out = Path(args.out or f"results/{args.method}-{Path(args.dataset).stem}.jsonl")
     per_item = matching_calls(Path(args.match_calls)) if args.match_calls else None
@@ -183,6 +198,7 @@ def _experiment(args: argparse.Namespace) -> int:
     if problem := _unsupported_experiment_options(args):
         Console(stderr=True).print(f"[red]error:[/] {problem}")
         return _EXIT_ERROR
+    _reproducible_replies()
     tasks = tuple(args.task or TASKS)
     try:
         if args.preset == LATM_MAKING:

@@ -266,6 +266,9 @@ def common_rows(preset: Preset, folder: Path, *, n: int, seed: int) -> list[dict
     return rows
 
 
+_PROMPT_CACHE = {True: "on", False: "off", None: "no embedded server", "not recorded": "not recorded"}
+
+
 def write_preset_report(preset: Preset, folder: Path, *, n: int, seed: int, command: str = "") -> Path:
     """Write ``folder/PRESET.md`` (tables on common items) and its plots under ``folder/plots/PRESET``.
 
@@ -306,6 +309,10 @@ def write_preset_report(preset: Preset, folder: Path, *, n: int, seed: int, comm
                 f"On {dataset}, {sum(told)} of {len(told)} rows were judged with `one_value_answers` "
                 "(the others took a printed tuple or list as an answer).",
             ]
+    caches = Counter(_PROMPT_CACHE[row.get("prompt_cache", "not recorded")] for row in rows)
+    if len(caches) > 1:
+        by_cache = ", ".join(f"{state} {count}" for state, count in caches.most_common())
+        lines += ["", f"Rows by the embedded server's prompt cache: {by_cache}."]
     text = "\n".join(lines) + "\n\n" + markdown_report(rows, comparisons=shown.comparisons)
     report = folder / f"{preset.name}.md"
     report.parent.mkdir(parents=True, exist_ok=True)

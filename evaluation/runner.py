@@ -36,6 +36,7 @@ from nodes.creator.context import CreatorContext, PromptNode
 from nodes.creator.state import CreatorInput
 from prompts import PromptError, load_prompt
 from toolmaker.costs import Budget, PriceTable, Spend
+from toolmaker.embedded.catalog import is_embedded
 from toolmaker.settings import get_settings
 
 Grader = Callable[[str | None, str], bool]
@@ -206,6 +207,16 @@ def maker_model(context: CreatorContext) -> str:
     return context.maker_model or get_settings().maker.model
 
 
+def embedded_prompt_cache(context: CreatorContext) -> bool | None:
+    """Whether the embedded server answering the maker reuses prompt prefixes; None if no embedded one does.
+
+    Rows record it: with the cache on, a greedy reply depends on the request before it.
+    """
+    settings = get_settings()
+    embedded = not (context.maker_base_url or settings.maker.base_url) and is_embedded(maker_model(context))
+    return settings.embedded_prompt_cache if embedded else None
+
+
 def run_bench(
     dataset: str,
     method: str,
@@ -230,7 +241,8 @@ def run_bench(
     (``runs.sqlite`` in the data directory, or PostgreSQL), so an item a kill cut short
     goes on from its last step when the command runs again; its thread is deleted once
     its row is written. Rows, in the order items finish: id, dataset,
-    method, model, prompts, whether answers had to be one value, level, prediction, gold,
+    method, model, whether the embedded server's prompt cache was on (None: no embedded
+    server), prompts, whether answers had to be one value, level, prediction, gold,
     correct, the answer (and its correctness)
     after 0..3 rectification rounds, status, rounds, tokens and calls per role, seconds,
     tool id, the final tool's code and call (a program's, for program-of-thought), and
@@ -280,6 +292,7 @@ def run_bench(
             "dataset": dataset,
             "method": method,
             "model": model,
+            "prompt_cache": embedded_prompt_cache(context),
             "prompts": context.non_default_prompts(),
             "one_value_answers": context.one_value_answers,
             "level": item["level"],

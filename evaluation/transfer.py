@@ -21,7 +21,7 @@ from rich.progress import Progress
 from evaluation.datasets import Item, TransferGroup, load_tool_transfer, sample
 from evaluation.report import sign_test
 from evaluation.rows import BenchError, append_row, budget_stop, read_rows
-from evaluation.runner import ensure_one_setup, maker_model
+from evaluation.runner import embedded_prompt_cache, ensure_one_setup, maker_model
 from graphs.creator import build_creator_graph
 from graphs.running import SolveReport, solve
 from nodes.common.grading import grade_rounded
@@ -55,6 +55,7 @@ def _row(
     return {
         "id": item["id"],
         "model": maker_model(base),
+        "prompt_cache": embedded_prompt_cache(base),
         "prompts": base.non_default_prompts(),
         "group": item["meta"]["group"],
         "scenario": int(item["id"].rsplit("/", 1)[1]),

@@ -335,3 +335,39 @@ def test_bench_budget_on_the_command_line_keeps_the_rows_and_says_how_to_go_on(t
     with pytest.raises(SystemExit):  # not a budget: argparse says what one is
         main(["bench", "--dataset", str(items), "--method", "pot", "--budget", "lots"])
     assert "a budget is a token count" in capsys.readouterr().err
+
+
+def test_rows_record_whether_the_embedded_servers_prompt_cache_was_on(tmp_path, monkeypatch):
+    from toolmaker.settings import get_settings
+
+    replies = [
+        fenced(TOOL),
+        fenced("print(difference(17, 15))"),
+        fenced(TOOL),
+        fenced("print(difference(10, 4))"),
+    ]
+    monkeypatch.setenv("TOOLMAKER_EMBEDDED_PROMPT_CACHE", "off")
+    get_settings.cache_clear()
+    embedded = run_bench("tiny", "creator", tmp_path / "embedded.jsonl", graph=graph_for(replies), n=1)
+    remote = run_bench("tiny", "creator", tmp_path / "remote.jsonl", graph=graph_for(replies), n=1,
+                       context_overrides={"maker_base_url": "http://127.0.0.1:9/v1"})  # fmt: skip
+    assert embedded[0]["prompt_cache"] is False and remote[0]["prompt_cache"] is None
+
+
+@pytest.mark.parametrize(("told", "cache"), [(None, False), ("on", True)])
+def test_benchmark_commands_turn_the_prompt_cache_off_unless_told_otherwise(
+    told, cache, tmp_path, monkeypatch
+):
+    from cli import main
+    from tests.fakes import FakeOpenAIServer
+    from toolmaker.settings import get_settings
+
+    monkeypatch.setenv("TOOLMAKER_EMBEDDED_PROMPT_CACHE", told or "")  # the test's value is undone after it
+    if told is None:
+        monkeypatch.delenv("TOOLMAKER_EMBEDDED_PROMPT_CACHE")
+    items = tmp_path / "items.jsonl"
+    items.write_text(json.dumps({"question": "What is 1 + 1?", "answer": "2"}) + "\n")
+    bench = ["bench", "--dataset", str(items), "--method", "pot", "--out", str(tmp_path / "rows.jsonl")]
+    with FakeOpenAIServer([fenced("print(1 + 1)")]) as server:
+        assert main([*bench, "--base-url", server.base_url]) == 0
+    assert get_settings().embedded_prompt_cache is cache

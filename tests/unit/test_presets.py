@@ -313,3 +313,24 @@ def test_a_columns_own_configuration_and_a_prompt_per_dataset_reach_its_runs(tmp
     assert row("hasty")["status"] == "failed" and row("hasty")["tokens"]["maker"]["calls"] == 2
     assert row("patient")["prompts"] == {"create": str(tmp_path / "alpha.md")}
     assert models["patient"].maker.prompts[0][0].content == "Tools for alpha."
+
+
+def test_the_report_counts_rows_by_prompt_cache_when_they_differ(tmp_path):
+    def write(method, caches):
+        rows = [{"id": f"alpha/{i}", "method": method, "dataset": "alpha", "level": "L1", "correct": True,
+                 "prediction": "1", "gold": "1", "seconds": 1.0, "rounds": 0, "tokens": {},
+                 **({} if cache == "absent" else {"prompt_cache": cache})}
+                for i, cache in enumerate(caches)]  # fmt: skip
+        (tmp_path / f"{method}-alpha.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+    preset = Preset("one", "One dataset", ("alpha",), PRESET.cells)
+    write("creator", [False, False, False])
+    write("pot-vote", [False, False, False])
+    assert "prompt cache" not in write_preset_report(preset, tmp_path, n=3, seed=0).read_text()
+
+    write("pot-vote", [True, "absent", None])
+    text = write_preset_report(preset, tmp_path, n=3, seed=0).read_text()
+    assert (
+        "Rows by the embedded server's prompt cache: off 3, on 1, not recorded 1, no embedded server 1."
+        in text
+    )
