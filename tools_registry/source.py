@@ -41,14 +41,18 @@ def _is_definition(node: ast.stmt) -> bool:
     return isinstance(node, _DEFINITION_TYPES) or _is_constant_assignment(node)
 
 
+def _invalid(what: str, exc: SyntaxError) -> ToolSourceError:
+    return ToolSourceError(
+        f"the {what} is not valid Python: {exc.msg} at line {exc.lineno}: {(exc.text or '').strip()!r}"
+    )
+
+
 def parse_python(code: str, what: str) -> ast.Module:
     """Parse code or raise :class:`ToolSourceError` naming the line and the problem."""
     try:
         return ast.parse(code)
     except SyntaxError as exc:
-        raise ToolSourceError(
-            f"the {what} is not valid Python: {exc.msg} at line {exc.lineno}: {(exc.text or '').strip()!r}"
-        ) from exc
+        raise _invalid(what, exc) from exc
 
 
 def top_level_statements(code: str, what: str = "code") -> list[tuple[ast.stmt, str]]:
@@ -103,8 +107,15 @@ def _free_names(code: str) -> set[str]:
     """Names the code reads as globals but never binds at top level, builtins aside: what imports supply.
 
     Scopes count: ``np = 1`` inside one function supplies no other function's ``np``.
+
+    Raises:
+        ToolSourceError: The scopes are invalid (a name used before its ``global``), which
+            parsing alone does not find.
     """
-    module = symtable.symtable(code, "tool", "exec")
+    try:
+        module = symtable.symtable(code, "tool", "exec")
+    except SyntaxError as exc:
+        raise _invalid("tool", exc) from exc
     top_level = module.get_symbols()
     bound = {symbol.get_name() for symbol in top_level if symbol.is_assigned() or symbol.is_imported()}
     read: set[str] = set()

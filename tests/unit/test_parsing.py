@@ -140,6 +140,13 @@ def test_a_rewrite_gets_back_the_imports_of_the_tool_it_rewrites_that_it_needs(r
     assert keep_imports(rewrite, SYMPY_TOOL) == expected
 
 
+def test_a_rewrite_with_invalid_scopes_is_an_unusable_tool_not_a_crash():
+    with pytest.raises(
+        ToolSourceError, match="not valid Python: name 'x' is used prior to global declaration"
+    ):
+        keep_imports("import math\n\ndef f():\n    print(x)\n    global x", SYMPY_TOOL)
+
+
 def test_a_star_import_comes_back_only_for_names_no_other_import_supplies():
     star = "from math import *\nfrom sympy import solve\n\ndef f():\n    return solve(sqrt(2))\n"
     uses_builtins_only = "import operator\n\ndef f(x, y):\n    return pow(x, y, 7) + operator.neg(x)"
