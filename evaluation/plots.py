@@ -129,17 +129,18 @@ def write_amortised_cost_plot(costs: dict[str, dict[str, float]], path: Path, re
 
 
 def write_transfer_plot(accuracy: dict[str, float], groups: dict[str, int], path: Path) -> Path:
-    """Accuracy per arm of the transfer experiment, and its groups improved, the same or worse.
+    """Transfer's scenarios 2 and 3 solved both ways: accuracy each way, and groups improved, same or worse.
 
-    ``accuracy`` maps an arm's label to its accuracy (%); ``groups`` maps "improved", "the
-    same" and "worse" to how many groups reusing changed that way against solving from scratch.
+    ``accuracy`` maps a way ("from scratch", "reusing") to its accuracy (%) on the paired
+    scenarios; ``groups`` maps "improved", "the same" and "worse" to how many groups reusing
+    changed that way against solving from scratch.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     figure, (arms, changes) = plt.subplots(1, 2, figsize=(9, 3.5))
     arms.bar(list(accuracy), list(accuracy.values()), color=[f"C{index}" for index in range(len(accuracy))])
     arms.set_ylim(0, 100)
     arms.set_ylabel("accuracy (%)")
-    arms.set_title("Accuracy per arm")
+    arms.set_title("Scenarios 2 and 3, paired")
     changes.bar(list(groups), list(groups.values()), color=["C2", "C7", "C3"])
     changes.set_ylabel("groups")
     changes.set_title("Groups, reusing against scratch")

@@ -180,13 +180,21 @@ def _group_changes(pairs: list[Pair]) -> dict[str, int]:
     }
 
 
+def _paired_correct(pairs: list[Pair]) -> dict[str, list[bool]]:
+    """Which of the paired scenarios were right from scratch, and which reusing."""
+    return {
+        "from scratch": [bool(earlier["correct"]) for earlier, _ in pairs],
+        "reusing": [bool(after["correct"]) for _, after in pairs],
+    }
+
+
 def _paired_section(pairs: list[Pair]) -> list[str]:
     """Scenarios 2 and 3 with and without the stored tool: items and groups that gained or lost."""
     wins = sum(after["correct"] and not earlier["correct"] for earlier, after in pairs)
     losses = sum(earlier["correct"] and not after["correct"] for earlier, after in pairs)
     groups = _group_changes(pairs)
-    scratch_accuracy = _share([earlier["correct"] for earlier, _ in pairs])
-    transfer_accuracy = _share([after["correct"] for _, after in pairs])
+    correct = _paired_correct(pairs)
+    scratch_accuracy, transfer_accuracy = _share(correct["from scratch"]), _share(correct["reusing"])
     return [
         "",
         "## Transfer against scratch, paired",
@@ -261,12 +269,9 @@ def write_transfer_report(
         f"- stored tools reused more than once: {_share([u > 1 for u in uses])}",
     ]
     if pairs:
-        by_arm = {
-            "2, 3 from scratch": 100 * sum(bool(earlier["correct"]) for earlier, _ in pairs) / len(pairs),
-            "2, 3 reusing": 100 * sum(bool(after["correct"]) for _, after in pairs) / len(pairs),
-        }
-        plot = write_transfer_plot(by_arm, _group_changes(pairs), folder / "plots" / "transfer.png")
-        lines += ["", f"![Accuracy and groups, transfer against scratch]({plot.relative_to(folder)})"]
+        each_way = {way: 100 * sum(flags) / len(flags) for way, flags in _paired_correct(pairs).items()}
+        plot = write_transfer_plot(each_way, _group_changes(pairs), folder / "plots" / "transfer.png")
+        lines += ["", f"![Scenarios 2 and 3, reusing against from scratch]({plot.relative_to(folder)})"]
     path = folder / REPORT
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

@@ -131,7 +131,7 @@ def test_the_report_pairs_transfer_with_scratch_by_item_and_by_group_and_names_i
     assert "only reusing got right: 2; only from scratch: 1; sign test p = 1.000" in text
     assert "both ways: 2; improved 1, the same 0, worse 1" in text
     assert "| transfer | 2, 3 reusing | 75.0% (4) |" in text  # the arm's table counts the same runs
-    assert "![Accuracy and groups, transfer against scratch](plots/transfer.png)" in text
+    assert "![Scenarios 2 and 3, reusing against from scratch](plots/transfer.png)" in text
     assert (tmp_path / "plots" / "transfer.png").stat().st_size > 0
 
 
