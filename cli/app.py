@@ -113,7 +113,9 @@ def _reproducible_replies() -> None:
     """
     from toolmaker.settings import ENV_PREFIX, get_settings
 
-    os.environ.setdefault(f"{ENV_PREFIX}EMBEDDED_PROMPT_CACHE", "off")
+    variable = f"{ENV_PREFIX}EMBEDDED_PROMPT_CACHE"
+    if not os.environ.get(variable):  # unset, or set empty: the settings' default
+        os.environ[variable] = "off"
     get_settings.cache_clear()
 
 
@@ -158,6 +160,8 @@ def _unsupported_experiment_options(args: argparse.Namespace) -> str | None:
         return f"--task goes with {' and '.join(latm_presets)} only"
     if args.column and args.preset not in PRESETS:
         return f"--column goes with the presets of columns only ({', '.join(PRESETS)})"
+    if args.column and args.report_only:
+        return "--column chooses the columns to grow, and --report-only grows none (its report shows all)"
     if args.column:
         try:
             PRESETS[args.preset].only(args.column)

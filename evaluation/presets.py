@@ -276,19 +276,21 @@ def write_preset_report(preset: Preset, folder: Path, *, n: int, seed: int, comm
     """
     from evaluation.plots import write_plots
 
-    run = [
-        cell.name
-        for cell in preset.cells
-        if any(results_file(folder, cell.name, dataset).exists() for dataset in preset.datasets)
-    ]
-    # Columns not run yet would leave no item that every column finished.
+    # Columns not run yet would leave no item that every column finished; a vote is shown
+    # only beside the column it is matched to.
+    run: list[str] = []
+    for cell in preset.cells:
+        has_rows = any(results_file(folder, cell.name, dataset).exists() for dataset in preset.datasets)
+        if has_rows and (cell.matched_to is None or cell.matched_to in run):
+            run.append(cell.name)
     shown = _with_columns(preset, run)
     rows = common_rows(shown, folder, n=n, seed=seed)
     lines = [f"# Experiment `{preset.name}`", "", preset.description + ".", ""]
     if command:
         lines += ["Command:", "", "```", command, "```", ""]
     if not_run := [cell.name for cell in preset.cells if cell.name not in run]:
-        lines += [f"Columns with no rows in this folder, left out: {', '.join(not_run)}.", ""]
+        left_out = ", ".join(not_run)
+        lines += [f"Columns left out, with no rows here (or none in the column matched to): {left_out}.", ""]
     counts = {
         dataset: len({row["id"] for row in rows if row["dataset"] == dataset}) for dataset in preset.datasets
     }

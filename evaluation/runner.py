@@ -208,12 +208,14 @@ def maker_model(context: CreatorContext) -> str:
 
 
 def embedded_prompt_cache(context: CreatorContext) -> bool | None:
-    """Whether the embedded server answering the maker reuses prompt prefixes; None if no embedded one does.
+    """Whether the embedded server answering the method reuses prompt prefixes; None if no embedded one does.
 
     Rows record it: with the cache on, a greedy reply depends on the request before it.
     """
     settings = get_settings()
-    embedded = not (context.maker_base_url or settings.maker.base_url) and is_embedded(maker_model(context))
+    request = context.model_request()
+    endpoint = settings.maker if request.role == "maker" else settings.user
+    embedded = not (request.base_url or endpoint.base_url) and is_embedded(request.model or endpoint.model)
     return settings.embedded_prompt_cache if embedded else None
 
 

@@ -46,6 +46,8 @@ def _private_data_dir(request, tmp_path, monkeypatch):
     in a clone without them.
     """
     monkeypatch.setenv("TOOLMAKER_DATA_DIR", str(tmp_path / "toolmaker-data"))
+    # Empty reads as unset; set through monkeypatch, a benchmark command's default is undone after.
+    monkeypatch.setenv("TOOLMAKER_EMBEDDED_PROMPT_CACHE", "")
     marked = request.node.get_closest_marker("datasets")
     datasets = request.config.stash[DATASETS] if marked else tmp_path / "no-datasets"
     monkeypatch.setenv("TOOLMAKER_DATASETS_DIR", str(datasets))

@@ -354,7 +354,7 @@ def test_rows_record_whether_the_embedded_servers_prompt_cache_was_on(tmp_path, 
     assert embedded[0]["prompt_cache"] is False and remote[0]["prompt_cache"] is None
 
 
-@pytest.mark.parametrize(("told", "cache"), [(None, False), ("on", True)])
+@pytest.mark.parametrize(("told", "cache"), [(None, False), ("", False), ("on", True)])
 def test_benchmark_commands_turn_the_prompt_cache_off_unless_told_otherwise(
     told, cache, tmp_path, monkeypatch
 ):
@@ -362,9 +362,10 @@ def test_benchmark_commands_turn_the_prompt_cache_off_unless_told_otherwise(
     from tests.fakes import FakeOpenAIServer
     from toolmaker.settings import get_settings
 
-    monkeypatch.setenv("TOOLMAKER_EMBEDDED_PROMPT_CACHE", told or "")  # the test's value is undone after it
     if told is None:
-        monkeypatch.delenv("TOOLMAKER_EMBEDDED_PROMPT_CACHE")
+        monkeypatch.delenv("TOOLMAKER_EMBEDDED_PROMPT_CACHE")  # set empty for every test, so undone after
+    else:
+        monkeypatch.setenv("TOOLMAKER_EMBEDDED_PROMPT_CACHE", told)
     items = tmp_path / "items.jsonl"
     items.write_text(json.dumps({"question": "What is 1 + 1?", "answer": "2"}) + "\n")
     bench = ["bench", "--dataset", str(items), "--method", "pot", "--out", str(tmp_path / "rows.jsonl")]

@@ -172,8 +172,18 @@ def test_a_run_of_one_column_reports_it_and_names_the_columns_left_out(tmp_path)
 
     assert not list(tmp_path.glob("pot-vote-*.jsonl"))
     text = report.read_text()
-    assert "Columns with no rows in this folder, left out: pot-vote." in text
+    assert "Columns left out, with no rows here (or none in the column matched to): pot-vote." in text
     assert "alpha 2, beta 2" in text and "| creator | 100.0% (2) | 100.0% (2) |" in text
+
+
+def test_a_vote_whose_matched_column_has_no_rows_is_left_out_of_the_report(tmp_path):
+    row = {"id": "alpha/0", "method": "pot-vote", "dataset": "alpha", "level": "L1", "correct": True,
+           "prediction": "1", "gold": "1", "seconds": 1.0, "rounds": 0, "tokens": {}}  # fmt: skip
+    (tmp_path / "pot-vote-alpha.jsonl").write_text(json.dumps(row) + "\n")
+
+    text = write_preset_report(PRESET, tmp_path, n=1, seed=0).read_text()
+
+    assert "left out, with no rows here (or none in the column matched to): creator, pot-vote." in text
 
 
 def test_vote_without_a_run_to_match_stops_with_a_clear_error(tmp_path):
