@@ -247,18 +247,59 @@ def paired_tests_section(rows: list[dict[str, Any]], comparisons: Sequence[tuple
                 for (method, d, item), right in verdicts.items()
                 if method == column and dataset in (d, "all") and (baseline, d, item) in verdicts
             ]
-            wins = sum(mine and not theirs for mine, theirs in pairs)
-            losses = sum(theirs and not mine for mine, theirs in pairs)
-            p = f"{sign_test(wins, losses):.3f}" if pairs else "—"
-            lines.append(f"| {column} | {baseline} | {dataset} | {len(pairs)} | {wins} | {losses} | {p} |")
+            lines.append(f"| {column} | {baseline} | {dataset} | {_sign_test_cells(pairs)} |")
     return [*lines, ""]
 
 
-def markdown_report(rows: list[dict[str, Any]], comparisons: Sequence[tuple[str, str]] = ()) -> str:
-    """Every section: main table, sign tests of ``comparisons``, rounds, general tools, misses, levels."""
+def _sign_test_cells(pairs: list[tuple[bool, bool]]) -> str:
+    """``items | wins | losses | p`` of (mine, theirs) verdicts on the same items."""
+    wins = sum(mine and not theirs for mine, theirs in pairs)
+    losses = sum(theirs and not mine for mine, theirs in pairs)
+    p = f"{sign_test(wins, losses):.3f}" if pairs else "—"
+    return f"{len(pairs)} | {wins} | {losses} | {p}"
+
+
+def dataset_pairs_section(rows: list[dict[str, Any]], comparisons: Sequence[tuple[str, str]]) -> list[str]:
+    """Per method and pair of datasets holding the same items: items only one got right, and p.
+
+    For datasets that pose the same problems otherwise (the Creation Challenge with and
+    without hints), so a method is compared with itself item by item.
+    """
+    verdicts = {(row["method"], row["dataset"], row["id"]): bool(row["correct"]) for row in rows}
+    lines = [
+        "## Paired sign tests between datasets of the same items",
+        "",
+        "Per method, on the items both datasets hold: how many it got right only on the dataset (wins), "
+        "only on the baseline dataset (losses), and the two-sided exact sign test's p (ties left out).",
+        "",
+        "| method | dataset | baseline dataset | items | wins | losses | p |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for method in sorted({row["method"] for row in rows}):
+        for dataset, baseline in comparisons:
+            pairs = [
+                (right, verdicts[(method, baseline, item)])
+                for (m, d, item), right in verdicts.items()
+                if m == method and d == dataset and (method, baseline, item) in verdicts
+            ]
+            lines.append(f"| {method} | {dataset} | {baseline} | {_sign_test_cells(pairs)} |")
+    return [*lines, ""]
+
+
+def markdown_report(
+    rows: list[dict[str, Any]],
+    comparisons: Sequence[tuple[str, str]] = (),
+    dataset_comparisons: Sequence[tuple[str, str]] = (),
+) -> str:
+    """Every section: main table, sign tests, rounds, general tools, misses, levels.
+
+    ``comparisons`` are (column, baseline) pairs; ``dataset_comparisons`` (dataset, baseline
+    dataset) pairs of datasets that hold the same items.
+    """
     lines = [
         summary_table(rows),
         *(paired_tests_section(rows, comparisons) if comparisons else []),
+        *(dataset_pairs_section(rows, dataset_comparisons) if dataset_comparisons else []),
         "## Accuracy after 0, 1, 2 and 3 rectification rounds",
         "",
         "Cells where the method rectified at least once; 0 is the first pass.",

@@ -186,6 +186,24 @@ def test_a_vote_whose_matched_column_has_no_rows_is_left_out_of_the_report(tmp_p
     assert "left out, with no rows here (or none in the column matched to): creator, pot-vote." in text
 
 
+def test_the_same_items_in_two_datasets_are_compared_per_column_item_by_item(tmp_path):
+    twins = Preset("hinted", "Alpha with and without a hint", ("alpha", "alpha-hinted"), (Cell("creator"),),
+                   dataset_comparisons=(("alpha-hinted", "alpha"),))  # fmt: skip
+    for dataset, verdicts in (("alpha", [False, False, True]), ("alpha-hinted", [True, True, True])):
+        rows = [{"id": f"alpha/{i}", "method": "creator", "dataset": dataset, "level": "L1", "correct": right,
+                 "prediction": "1" if right else "2", "gold": "1", "seconds": 1.0, "rounds": 0, "tokens": {}}
+                for i, right in enumerate(verdicts)]  # fmt: skip
+        (tmp_path / f"creator-{dataset}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(runner.DATASETS, "alpha-hinted", (lambda: ALPHA, grade_numeric))
+        text = write_preset_report(twins, tmp_path, n=3, seed=0).read_text()
+
+    assert "| creator | alpha-hinted | alpha | 3 | 2 | 0 | 0.500 |" in text
+    with pytest.raises(ValueError, match="dataset comparisons name no dataset"):
+        Preset("odd", "", ("alpha",), (Cell("creator"),), dataset_comparisons=(("beta", "alpha"),))
+
+
 def test_vote_without_a_run_to_match_stops_with_a_clear_error(tmp_path):
     vote = build_pot_vote_graph(models=ScriptedModels(maker=[]), executor=SubprocessExecutor()).compile()
     with pytest.raises(BenchError, match="run the method to match on it first"):
