@@ -20,6 +20,7 @@ from rich.progress import Progress
 from evaluation.datasets import load_bbh, sample
 from evaluation.latm import TASKS, bbh_demos
 from evaluation.rows import BenchError, append_row, budget_stop, read_rows, row_seconds
+from evaluation.runner import embedded_prompt_cache
 from graphs.latm import build_dispatcher_graph
 from graphs.persistence import has_saved_steps, item_thread, open_checkpointer, run_config, runs
 from graphs.running import RequestReport, dispatch_request
@@ -116,12 +117,14 @@ def run_dispatch(
                     raise stop
                 had_tool = task in tooled
                 thread = item_thread(EXPERIMENT, out, item["id"])
-                report, resumed = _dispatch(graph, item["question"], LatmContext(seed=seed), thread)
+                context = LatmContext(seed=seed)
+                report, resumed = _dispatch(graph, item["question"], context, thread)
                 if report["error"]:
                     raise BenchError(f"{item['id']}: {report['error']} (a rerun goes on from there)")
                 row = {
                     "id": item["id"],
                     "task": task,
+                    "prompt_cache": embedded_prompt_cache(context, "maker", "user"),
                     "task_had_tool": had_tool,
                     "route": report["route"],
                     "family": report["family"],

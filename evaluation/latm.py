@@ -20,7 +20,7 @@ from rich.progress import Progress
 from evaluation.datasets import load_bbh, sample
 from evaluation.plots import write_amortised_cost_plot
 from evaluation.rows import BenchError, append_row, budget_stop, read_rows, row_seconds
-from evaluation.runner import regrade, run_bench
+from evaluation.runner import embedded_prompt_cache, regrade, run_bench
 from graphs.latm import build_tool_maker_graph, build_tool_user_graph
 from graphs.persistence import item_thread, open_checkpointer, resume_or_start, run_config
 from graphs.running import RUN_ERRORS, describe_run_error
@@ -152,6 +152,7 @@ def _make_tool(
     row = {
         "task": task,
         "run": run.label,
+        "prompt_cache": embedded_prompt_cache(context, "maker"),
         "prompts": _prompt_labels(prompts),
         "seed": run.seed,
         "temperature": run.temperature,
@@ -217,6 +218,7 @@ def use_tool(
                 "method": f"latm-{role}",
                 "making_run": making["run"],
                 "model": model,
+                "prompt_cache": embedded_prompt_cache(context, "user"),
                 "prediction": answers["0"],
                 "gold": item["answer"],
                 "correct": grade_bbh(answers["0"], item["answer"], task),

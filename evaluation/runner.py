@@ -30,8 +30,9 @@ from graphs.baselines import build_cot_graph, build_entangled_graph, build_pot_g
 from graphs.creator import build_creator_graph
 from graphs.persistence import has_saved_steps, item_thread, open_checkpointer, run_config
 from graphs.running import SolveReport, solve
+from nodes.common.context import ModelContext
 from nodes.common.grading import grade_answer, grade_bbh, grade_math, grade_numeric, grade_rounded
-from nodes.common.usage import seconds_by, usage_by
+from nodes.common.usage import Role, seconds_by, usage_by
 from nodes.creator.context import CreatorContext, PromptNode
 from nodes.creator.state import CreatorInput
 from prompts import PromptError, load_prompt
@@ -207,16 +208,19 @@ def maker_model(context: CreatorContext) -> str:
     return context.maker_model or get_settings().maker.model
 
 
-def embedded_prompt_cache(context: CreatorContext) -> bool | None:
-    """Whether the embedded server answering the method reuses prompt prefixes; None if no embedded one does.
+def embedded_prompt_cache(context: ModelContext, *roles: Role) -> bool | None:
+    """Whether embedded servers answering ``roles`` (default: the acting one) reuse prompt prefixes.
 
-    Rows record it: with the cache on, a greedy reply depends on the request before it.
+    None if no embedded server answers them. Rows record it: with the cache on, a greedy
+    reply depends on the request before it.
     """
     settings = get_settings()
-    request = context.model_request()
-    endpoint = settings.maker if request.role == "maker" else settings.user
-    embedded = not (request.base_url or endpoint.base_url) and is_embedded(request.model or endpoint.model)
-    return settings.embedded_prompt_cache if embedded else None
+    for role in roles or (context.acting_role,):
+        request = context.model_request(role)
+        endpoint = settings.maker if role == "maker" else settings.user
+        if not (request.base_url or endpoint.base_url) and is_embedded(request.model or endpoint.model):
+            return settings.embedded_prompt_cache
+    return None
 
 
 def run_bench(

@@ -354,6 +354,19 @@ def test_rows_record_whether_the_embedded_servers_prompt_cache_was_on(tmp_path, 
     assert embedded[0]["prompt_cache"] is False and remote[0]["prompt_cache"] is None
 
 
+def test_the_prompt_cache_is_read_from_the_endpoints_of_the_roles_asked_about(monkeypatch):
+    from nodes.latm.context import LatmContext
+    from toolmaker.settings import get_settings
+
+    monkeypatch.setenv("TOOLMAKER_EMBEDDED_PROMPT_CACHE", "off")
+    get_settings.cache_clear()
+    remote_maker = LatmContext(maker_base_url="http://127.0.0.1:9/v1")  # the user stays embedded
+
+    assert runner.embedded_prompt_cache(remote_maker, "maker") is None
+    assert runner.embedded_prompt_cache(remote_maker, "maker", "user") is False
+    assert runner.embedded_prompt_cache(LatmContext(), "maker") is False
+
+
 @pytest.mark.parametrize(("told", "cache"), [(None, False), ("", False), ("on", True)])
 def test_benchmark_commands_turn_the_prompt_cache_off_unless_told_otherwise(
     told, cache, tmp_path, monkeypatch

@@ -55,6 +55,7 @@ def test_the_latm_experiment_stops_before_its_budget_and_a_larger_one_goes_on_wi
 
     assert len(rows("making-*.jsonl")) == 4 and len(rows("user-cot-*.jsonl")) == 2
     assert len(rows("latm-user-*.jsonl")) == 2 and not rows("maker-cot-*.jsonl")
+    assert {row["prompt_cache"] for row in rows("making-*.jsonl") + rows("latm-user-*.jsonl")} == {None}
 
     code, requests = run(tmp_path, monkeypatch, "100000")
     assert code == 0 and not any("Here are examples" in json.dumps(body) for body in requests)
