@@ -37,7 +37,7 @@ from nodes.creator.context import CreatorContext, PromptNode
 from nodes.creator.state import CreatorInput
 from prompts import PromptError, load_prompt
 from toolmaker.costs import Budget, PriceTable, Spend
-from toolmaker.embedded.catalog import is_embedded
+from toolmaker.models import served_embedded
 from toolmaker.settings import get_settings
 
 Grader = Callable[[str | None, str], bool]
@@ -215,12 +215,8 @@ def embedded_prompt_cache(context: ModelContext, *roles: Role) -> bool | None:
     reply depends on the request before it.
     """
     settings = get_settings()
-    for role in roles or (context.acting_role,):
-        request = context.model_request(role)
-        endpoint = settings.maker if role == "maker" else settings.user
-        if not (request.base_url or endpoint.base_url) and is_embedded(request.model or endpoint.model):
-            return settings.embedded_prompt_cache
-    return None
+    requests = [context.model_request(role) for role in roles or (context.acting_role,)]
+    return settings.embedded_prompt_cache if any(served_embedded(r, settings) for r in requests) else None
 
 
 def run_bench(

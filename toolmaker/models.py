@@ -36,6 +36,18 @@ ChatModelFactory = Callable[[ModelRequest], BaseChatModel]
 """What nodes call to get a chat model; tests pass one that returns fake models."""
 
 
+def configured_endpoint(request: ModelRequest, settings: Settings) -> tuple[str, str, SecretStr | None]:
+    """The model, base URL and key ``request`` goes to, its empty fields filled from its role's settings."""
+    endpoint = settings.maker if request.role == "maker" else settings.user
+    return request.model or endpoint.model, request.base_url or endpoint.base_url, endpoint.api_key
+
+
+def served_embedded(request: ModelRequest, settings: Settings) -> bool:
+    """Whether ``request`` is answered by the embedded server: no base URL, and an embedded model."""
+    model, base_url, _ = configured_endpoint(request, settings)
+    return not base_url and is_embedded(model)
+
+
 class EndpointModels:
     """The default :data:`ChatModelFactory`: settings + request → a cached ``ChatOpenAI``.
 
@@ -85,11 +97,9 @@ class EndpointModels:
             return self._cache[key]
 
     def _endpoint(self, request: ModelRequest) -> tuple[str, str, SecretStr | None]:
-        endpoint = self.settings.maker if request.role == "maker" else self.settings.user
-        model = request.model or endpoint.model
-        base_url = request.base_url or endpoint.base_url
-        if not base_url and is_embedded(model):
+        model, base_url, api_key = configured_endpoint(request, self.settings)
+        if served_embedded(request, self.settings):
             from toolmaker.embedded.server import get_embedded_server
 
             return model, get_embedded_server(model, self.settings).base_url, SecretStr("embedded")
-        return model, base_url, endpoint.api_key
+        return model, base_url, api_key
