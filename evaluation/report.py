@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from math import comb
 from pathlib import Path
 from typing import Any
@@ -251,10 +251,16 @@ def paired_tests_section(rows: list[dict[str, Any]], comparisons: Sequence[tuple
     return [*lines, ""]
 
 
+def wins_and_losses(pairs: Iterable[tuple[bool, bool]]) -> tuple[int, int]:
+    """Of (mine, theirs) verdicts on the same items: how many only mine got right, and only theirs."""
+    verdicts = list(pairs)
+    wins = sum(mine and not theirs for mine, theirs in verdicts)
+    return wins, sum(theirs and not mine for mine, theirs in verdicts)
+
+
 def _sign_test_cells(pairs: list[tuple[bool, bool]]) -> str:
     """``items | wins | losses | p`` of (mine, theirs) verdicts on the same items."""
-    wins = sum(mine and not theirs for mine, theirs in pairs)
-    losses = sum(theirs and not mine for mine, theirs in pairs)
+    wins, losses = wins_and_losses(pairs)
     p = f"{sign_test(wins, losses):.3f}" if pairs else "—"
     return f"{len(pairs)} | {wins} | {losses} | {p}"
 

@@ -19,7 +19,7 @@ from langgraph.graph.state import CompiledStateGraph
 from rich.progress import Progress
 
 from evaluation.datasets import Item, TransferGroup, load_tool_transfer, sample
-from evaluation.report import sign_test
+from evaluation.report import sign_test, wins_and_losses
 from evaluation.rows import BenchError, append_row, budget_stop, read_rows
 from evaluation.runner import embedded_prompt_cache, ensure_one_setup, maker_model
 from graphs.creator import build_creator_graph
@@ -190,10 +190,9 @@ def _paired_correct(pairs: list[Pair]) -> dict[str, list[bool]]:
 
 def _paired_section(pairs: list[Pair]) -> list[str]:
     """Scenarios 2 and 3 with and without the stored tool: items and groups that gained or lost."""
-    wins = sum(after["correct"] and not earlier["correct"] for earlier, after in pairs)
-    losses = sum(earlier["correct"] and not after["correct"] for earlier, after in pairs)
-    groups = _group_changes(pairs)
     correct = _paired_correct(pairs)
+    wins, losses = wins_and_losses(zip(correct["reusing"], correct["from scratch"], strict=True))
+    groups = _group_changes(pairs)
     scratch_accuracy, transfer_accuracy = _share(correct["from scratch"]), _share(correct["reusing"])
     return [
         "",
