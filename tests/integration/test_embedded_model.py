@@ -1,16 +1,19 @@
 """End to end on the real embedded models, offline. Slow (tens of seconds per test)."""
 
+import contextlib
 import json
 import subprocess
 import sys
+import threading
 import time
+import urllib.request
 
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 
 from graphs.creator import build_creator_graph
 from nodes import CreatorContext
-from toolmaker.embedded.server import get_embedded_server
+from toolmaker.embedded.server import get_embedded_server, resolve_gguf
 from toolmaker.models import EndpointModels, ModelRequest
 from toolmaker.settings import get_settings
 
@@ -203,6 +206,54 @@ def test_server_outlives_the_thread_that_started_it_but_not_its_process():
     while _running(started["pid"]) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not _running(started["pid"])
+
+
+def _decoding(address: str) -> bool:
+    with urllib.request.urlopen(address + "/slots", timeout=5) as reply:
+        return any(slot["is_processing"] for slot in json.loads(reply.read()))
+
+
+def _ask_for_a_long_reply(address: str) -> None:
+    body = {
+        "messages": [{"role": "user", "content": "Count from 1 to 3000, one number a line."}],
+        "max_tokens": 3000,
+    }
+    request = urllib.request.Request(
+        address + "/v1/chat/completions", json.dumps(body).encode(), {"Content-Type": "application/json"}
+    )
+    with contextlib.suppress(OSError):  # the server goes away mid-reply
+        urllib.request.urlopen(request, timeout=300).read()
+
+
+@pytest.mark.parametrize("told_by", ["SIGTERM", "its owner's end of stdin closing"])
+def test_server_stops_at_once_when_told_to_while_it_decodes_a_reply(told_by):
+    """llama.cpp's own shutdown waited for ever with a request in flight (seen past 120 s)."""
+    settings = get_settings()
+    command = [
+        sys.executable,
+        "-m",
+        "toolmaker.embedded.serve",
+        "--model",
+        str(resolve_gguf(settings.user.model, settings)),
+    ]
+    server = subprocess.Popen(
+        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
+    try:
+        address = json.loads(server.stdout.readline())["address"]
+        threading.Thread(target=_ask_for_a_long_reply, args=(address,), daemon=True).start()
+        deadline = time.monotonic() + 60
+        while not _decoding(address):
+            assert time.monotonic() < deadline, "the request never reached a slot"
+            time.sleep(0.2)
+        if told_by == "SIGTERM":
+            server.terminate()
+        else:
+            server.stdin.close()
+        assert server.wait(timeout=15) == 0
+    finally:
+        server.kill()
+        server.wait()
 
 
 @pytest.mark.datasets

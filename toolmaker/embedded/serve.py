@@ -18,6 +18,7 @@ import os
 import signal
 import sys
 import threading
+from typing import NoReturn
 
 
 def _stop_at_end_of_input(stop: threading.Event) -> None:
@@ -25,8 +26,8 @@ def _stop_at_end_of_input(stop: threading.Event) -> None:
     stop.set()
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Parse arguments, start the llama.cpp server and wait for a stop signal."""
+def main(argv: list[str] | None = None) -> NoReturn:
+    """Parse arguments, start the llama.cpp server and end this process at a stop signal."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", required=True, help="path of the GGUF file")
     parser.add_argument("--alias", default="local", help="model name the API reports")
@@ -67,8 +68,11 @@ def main(argv: list[str] | None = None) -> int:
     # Nobody reads stdout after this line: anything llama.cpp prints goes to the log instead.
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     stop.wait()
-    return 0
+    # Not `return`: llama.cpp's ~Server waits for its main loop, and with a request in flight it
+    # waited past 120 s after SIGTERM. The server holds nothing that needs a clean shutdown.
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
