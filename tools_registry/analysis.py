@@ -105,9 +105,9 @@ _ORDINARY_CONSTANTS = frozenset({0.0, 1.0, 2.0, 10.0, 100.0, 1000.0})
 """Numbers a general tool may well contain (halves, percentages, scales) whatever the problem says."""
 
 
-def _problem_numbers(problem: str) -> set[float]:
+def _numbers_in(text: str) -> set[float]:
     numbers = set()
-    for match in _NUMBER.finditer(problem):
+    for match in _NUMBER.finditer(text):
         try:
             numbers.add(abs(float(match.group().replace(",", ""))))
         except ValueError:
@@ -122,8 +122,14 @@ def _literal_numbers(module: ast.Module) -> set[float]:
 
 
 def _body_numbers(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[float]:
-    """Numeric literals of the function (its defaults too), its docstring left out."""
-    return _literal_numbers(_strip_docstrings(ast.Module(body=[function], type_ignores=[])))
+    """Numbers written in the function, its defaults and string literals too, its docstring left out.
+
+    A table copied into strings (``stem == '4' and leaf in '03'``) hard-codes the problem as
+    surely as ``4`` does.
+    """
+    body = _strip_docstrings(ast.Module(body=[function], type_ignores=[]))
+    constants = [node.value for node in ast.walk(body) if isinstance(node, ast.Constant)]
+    return _literal_numbers(body).union(*(_numbers_in(text) for text in constants if isinstance(text, str)))
 
 
 def _names_in(code: str) -> set[str]:
@@ -208,7 +214,7 @@ def only_problem_numbers(code: str, problem: str) -> bool:
         module = ast.parse(code)
     except SyntaxError:
         return False
-    return _literal_numbers(module) <= _problem_numbers(problem) | _ORDINARY_CONSTANTS
+    return _literal_numbers(module) <= _numbers_in(problem) | _ORDINARY_CONSTANTS
 
 
 def generality_issues(code: str, name: str, call: str, problem: str) -> list[str]:
@@ -246,7 +252,7 @@ def generality_issues(code: str, name: str, call: str, problem: str) -> list[str
             issues.append(f"{_ISSUES['not called']} {name}")
         elif not any(node.args or node.keywords for node in invocations):
             issues.append(_ISSUES["no values passed"])
-    if hard_coded := sorted((_body_numbers(function) & _problem_numbers(problem)) - _ORDINARY_CONSTANTS):
+    if hard_coded := sorted((_body_numbers(function) & _numbers_in(problem)) - _ORDINARY_CONSTANTS):
         shown = ", ".join(f"{number:g}" for number in hard_coded)
         issues.append(f"{_ISSUES['numbers hard-coded']} ({shown})")
     return issues

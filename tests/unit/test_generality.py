@@ -42,6 +42,12 @@ def multiply_then_add(a: int, b: int, c: int) -> int:
         ("def f(a, b=17):\n    return 4\n", "f", "print(f(3))",
          ["it never uses its parameters (a, b)", "its body hard-codes the problem's own numbers (17)"]),
         ("def percent(x, p):\n    return x * p / 100\n", "percent", "print(percent(50, 10))", []),
+        # The problem's numbers inside strings are hard-coded too; a format spec's are not its.
+        ("def f(a, b):\n    return a == '17' and str(b) in '523'\n", "f", "print(f(17, 23))",
+         ["its body hard-codes the problem's own numbers (17)"]),
+        ("def f(a, b, c):\n    return f'{a * b + c:.5f} (17 x 23)'\n", "f", "print(f(17, 23, 5))",
+         ["its body hard-codes the problem's own numbers (17, 23)"]),
+        ("def f(a, b, c):\n    return f'{a * b + c:.5f}'\n", "f", "print(f(17, 23, 5))", []),
     ],
 )  # fmt: skip
 def test_the_judge_names_each_way_a_tool_is_not_general(code, name, call, issues):
