@@ -6,6 +6,7 @@ import ast
 import hashlib
 import inspect
 import re
+from collections.abc import Iterator
 from typing import Any, Literal
 
 _JSON_TYPES = {
@@ -121,15 +122,34 @@ def _literal_numbers(module: ast.Module) -> set[float]:
     return {abs(float(v)) for v in constants if isinstance(v, int | float) and not isinstance(v, bool)}
 
 
+def _string_values(node: ast.AST) -> Iterator[str]:
+    """The strings ``node``'s code uses as values.
+
+    Not a string standing alone as a statement (a docstring, or a note), nor an f-string's
+    format spec (``{x:>17}``).
+    """
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+        return
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        yield node.value
+    for field, child in ast.iter_fields(node):
+        if isinstance(node, ast.FormattedValue) and field == "format_spec":
+            continue
+        for item in child if isinstance(child, list) else [child]:
+            if isinstance(item, ast.AST):
+                yield from _string_values(item)
+
+
 def _body_numbers(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[float]:
-    """Numbers written in the function, its defaults and string literals too, its docstring left out.
+    """Numbers written in the function (its defaults too), in number literals and string values.
 
     A table copied into strings (``stem == '4' and leaf in '03'``) hard-codes the problem as
-    surely as ``4`` does.
+    surely as ``4`` does. In a string, ``'1,4'`` is read both as 14 and as 1 and 4.
     """
-    body = _strip_docstrings(ast.Module(body=[function], type_ignores=[]))
-    constants = [node.value for node in ast.walk(body) if isinstance(node, ast.Constant)]
-    return _literal_numbers(body).union(*(_numbers_in(text) for text in constants if isinstance(text, str)))
+    strings = list(_string_values(function))
+    return _literal_numbers(ast.Module(body=[function], type_ignores=[])).union(
+        *(_numbers_in(text) | _numbers_in(text.replace(",", " ")) for text in strings)
+    )
 
 
 def _names_in(code: str) -> set[str]:

@@ -23,6 +23,12 @@ def times_23_plus_5(a: int) -> int:
     """a * 23 + 5."""
     return a * 23 + 5
 '''
+NOTED = """
+def f(a, b, c):
+    '''a * b + c, to 17 places.'''
+    "f(17, 23, 5) == 396"
+    return f"{a * b + c:>17.5f}"
+"""
 GENERAL = '''
 def multiply_then_add(a: int, b: int, c: int) -> int:
     """a * b + c: a product plus an offset."""
@@ -42,12 +48,13 @@ def multiply_then_add(a: int, b: int, c: int) -> int:
         ("def f(a, b=17):\n    return 4\n", "f", "print(f(3))",
          ["it never uses its parameters (a, b)", "its body hard-codes the problem's own numbers (17)"]),
         ("def percent(x, p):\n    return x * p / 100\n", "percent", "print(percent(50, 10))", []),
-        # The problem's numbers inside strings are hard-coded too; a format spec's are not its.
-        ("def f(a, b):\n    return a == '17' and str(b) in '523'\n", "f", "print(f(17, 23))",
-         ["its body hard-codes the problem's own numbers (17)"]),
+        # The problem's numbers inside string values are hard-coded too, '5,23' read both ways;
+        # not those of an f-string's format spec, nor of a string standing alone as a note.
+        ("def f(a, b):\n    return a == '17' and str(b) in '5,23'\n", "f", "print(f(17, 23))",
+         ["its body hard-codes the problem's own numbers (5, 17, 23)"]),
         ("def f(a, b, c):\n    return f'{a * b + c:.5f} (17 x 23)'\n", "f", "print(f(17, 23, 5))",
          ["its body hard-codes the problem's own numbers (17, 23)"]),
-        ("def f(a, b, c):\n    return f'{a * b + c:.5f}'\n", "f", "print(f(17, 23, 5))", []),
+        (NOTED, "f", "print(f(17, 23, 5))", []),
     ],
 )  # fmt: skip
 def test_the_judge_names_each_way_a_tool_is_not_general(code, name, call, issues):
