@@ -292,6 +292,25 @@ def dataset_pairs_section(rows: list[dict[str, Any]], comparisons: Sequence[tupl
     return [*lines, ""]
 
 
+def rounds_section(rows: list[dict[str, Any]]) -> list[str]:
+    """Accuracy after each rectification round, for the cells that rectified (none: no section)."""
+    cells = rectifying_cells(rows)
+    if not cells:
+        return []
+    lines = [
+        "## Accuracy after 0, 1, 2 and 3 rectification rounds",
+        "",
+        "Cells where the method rectified at least once; 0 is the first pass.",
+        "",
+        "| method | dataset | 0 | 1 | 2 | 3 |",
+        "|---|---|---|---|---|---|",
+    ]
+    for (method, dataset), group in cells.items():
+        curve = [f"{sum(correct_after(row, r) for row in group) / len(group):.1%}" for r in range(4)]
+        lines.append(f"| {method} | {dataset} | " + " | ".join(curve) + " |")
+    return lines
+
+
 def markdown_report(
     rows: list[dict[str, Any]],
     comparisons: Sequence[tuple[str, str]] = (),
@@ -306,16 +325,8 @@ def markdown_report(
         summary_table(rows),
         *(paired_tests_section(rows, comparisons) if comparisons else []),
         *(dataset_pairs_section(rows, dataset_comparisons) if dataset_comparisons else []),
-        "## Accuracy after 0, 1, 2 and 3 rectification rounds",
-        "",
-        "Cells where the method rectified at least once; 0 is the first pass.",
-        "",
-        "| method | dataset | 0 | 1 | 2 | 3 |",
-        "|---|---|---|---|---|---|",
+        *rounds_section(rows),
     ]
-    for (method, dataset), group in rectifying_cells(rows).items():
-        curve = [f"{sum(correct_after(row, r) for row in group) / len(group):.1%}" for r in range(4)]
-        lines.append(f"| {method} | {dataset} | " + " | ".join(curve) + " |")
     lines += general_tools_section(rows)
     lines += misses_section(rows)
     lines += ["", "## Accuracy by level", "", "| method | dataset | level | accuracy |", "|---|---|---|---|"]

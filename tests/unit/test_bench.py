@@ -385,3 +385,14 @@ def test_benchmark_commands_turn_the_prompt_cache_off_unless_told_otherwise(
     with FakeOpenAIServer([fenced("print(1 + 1)")]) as server:
         assert main([*bench, "--base-url", server.base_url]) == 0
     assert get_settings().embedded_prompt_cache is cache
+
+
+def test_a_report_of_methods_that_never_rectified_has_no_rounds_section(tmp_path):
+    row = {"method": "cot", "dataset": "math", "level": "Level 1", "correct": True, "rounds": 0,
+           "correct_after_round": {"0": True, "1": True, "2": True, "3": True}, "prediction": "2",
+           "tokens": {"maker": {"input": 100, "output": 20, "calls": 1}}, "seconds": 3.0}  # fmt: skip
+    path = tmp_path / "cot.jsonl"
+    path.write_text(json.dumps(row) + "\n")
+    report = markdown_report(load_rows([path]))
+    assert "| cot | 100.0% (1) |" in report and "## Misses" in report
+    assert "rectification rounds" not in report
