@@ -1,3 +1,7 @@
+import logging
+import os
+from pathlib import Path
+
 import pytest
 from langchain_openai import ChatOpenAI
 
@@ -142,3 +146,32 @@ def test_each_process_logs_its_own_server_and_only_ended_processes_logs_are_prun
     left = [int(path.name.split(".")[1]) for path in tmp_path.glob("server-model.*.log")]
     kept = ended_pids[-embedded._KEPT_ENDED_PROCESSES :]
     assert sorted(left) == sorted([os.getppid(), *kept, *kept])  # each with its .previous.log
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="reads Linux's /proc")
+def test_other_processes_embedded_servers_are_found_and_sharing_their_cores_is_warned_of(caplog):
+    import subprocess
+    import sys
+
+    from toolmaker.embedded import server as embedded
+
+    # A process whose command line is an embedded server's: found by what it runs, not its name.
+    pretend = [sys.executable, "-c", "import time; time.sleep(60)", "-m", "toolmaker.embedded.serve"]
+    other = subprocess.Popen([*pretend, "--model", "x.gguf", "--threads", "2"])
+    unthreaded = subprocess.Popen(pretend)
+    try:
+        found = embedded.other_servers(own={unthreaded.pid})
+        assert found.get(other.pid) == 2 and unthreaded.pid not in found
+        assert os.getpid() not in found  # pytest's own command line names no server
+        assert embedded.other_servers(own=set()).get(unthreaded.pid) == 1  # serve's default
+        with caplog.at_level(logging.WARNING, logger=embedded.__name__):
+            embedded._warn_of_shared_cores("qwen", threads=os.cpu_count() or 1, own={unthreaded.pid})
+        assert str(other.pid) in caplog.text and "TOOLMAKER_EMBEDDED_THREADS" in caplog.text
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger=embedded.__name__):
+            embedded._warn_of_shared_cores("qwen", threads=1, own={other.pid, unthreaded.pid})
+        assert str(other.pid) not in caplog.text
+    finally:
+        for process in (other, unthreaded):
+            process.kill()
+            process.wait()

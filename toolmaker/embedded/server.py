@@ -30,6 +30,7 @@ _KEPT_ENDED_PROCESSES = 8
 """Server logs of this many ended processes are kept (their ``.previous.log`` too), newest first."""
 _started_logs: set[Path] = set()
 """Logs this process started: only these are its own to move aside (a process id can be reused)."""
+_SERVE_MODULE = "toolmaker.embedded.serve"
 
 
 class EmbeddedServerError(RuntimeError):
@@ -164,6 +165,46 @@ def _read_address(process: subprocess.Popen[bytes], timeout_s: float) -> str | N
     return None
 
 
+def other_servers(own: set[int], proc: Path = Path("/proc")) -> dict[int, int]:
+    """Embedded servers running on this machine, but not the processes ``own``: process id → threads.
+
+    Read from Linux's ``/proc``; where there is none, none are found.
+    """
+    found: dict[int, int] = {}
+    for cmdline in proc.glob("[0-9]*/cmdline"):
+        try:
+            argv = cmdline.read_bytes().split(b"\0")
+        except OSError:  # it ended while we looked
+            continue
+        pid = int(cmdline.parent.name)
+        if _SERVE_MODULE.encode() in argv and pid not in own:
+            after = argv.index(b"--threads") + 1 if b"--threads" in argv else len(argv)
+            found[pid] = int(argv[after]) if after < len(argv) and argv[after].isdigit() else 1
+    return found
+
+
+def _warn_of_shared_cores(model: str, threads: int, own: set[int]) -> None:
+    """Warn when this server's threads and other processes' servers' need more cores than there are.
+
+    llama.cpp's threads wait for each other by spinning: two servers decoding on the same
+    cores slowed to a hundredth of one alone (0.35 tokens/s on 2 cores).
+    """
+    others = other_servers(own)
+    cores = os.cpu_count() or 1
+    if others and threads + sum(others.values()) > cores:
+        _log.warning(
+            "embedded server for %s: %d threads here and %d in other embedded servers "
+            "(process %s) on %d cores; while both decode, each runs many times slower. "
+            "Run one at a time, or set TOOLMAKER_EMBEDDED_THREADS so that they add up to %d at most.",
+            model,
+            threads,
+            sum(others.values()),
+            ", ".join(map(str, sorted(others))),
+            cores,
+            cores,
+        )
+
+
 def _start(model: str, settings: Settings) -> EmbeddedServer:
     if importlib.util.find_spec("xllamacpp") is None:
         raise EmbeddedServerError(
@@ -178,10 +219,13 @@ def _start(model: str, settings: Settings) -> EmbeddedServer:
     if log_path in _started_logs and log_path.exists():
         log_path.replace(_previous_log(log_path))  # why this process's last one stopped
     _started_logs.add(log_path)
+    _warn_of_shared_cores(
+        model, settings.embedded_threads, {server.process.pid for server in _servers.values()}
+    )
     command = [
         sys.executable,
         "-m",
-        "toolmaker.embedded.serve",
+        _SERVE_MODULE,
         "--model",
         str(gguf),
         "--alias",
