@@ -46,11 +46,11 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _exec(args: argparse.Namespace) -> int:
-    from sandbox import BackendUnavailable, Limits, get_executor
+    from sandbox import BackendUnavailable, Limits, configured_executor, get_executor
 
     err = Console(stderr=True)
     try:
-        executor = get_executor(args.backend)
+        executor = get_executor(args.backend) if args.backend else configured_executor()
         source = Path(args.file).read_text(encoding="utf-8")
     except (BackendUnavailable, OSError) as exc:
         err.print(f"[red]error:[/] {exc}")
@@ -153,6 +153,7 @@ def _unsupported_experiment_options(args: argparse.Namespace) -> str | None:
     from evaluation.making_variants import EXPERIMENT as LATM_MAKING
     from evaluation.making_variants import MAKER_NODES
     from evaluation.presets import PRESETS
+    from evaluation.transfer import EXPERIMENT as TRANSFER
 
     latm = args.preset.startswith(LATM)  # latm, latm-dispatch and latm-making
     latm_presets = (LATM, LATM_MAKING)
@@ -172,7 +173,7 @@ def _unsupported_experiment_options(args: argparse.Namespace) -> str | None:
             f"{args.preset} takes its maker and user models from the settings "
             "(TOOLMAKER_MAKER_MODEL, TOOLMAKER_USER_MODEL and their _BASE_URL), not --model/--base-url"
         )
-    if latm and args.concurrency != 1:
+    if (latm or args.preset == TRANSFER) and args.concurrency != 1:
         return f"{args.preset} runs one item at a time; --concurrency is not supported"
     nodes = prompt_nodes(args.prompt_variant)
     if args.preset == LATM_MAKING and (other := nodes - set(MAKER_NODES)):
@@ -372,7 +373,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("file", help="the Python file to run")
     run.add_argument("--timeout", type=float, default=5.0, help="wall-clock seconds (default 5)")
     run.add_argument("--memory-mb", type=int, default=1024, help="address-space limit (default 1024)")
-    run.add_argument("--backend", default="auto", help="sandbox backend (default: auto = strongest)")
+    run.add_argument("--backend", help="sandbox backend (default: TOOLMAKER_SANDBOX, else auto = strongest)")
     run.add_argument("--json", action="store_true", help="print one JSON object")
     run.set_defaults(handler=_exec)
 

@@ -27,7 +27,7 @@ from mcp.server.models import InitializationOptions
 from mcp.server.session import ServerSession
 from mcp.server.stdio import stdio_server
 
-from sandbox import Executor, Limits, get_executor
+from sandbox import Executor, Limits, configured_executor
 from tools_registry import ToolRecord, ToolRegistry, open_registry
 from tools_registry.langchain_tools import run_tool
 
@@ -71,7 +71,7 @@ class ToolServer:
     ) -> None:
         """Serve ``registry``'s general tools (those with every one of ``tags``, or matching ``query``)."""
         self.registry, self.tags, self.query, self.make = registry, tags, query, make
-        self.executor, self.limits, self.poll_s = executor or get_executor(), limits, poll_s
+        self.executor, self.limits, self.poll_s = executor or configured_executor(), limits, poll_s
         self.sessions: set[ServerSession] = set()
         self.server = _ListChangingServer("langgraph-toolmaker")
         self.server.list_tools()(self._list_tools)  # type: ignore[no-untyped-call]

@@ -2,7 +2,7 @@
 
 A run that was killed or stopped by a failing endpoint resumes from its last finished step
 (``runs resume ID``, or ``solve --thread-id ID`` again): the steps it finished are not asked
-of the model again. ``runs`` lists, shows and resumes ``latm solve``'s runs too.
+of the model again. ``runs`` lists, shows and resumes ``latm make``'s and ``latm solve``'s runs too.
 """
 
 from __future__ import annotations
@@ -299,7 +299,8 @@ def add_solve_parser(commands: Any) -> None:
 def add_runs_parser(commands: Any) -> None:
     """Register ``toolmaker runs list|show|resume``."""
     parser = commands.add_parser(
-        "runs", help="list, show or resume checkpointed runs of `toolmaker solve` and `toolmaker latm solve`"
+        "runs",
+        help="list, show or resume checkpointed runs of `toolmaker solve`, `latm make` and `latm solve`",
     )
     actions = parser.add_subparsers(dest="runs_command", required=True)
     listing = actions.add_parser("list", help="every run, newest first")

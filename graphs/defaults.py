@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sandbox import Executor, get_executor
+from sandbox import Executor, configured_executor
 from toolmaker.costs import PriceTable
 from toolmaker.models import ChatModelFactory, EndpointModels
 from toolmaker.settings import get_settings
@@ -15,7 +15,7 @@ def default_models(models: ChatModelFactory | None) -> ChatModelFactory:
 
 def default_executor(executor: Executor | None) -> Executor:
     """``executor``, or the sandbox backend named in settings (``auto``: the strongest)."""
-    return executor or get_executor(get_settings().sandbox_backend)
+    return executor or configured_executor()
 
 
 def default_prices(prices: PriceTable | None) -> PriceTable:

@@ -4,7 +4,7 @@ This package knows nothing of LangChain or LangGraph: it takes code and limits a
 returns an :class:`ExecutionResult`, so it can move behind a remote engine unchanged.
 """
 
-from sandbox.backends import BackendUnavailable, backend_names, get_executor
+from sandbox.backends import BackendUnavailable, backend_names, configured_executor, get_executor
 from sandbox.executor import Executor, SubprocessExecutor
 from sandbox.result import ExecutionError, ExecutionResult, ExecutionStatus, Limits
 
@@ -17,5 +17,6 @@ __all__ = [
     "Limits",
     "SubprocessExecutor",
     "backend_names",
+    "configured_executor",
     "get_executor",
 ]

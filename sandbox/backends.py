@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sandbox.bubblewrap import BubblewrapExecutor, bubblewrap_problem
 from sandbox.executor import Executor, SubprocessExecutor
+from toolmaker.settings import get_settings
 
 
 class BackendUnavailable(RuntimeError):
@@ -52,3 +53,12 @@ def get_executor(name: str = "auto") -> Executor:
                 raise BackendUnavailable(f"the {name} sandbox backend cannot run here: {problem}")
             return backend.create()
     raise BackendUnavailable(f"no sandbox backend {name!r}; available: auto, {', '.join(backend_names())}")
+
+
+def configured_executor() -> Executor:
+    """The executor settings name (``TOOLMAKER_SANDBOX``; ``auto``, the strongest, by default).
+
+    Raises:
+        BackendUnavailable: As :func:`get_executor`.
+    """
+    return get_executor(get_settings().sandbox_backend)

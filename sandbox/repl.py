@@ -27,7 +27,7 @@ from typing import Any
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SkipValidation
 
-from sandbox.backends import get_executor
+from sandbox.backends import configured_executor
 from sandbox.executor import Executor
 from sandbox.result import Limits
 
@@ -153,7 +153,7 @@ class SandboxedPythonREPL(BaseModel):
         session = {"cells": self._cells, "cell": cell, "mode": mode, "locals": self.values()}
         main = f"_SESSION = {json.dumps(session)!r}\n_MARK = {_MARK!r}\n{_RUNNER}"
         limits = self.limits if timeout is None else _with_wall(self.limits, float(timeout))
-        outcome = (self.executor or get_executor()).run(main, limits=limits)
+        outcome = (self.executor or configured_executor()).run(main, limits=limits)
         marked = [line for line in outcome["stdout"].splitlines() if line.startswith(_MARK)]
         if outcome["status"] == "timeout":
             return False, TIMED_OUT

@@ -8,7 +8,7 @@ from typing import Any
 from langchain_core.tools import BaseTool, StructuredTool, ToolException
 from pydantic import BaseModel, Field, create_model
 
-from sandbox import Executor, Limits, get_executor
+from sandbox import Executor, Limits, configured_executor
 from tools_registry.record import ToolRecord
 from tools_registry.registry import ToolRegistry
 
@@ -79,7 +79,7 @@ def as_langchain_tool(
     registry: ToolRegistry | None = None,
 ) -> StructuredTool:
     """One registered tool as a ``StructuredTool`` whose calls run in the sandbox."""
-    sandbox = executor or get_executor()
+    sandbox = executor or configured_executor()
 
     def invoke(**arguments: Any) -> Any:
         return run_tool(record, arguments, sandbox, limits, registry)
@@ -106,7 +106,7 @@ def as_langchain_tools(
     else:
         latest = {record.name: record for record in registry.tools() if not record.single_use}
         records = list(latest.values())[:k]
-    sandbox = executor or get_executor()
+    sandbox = executor or configured_executor()
     return [as_langchain_tool(r, executor=sandbox, limits=limits, registry=registry) for r in records]
 
 
@@ -118,7 +118,7 @@ def tool_library(
     ``search_tools`` finds tools by description; ``call_tool`` runs one by name. Both
     read the registry at call time, so tools created after the agent was built work.
     """
-    sandbox = executor or get_executor()
+    sandbox = executor or configured_executor()
 
     def search_tools(query: str, k: int = 5) -> list[dict[str, Any]]:
         """Find registered tools for a task: their names, signatures, descriptions and scores."""

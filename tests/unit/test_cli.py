@@ -162,6 +162,39 @@ def test_exec_runs_a_file_in_the_sandbox_and_prints_json(capsys, tmp_path):
     assert result["backend"] == get_executor("auto").name and str(tmp_path) not in result["stdout"]
 
 
+def test_every_sandbox_user_runs_the_backend_settings_name(capsys, tmp_path, monkeypatch):
+    from langgraph.store.memory import InMemoryStore
+
+    from cli.mcp_server import ToolServer
+    from graphs.defaults import default_executor
+    from sandbox import BackendUnavailable
+    from sandbox.repl import SandboxedPythonREPL
+    from toolmaker.settings import get_settings
+    from tools_registry import ToolRegistry
+    from tools_registry.langchain_tools import as_langchain_tools, tool_library
+
+    script = tmp_path / "script.py"
+    script.write_text("print(6 * 7)")
+    monkeypatch.setenv("TOOLMAKER_SANDBOX", "subprocess-unconfined")
+    get_settings.cache_clear()
+    assert main(["exec", str(script), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["confinement"] == []  # no Landlock, no seccomp
+    assert main(["exec", str(script), "--json", "--backend", "nope"]) == 2  # the option wins
+
+    monkeypatch.setenv("TOOLMAKER_SANDBOX", "nope")
+    get_settings.cache_clear()
+    registry = ToolRegistry(InMemoryStore())
+    for use_the_sandbox in (
+        lambda: default_executor(None),
+        lambda: as_langchain_tools(registry),
+        lambda: tool_library(registry),
+        lambda: ToolServer(registry),
+        lambda: SandboxedPythonREPL().run("print(1)"),
+    ):
+        with pytest.raises(BackendUnavailable, match="'nope'"):
+            use_the_sandbox()
+
+
 def test_exec_reports_limits_and_unknown_backends(capsys, tmp_path):
     script = tmp_path / "loop.py"
     script.write_text("while True:\n    pass")

@@ -111,6 +111,7 @@ def test_a_budget_stops_the_makings_before_one_could_pass_it_and_a_larger_one_go
         (["main", "--task", "word_sorting"], "--task goes with latm and latm-making only"),
         (["main", "--prompt-variant", "propose=short"], "not propose"),
         (["transfer", "--column", "creator"], "--column goes with the presets of columns only"),
+        (["transfer", "--concurrency", "2"], "transfer runs one item at a time"),
         (["quality", "--column", "pot-rectify", "--report-only"], "--report-only grows none"),
         (["quality", "--column", "creator"], "quality has no column creator; its columns: pot-rectify"),
     ],

@@ -89,7 +89,7 @@ def test_pal_chain_runs_its_program_in_the_sandbox(monkeypatch):
     from sandbox.pal import SandboxedPALChain
 
     counting = CountingExecutor()
-    monkeypatch.setattr("sandbox.repl.get_executor", lambda: counting)
+    monkeypatch.setattr("sandbox.repl.configured_executor", lambda: counting)
     program = "def solution():\n    apples = 6\n    return apples * 7"
     chain = SandboxedPALChain.from_math_prompt(
         ScriptedChatModel(replies=[program]), allow_dangerous_code=True
