@@ -96,6 +96,6 @@ def build_entangled_graph(
 
 cot_graph = build_cot_graph().compile(name="chain-of-thought")
 pot_graph = build_pot_graph().compile(name="program-of-thought")
-entangled_graph = build_entangled_graph().compile(name="creator-entangled")
 pot_vote_graph = build_pot_vote_graph().compile(name="program-of-thought-vote")
+entangled_graph = build_entangled_graph().compile(name="creator-entangled")
 """Compiled baselines for LangGraph Studio (see ``langgraph.json``)."""

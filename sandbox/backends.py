@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from sandbox.bubblewrap import BubblewrapExecutor, bubblewrap_problem
 from sandbox.executor import Executor, SubprocessExecutor
-from toolmaker.settings import get_settings
 
 
 class BackendUnavailable(RuntimeError):
@@ -58,7 +57,15 @@ def get_executor(name: str = "auto") -> Executor:
 def configured_executor() -> Executor:
     """The executor settings name (``TOOLMAKER_SANDBOX``; ``auto``, the strongest, by default).
 
+    The package's one use of the project's settings, read only here.
+
     Raises:
-        BackendUnavailable: As :func:`get_executor`.
+        BackendUnavailable: As :func:`get_executor`, naming the setting.
     """
-    return get_executor(get_settings().sandbox_backend)
+    from toolmaker.settings import get_settings
+
+    name = get_settings().sandbox_backend
+    try:
+        return get_executor(name)
+    except BackendUnavailable as exc:
+        raise BackendUnavailable(f"TOOLMAKER_SANDBOX={name}: {exc}") from exc

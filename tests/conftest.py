@@ -48,6 +48,7 @@ def _private_data_dir(request, tmp_path, monkeypatch):
     monkeypatch.setenv("TOOLMAKER_DATA_DIR", str(tmp_path / "toolmaker-data"))
     # Empty reads as unset; set through monkeypatch, a benchmark command's default is undone after.
     monkeypatch.setenv("TOOLMAKER_EMBEDDED_PROMPT_CACHE", "")
+    monkeypatch.delenv("TOOLMAKER_SANDBOX", raising=False)  # tests choose their backend themselves
     marked = request.node.get_closest_marker("datasets")
     datasets = request.config.stash[DATASETS] if marked else tmp_path / "no-datasets"
     monkeypatch.setenv("TOOLMAKER_DATASETS_DIR", str(datasets))

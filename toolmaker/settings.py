@@ -38,6 +38,13 @@ class EndpointSettings(BaseModel):
     api_key: SecretStr | None = None
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (a container's CPU set, where the system tells it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 class Settings(BaseModel):
     """Settings read once from the environment (prefix ``TOOLMAKER_``)."""
 
@@ -48,7 +55,7 @@ class Settings(BaseModel):
     """Where the tool registry (``tools.sqlite``) lives."""
     datasets_dir: Path | None = None
     """Benchmark datasets; ``None``: ``../shared/datasets`` beside the clone, else under ``data_dir``."""
-    embedded_threads: int = Field(default_factory=lambda: os.cpu_count() or 1)
+    embedded_threads: int = Field(default_factory=lambda: usable_cores())
     embedded_context_tokens: int = 8192
     """Context of each of the embedded server's slots."""
     embedded_slots: int = Field(default=1, ge=1, le=8)

@@ -183,6 +183,8 @@ def test_every_sandbox_user_runs_the_backend_settings_name(capsys, tmp_path, mon
 
     monkeypatch.setenv("TOOLMAKER_SANDBOX", "nope")
     get_settings.cache_clear()
+    assert main(["exec", str(script)]) == 2
+    assert "TOOLMAKER_SANDBOX=nope" in capsys.readouterr().err
     registry = ToolRegistry(InMemoryStore())
     for use_the_sandbox in (
         lambda: default_executor(None),
@@ -191,7 +193,7 @@ def test_every_sandbox_user_runs_the_backend_settings_name(capsys, tmp_path, mon
         lambda: ToolServer(registry),
         lambda: SandboxedPythonREPL().run("print(1)"),
     ):
-        with pytest.raises(BackendUnavailable, match="'nope'"):
+        with pytest.raises(BackendUnavailable, match="TOOLMAKER_SANDBOX=nope: no sandbox backend 'nope'"):
             use_the_sandbox()
 
 

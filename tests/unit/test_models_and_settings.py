@@ -148,8 +148,53 @@ def test_each_process_logs_its_own_server_and_only_ended_processes_logs_are_prun
     assert sorted(left) == sorted([os.getppid(), *kept, *kept])  # each with its .previous.log
 
 
+def _fake_proc(root: Path, command_lines: dict[int, list[str]]) -> Path:
+    for pid, argv in command_lines.items():
+        (root / str(pid)).mkdir(parents=True)
+        (root / str(pid) / "cmdline").write_bytes(b"\0".join(arg.encode() for arg in argv))
+    return root
+
+
+def test_embedded_servers_are_told_from_their_command_lines(tmp_path):
+    from toolmaker.embedded import server as embedded
+
+    serve = ["/venv/bin/python", "-m", "toolmaker.embedded.serve", "--model", "m.gguf"]
+    proc = _fake_proc(
+        tmp_path,
+        {
+            10: [*serve, "--threads", "2"],
+            11: [*serve, "--threads=4"],
+            12: serve,  # serve's default: 1 thread
+            13: [*serve, "--threads"],  # cut short: the default
+            14: ["pgrep", "-f", "toolmaker.embedded.serve"],  # names the module, runs no server
+            15: ["python", "--threads", "8", "-m", "toolmaker.embedded.serve"],  # not serve's option
+            16: [""],  # a kernel thread's empty command line
+            17: [*serve, "--threads", "3"],
+        },
+    )
+    (proc / "self").mkdir()
+    assert embedded.other_servers(own={17}, proc=proc) == {10: 2, 11: 4, 12: 1, 13: 1, 15: 1}
+
+
+def test_sharing_cores_with_other_processes_servers_is_warned_of_once_they_outnumber_the_cores(
+    tmp_path, caplog, monkeypatch
+):
+    from toolmaker.embedded import server as embedded
+
+    monkeypatch.setattr(embedded, "usable_cores", lambda: 4)
+    serve = ["python", "-m", "toolmaker.embedded.serve"]
+    proc = _fake_proc(tmp_path, {41: [*serve, "--threads", "2"], 42: [*serve, "--threads", "1"]})
+    with caplog.at_level(logging.WARNING, logger=embedded.__name__):
+        embedded._warn_of_shared_cores("qwen", threads=1, own=set(), proc=proc)  # 4 threads, 4 cores
+        embedded._warn_of_shared_cores("qwen", threads=2, own={42}, proc=proc)  # 42 is ours: 4 again
+        assert caplog.records == []
+        embedded._warn_of_shared_cores("qwen", threads=2, own=set(), proc=proc)
+    [warning] = caplog.records
+    assert warning.args == ("qwen", 2, 3, "41, 42", 4, 4) and "TOOLMAKER_EMBEDDED_THREADS" in warning.message
+
+
 @pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="reads Linux's /proc")
-def test_other_processes_embedded_servers_are_found_and_sharing_their_cores_is_warned_of(caplog):
+def test_a_running_embedded_server_is_found_in_proc():
     import subprocess
     import sys
 
@@ -158,20 +203,10 @@ def test_other_processes_embedded_servers_are_found_and_sharing_their_cores_is_w
     # A process whose command line is an embedded server's: found by what it runs, not its name.
     pretend = [sys.executable, "-c", "import time; time.sleep(60)", "-m", "toolmaker.embedded.serve"]
     other = subprocess.Popen([*pretend, "--model", "x.gguf", "--threads", "2"])
-    unthreaded = subprocess.Popen(pretend)
     try:
-        found = embedded.other_servers(own={unthreaded.pid})
-        assert found.get(other.pid) == 2 and unthreaded.pid not in found
-        assert os.getpid() not in found  # pytest's own command line names no server
-        assert embedded.other_servers(own=set()).get(unthreaded.pid) == 1  # serve's default
-        with caplog.at_level(logging.WARNING, logger=embedded.__name__):
-            embedded._warn_of_shared_cores("qwen", threads=os.cpu_count() or 1, own={unthreaded.pid})
-        assert str(other.pid) in caplog.text and "TOOLMAKER_EMBEDDED_THREADS" in caplog.text
-        caplog.clear()
-        with caplog.at_level(logging.WARNING, logger=embedded.__name__):
-            embedded._warn_of_shared_cores("qwen", threads=1, own={other.pid, unthreaded.pid})
-        assert str(other.pid) not in caplog.text
+        assert embedded.other_servers(own=set()).get(other.pid) == 2
+        assert other.pid not in embedded.other_servers(own={other.pid})
+        assert os.getpid() not in embedded.other_servers(own=set())  # pytest's command line runs no server
     finally:
-        for process in (other, unthreaded):
-            process.kill()
-            process.wait()
+        other.kill()
+        other.wait()

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from toolmaker.embedded.catalog import EMBEDDED_MODELS
 from toolmaker.embedded.weights import ensure_weights
-from toolmaker.settings import Settings
+from toolmaker.settings import Settings, usable_cores
 
 _STDERR_TAIL_BYTES = 4000
 _log = logging.getLogger(__name__)
@@ -165,6 +165,22 @@ def _read_address(process: subprocess.Popen[bytes], timeout_s: float) -> str | N
     return None
 
 
+def _server_threads(argv: list[bytes]) -> int | None:
+    """The threads of an embedded server's command line (``-m toolmaker.embedded.serve``), else None."""
+    module = _SERVE_MODULE.encode()
+    starts = [index for index in range(1, len(argv)) if argv[index - 1] == b"-m" and argv[index] == module]
+    if not starts:
+        return None
+    options = argv[starts[0] + 1 :]
+    for index, option in enumerate(options):
+        value = option.removeprefix(b"--threads=") if option.startswith(b"--threads=") else None
+        if option == b"--threads" and index + 1 < len(options):
+            value = options[index + 1]
+        if value is not None and value.isdigit():
+            return int(value)
+    return 1  # serve's default
+
+
 def other_servers(own: set[int], proc: Path = Path("/proc")) -> dict[int, int]:
     """Embedded servers running on this machine, but not the processes ``own``: process id → threads.
 
@@ -177,20 +193,20 @@ def other_servers(own: set[int], proc: Path = Path("/proc")) -> dict[int, int]:
         except OSError:  # it ended while we looked
             continue
         pid = int(cmdline.parent.name)
-        if _SERVE_MODULE.encode() in argv and pid not in own:
-            after = argv.index(b"--threads") + 1 if b"--threads" in argv else len(argv)
-            found[pid] = int(argv[after]) if after < len(argv) and argv[after].isdigit() else 1
+        if pid not in own and (threads := _server_threads(argv)) is not None:
+            found[pid] = threads
     return found
 
 
-def _warn_of_shared_cores(model: str, threads: int, own: set[int]) -> None:
-    """Warn when this server's threads and other processes' servers' need more cores than there are.
+def _warn_of_shared_cores(model: str, threads: int, own: set[int], proc: Path = Path("/proc")) -> None:
+    """Warn when this server's threads and other processes' servers' need more cores than this one may use.
 
-    llama.cpp's threads wait for each other by spinning: two servers decoding on the same
-    cores slowed to a hundredth of one alone (0.35 tokens/s on 2 cores).
+    llama.cpp's threads wait for each other by spinning: two servers of 2 threads decoding
+    at once on 2 cores slowed to 0.35 tokens/s (read from a server log). This process's own
+    servers (LATM's maker and user) take turns, so they are not counted.
     """
-    others = other_servers(own)
-    cores = os.cpu_count() or 1
+    others = other_servers(own, proc)
+    cores = usable_cores()
     if others and threads + sum(others.values()) > cores:
         _log.warning(
             "embedded server for %s: %d threads here and %d in other embedded servers "
