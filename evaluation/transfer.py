@@ -9,6 +9,7 @@ an answer is registered, as in deployment, where correctness is unknown.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -117,8 +118,7 @@ def run_transfer(
                 append_row(out, row)
                 spend.add(row)
             progress.advance(task)
-        report_path = write_transfer_report(folder, registry, groups, command=command)
-    return report_path
+    return write_transfer_report(folder, groups, command=command)
 
 
 def _plan(group: TransferGroup) -> list[tuple[Item, str]]:
@@ -153,9 +153,8 @@ def _mean_tokens(rows: list[dict[str, Any]]) -> str:
 
 
 def report_transfer(folder: Path, *, n: int, seed: int = 0, command: str = "") -> Path:
-    """Rewrite the report of ``n`` groups drawn by ``seed`` from the rows and registry in ``folder``."""
-    with sqlite_registry(folder / REGISTRY) as registry:
-        return write_transfer_report(folder, registry, sample(load_tool_transfer(), n, seed), command=command)
+    """Rewrite the report of ``n`` groups drawn by ``seed`` from the rows in ``folder``."""
+    return write_transfer_report(folder, sample(load_tool_transfer(), n, seed), command=command)
 
 
 Pair = tuple[dict[str, Any], dict[str, Any]]
@@ -188,12 +187,39 @@ def _paired_correct(pairs: list[Pair]) -> dict[str, list[bool]]:
     }
 
 
-def _paired_section(pairs: list[Pair]) -> list[str]:
-    """Scenarios 2 and 3 with and without the stored tool: items and groups that gained or lost."""
+def _paired_counts(pairs: list[Pair]) -> tuple[str, str, int, int]:
+    """Accuracy from scratch and reusing, and the items only reusing and only scratch got right."""
     correct = _paired_correct(pairs)
     wins, losses = wins_and_losses(zip(correct["reusing"], correct["from scratch"], strict=True))
+    return _share(correct["from scratch"]), _share(correct["reusing"]), wins, losses
+
+
+def _by_stored_tool_section(pairs: list[Pair], made_right: dict[Any, bool]) -> list[str]:
+    """Transfer against scratch, split by whether the tool reused answered its own scenario 1 right."""
+    lines = [
+        "",
+        "## By whether the stored tool had answered its own scenario right",
+        "",
+        "The paper stored only tools that answered scenario 1 correctly; this run stores every tool",
+        "that answered, as a deployment must. Pairs split by their group's scenario-1 answer:",
+        "",
+        "| scenario 1 | pairs | from scratch | reusing | only reusing right | only scratch right | p |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for right, label in ((True, "right"), (False, "wrong or none")):
+        members = [pair for pair in pairs if made_right.get(pair[1]["group"]) == right]
+        scratch, reusing, wins, losses = _paired_counts(members)
+        lines.append(
+            f"| {label} | {len(members)} | {scratch} | {reusing} | {wins} | {losses} "
+            f"| {sign_test(wins, losses):.3f} |"
+        )
+    return lines
+
+
+def _paired_section(pairs: list[Pair]) -> list[str]:
+    """Scenarios 2 and 3 with and without the stored tool: items and groups that gained or lost."""
+    scratch_accuracy, transfer_accuracy, wins, losses = _paired_counts(pairs)
     groups = _group_changes(pairs)
-    scratch_accuracy, transfer_accuracy = _share(correct["from scratch"]), _share(correct["reusing"])
     return [
         "",
         "## Transfer against scratch, paired",
@@ -208,10 +234,11 @@ def _paired_section(pairs: list[Pair]) -> list[str]:
     ]
 
 
-def write_transfer_report(
-    folder: Path, registry: ToolRegistry, groups: list[TransferGroup], *, command: str = ""
-) -> Path:
-    """Accuracy and cost per arm, transfer against scratch paired, retrieval, and reuses per stored tool."""
+def write_transfer_report(folder: Path, groups: list[TransferGroup], *, command: str = "") -> Path:
+    """Accuracy and cost per arm, transfer against scratch paired, retrieval, and reuses per stored tool.
+
+    Read from the rows alone, so a clone without the run's registry writes the same report.
+    """
     from evaluation.plots import write_transfer_plot
 
     wanted = {item["id"] for group in groups for item in group["scenarios"]}
@@ -247,6 +274,7 @@ def write_transfer_report(
         lines.append(f"| {arm} | {label} | {accuracy} | {_mean_tokens(members)} | {seconds} |")
     pairs = _pairs(arms["scratch"], transferred)
     lines += _paired_section(pairs)
+    lines += _by_stored_tool_section(pairs, {row["group"]: bool(row["correct"]) for row in arms["make"]})
     lines += [
         "",
         "## Retrieval",
@@ -257,7 +285,8 @@ def write_transfer_report(
         + _share([first_of_group.get(r["reused_from_problem"] or "") == r["group"] for r in transferred]),
     ]
     made = [row["tool_id"] for row in arms["make"] if row["tool_id"]]
-    uses = [registry.stats(tool_id).uses for tool_id in made]
+    reuses = Counter(row["reused_tool_id"] for row in transferred if row["reused_tool_id"])
+    uses = [reuses[tool_id] for tool_id in made]
     lines += [
         "",
         "## Reuse of stored tools",

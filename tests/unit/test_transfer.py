@@ -80,6 +80,9 @@ def test_tools_made_on_scenario_one_are_found_and_reused_with_reuse_counted(tmp_
     text = report.read_text()
     assert "| transfer | 2, 3 reusing | 100.0% (4) |" in text
     assert "own group's scenario 1: 100.0% (4)" in text and "reused more than once: 100.0% (2)" in text
+    assert "reuses per stored tool: 2.00" in text
+    (tmp_path / "transfer-tools.sqlite").unlink()  # the report is the rows': a clone has no registry
+    assert transfer.report_transfer(tmp_path, n=2, seed=0).read_text() == text
 
     again = run_transfer(tmp_path, n=2, seed=0, build=lambda: build_creator_graph(models=ScriptedModels()))
     assert again.read_text() == text and len((tmp_path / "transfer.jsonl").read_text().splitlines()) == 10
@@ -122,15 +125,20 @@ def test_the_report_pairs_transfer_with_scratch_by_item_and_by_group_and_names_i
                              "correct": correct, "reused_tool_id": None, "reused_from_problem": None,
                              "tokens": {}, "seconds": 1.0})  # fmt: skip
     rows.append(rows[1])  # a row written twice (a rerun's) counts once
+    for group, right in ((0, False), (1, True)):  # scenario 1: group 0's tool answered wrong
+        rows.append({"id": f"transfer/{group}/1", "group": group, "arm": "make", "correct": right,
+                     "tool_id": f"tool-{group}", "reused_tool_id": None, "reused_from_problem": None,
+                     "tokens": {}, "seconds": 1.0})  # fmt: skip
     (tmp_path / "transfer.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
-    with sqlite_registry(tmp_path / "transfer-tools.sqlite") as registry:
-        command = "toolmaker experiment transfer --n 2 --seed 0 --out-dir x"
-        text = transfer.write_transfer_report(tmp_path, registry, GROUPS, command=command).read_text()
+    command = "toolmaker experiment transfer --n 2 --seed 0 --out-dir x"
+    text = transfer.write_transfer_report(tmp_path, GROUPS, command=command).read_text()
     assert f"```\n{command}\n```" in text
     assert "accuracy 50.0% (4) from scratch, 75.0% (4) reusing" in text
     assert "only reusing got right: 2; only from scratch: 1; sign test p = 1.000" in text
     assert "both ways: 2; improved 1, the same 0, worse 1" in text
     assert "| transfer | 2, 3 reusing | 75.0% (4) |" in text  # the arm's table counts the same runs
+    assert "| right | 2 | 100.0% (2) | 50.0% (2) | 0 | 1 | 1.000 |" in text
+    assert "| wrong or none | 2 | 0.0% (2) | 100.0% (2) | 2 | 0 | 0.500 |" in text
     assert "![Scenarios 2 and 3, reusing against from scratch](plots/transfer.png)" in text
     assert (tmp_path / "plots" / "transfer.png").stat().st_size > 0
 
