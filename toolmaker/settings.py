@@ -55,7 +55,7 @@ class Settings(BaseModel):
     """Where the tool registry (``tools.sqlite``) lives."""
     datasets_dir: Path | None = None
     """Benchmark datasets; ``None``: ``../shared/datasets`` beside the clone, else under ``data_dir``."""
-    embedded_threads: int = Field(default_factory=lambda: usable_cores())
+    embedded_threads: int = Field(default_factory=usable_cores)
     embedded_context_tokens: int = 8192
     """Context of each of the embedded server's slots."""
     embedded_slots: int = Field(default=1, ge=1, le=8)
