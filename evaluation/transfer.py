@@ -141,6 +141,11 @@ def _arm(
     return without_store, replace(base, register_tools=False, reuse_tools=False)
 
 
+def _reused_own(row: dict[str, Any], made_by: dict[Any, str | None]) -> bool:
+    """Whether a transfer run reused the tool its own group's scenario 1 made."""
+    return bool(row["reused_tool_id"]) and row["reused_tool_id"] == made_by.get(row["group"])
+
+
 def _share(flags: list[bool]) -> str:
     return f"{sum(flags) / len(flags):.1%} ({len(flags)})" if flags else "—"
 
@@ -248,9 +253,6 @@ def write_transfer_report(folder: Path, groups: list[TransferGroup], *, command:
         if row["id"] in wanted and (row["id"], row["arm"]) not in seen:
             seen.add((row["id"], row["arm"]))
             rows.append(row)
-    first_of_group = {
-        group["scenarios"][0]["question"]: group["scenarios"][0]["meta"]["group"] for group in groups
-    }
     arms = {arm: [row for row in rows if row["arm"] == arm] for arm in ("make", "scratch", "transfer")}
     transferred = arms["transfer"]
     lines = [
@@ -272,6 +274,8 @@ def write_transfer_report(folder: Path, groups: list[TransferGroup], *, command:
         seconds = f"{sum(row['seconds'] for row in members) / len(members):.1f}" if members else "—"
         accuracy = _share([row["correct"] for row in members])
         lines.append(f"| {arm} | {label} | {accuracy} | {_mean_tokens(members)} | {seconds} |")
+    # By tool id, not by problem: two groups may share scenario 1's text (transfer 5 and 9 do).
+    made_by = {row["group"]: row["tool_id"] for row in arms["make"]}
     pairs = _pairs(arms["scratch"], transferred)
     lines += _paired_section(pairs)
     lines += _by_stored_tool_section(pairs, {row["group"]: bool(row["correct"]) for row in arms["make"]})
@@ -282,7 +286,7 @@ def write_transfer_report(folder: Path, groups: list[TransferGroup], *, command:
         "- transfer runs that reused a stored tool: "
         + _share([bool(r["reused_tool_id"]) for r in transferred]),
         "- ... and it was the tool made on their own group's scenario 1: "
-        + _share([first_of_group.get(r["reused_from_problem"] or "") == r["group"] for r in transferred]),
+        + _share([_reused_own(row, made_by) for row in transferred]),
     ]
     made = [row["tool_id"] for row in arms["make"] if row["tool_id"]]
     reuses = Counter(row["reused_tool_id"] for row in transferred if row["reused_tool_id"])

@@ -124,6 +124,9 @@ def test_the_report_pairs_transfer_with_scratch_by_item_and_by_group_and_names_i
                 rows.append({"id": f"transfer/{group}/{scenario}", "group": group, "arm": arm,
                              "correct": correct, "reused_tool_id": None, "reused_from_problem": None,
                              "tokens": {}, "seconds": 1.0})  # fmt: skip
+    for row in rows:  # both groups reuse group 1's tool (groups' scenario 1 texts may be the same)
+        if row["arm"] == "transfer":
+            row["reused_tool_id"] = "tool-1"
     rows.append(rows[1])  # a row written twice (a rerun's) counts once
     for group, right in ((0, False), (1, True)):  # scenario 1: group 0's tool answered wrong
         rows.append({"id": f"transfer/{group}/1", "group": group, "arm": "make", "correct": right,
@@ -138,6 +141,7 @@ def test_the_report_pairs_transfer_with_scratch_by_item_and_by_group_and_names_i
     assert "both ways: 2; improved 1, the same 0, worse 1" in text
     assert "| transfer | 2, 3 reusing | 75.0% (4) |" in text  # the arm's table counts the same runs
     assert "| right | 2 | 100.0% (2) | 50.0% (2) | 0 | 1 | 1.000 |" in text
+    assert "reused a stored tool: 100.0% (4)" in text and "own group's scenario 1: 50.0% (4)" in text
     assert "| wrong or none | 2 | 0.0% (2) | 100.0% (2) | 2 | 0 | 0.500 |" in text
     assert "![Scenarios 2 and 3, reusing against from scratch](plots/transfer.png)" in text
     assert (tmp_path / "plots" / "transfer.png").stat().st_size > 0
