@@ -146,9 +146,8 @@ def _body_numbers(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[float
     A table copied into strings (``stem == '4' and leaf in '03'``) hard-codes the problem as
     surely as ``4`` does. In a string, ``'1,4'`` is read both as 14 and as 1 and 4.
     """
-    strings = list(_string_values(function))
     return _literal_numbers(ast.Module(body=[function], type_ignores=[])).union(
-        *(_numbers_in(text) | _numbers_in(text.replace(",", " ")) for text in strings)
+        *(_numbers_in(text) | _numbers_in(text.replace(",", " ")) for text in _string_values(function))
     )
 
 

@@ -167,11 +167,11 @@ def _read_address(process: subprocess.Popen[bytes], timeout_s: float) -> str | N
 
 def _server_threads(argv: list[bytes]) -> int | None:
     """The threads of an embedded server's command line (``-m toolmaker.embedded.serve``), else None."""
-    module = _SERVE_MODULE.encode()
-    starts = [index for index in range(1, len(argv)) if argv[index - 1] == b"-m" and argv[index] == module]
-    if not starts:
+    run_as_module = [b"-m", _SERVE_MODULE.encode()]
+    start = next((i for i in range(1, len(argv)) if argv[i - 1 : i + 1] == run_as_module), None)
+    if start is None:
         return None
-    options = argv[starts[0] + 1 :]
+    options = argv[start + 1 :]
     for index, option in enumerate(options):
         value = option.removeprefix(b"--threads=") if option.startswith(b"--threads=") else None
         if option == b"--threads" and index + 1 < len(options):
@@ -206,15 +206,15 @@ def _warn_of_shared_cores(model: str, threads: int, own: set[int], proc: Path = 
     servers (LATM's maker and user) take turns, so they are not counted.
     """
     others = other_servers(own, proc)
-    cores = usable_cores()
-    if others and threads + sum(others.values()) > cores:
+    cores, elsewhere = usable_cores(), sum(others.values())
+    if others and threads + elsewhere > cores:
         _log.warning(
             "embedded server for %s: %d threads here and %d in other embedded servers "
             "(process %s) on %d cores; while both decode, each runs many times slower. "
             "Run one at a time, or set TOOLMAKER_EMBEDDED_THREADS so that they add up to %d at most.",
             model,
             threads,
-            sum(others.values()),
+            elsewhere,
             ", ".join(map(str, sorted(others))),
             cores,
             cores,
