@@ -105,6 +105,8 @@ def run_transfer(
         with_store = build().compile(store=registry.store, name="creator-transfer")
         without_store = build().compile(name="creator")
         steps = [(item, arm) for group in groups for item, arm in _plan(group)]
+        if any((item["id"], arm) not in done for item, arm in steps):
+            _check_registry_holds_made_tools(previous, registry, folder / REGISTRY)
         task = progress.add_task("tool transfer", total=len(steps))
         for item, arm in steps:
             if (item["id"], arm) not in done:
@@ -119,6 +121,26 @@ def run_transfer(
                 spend.add(row)
             progress.advance(task)
     return write_transfer_report(folder, groups, command=command)
+
+
+def _check_registry_holds_made_tools(
+    previous: list[dict[str, Any]], registry: ToolRegistry, path: Path
+) -> None:
+    """Refuse to go on when tools the finished scenario-1 runs stored are not in the registry.
+
+    The registry is not in version control (a clone has only the rows), and the runs still to do
+    would choose among fewer stored tools than the finished ones did: a different experiment.
+    """
+    missing = sorted(
+        {row["tool_id"] for row in previous if row["arm"] == "make" and row["tool_id"]}
+        - {record.id for record in registry.records()}
+    )
+    if missing:
+        raise BenchError(
+            f"{path} lacks {len(missing)} tools that scenario-1 runs stored (first: {missing[0]}), so "
+            "the runs still to do would choose among fewer tools than the finished ones did; put the "
+            "registry back, or start the run over in a new --out-dir"
+        )
 
 
 def _plan(group: TransferGroup) -> list[tuple[Item, str]]:

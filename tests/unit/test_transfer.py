@@ -112,6 +112,25 @@ def test_a_budget_stops_before_the_problem_that_could_pass_it_and_a_rerun_goes_o
     assert len(rows) == 10 and all(row["correct"] for row in rows)
 
 
+def test_a_rerun_without_the_registry_its_finished_runs_stored_tools_in_refuses_to_go_on(tmp_path):
+    from evaluation.rows import BenchError
+    from toolmaker.costs import Budget
+
+    def build(models):
+        return lambda: build_creator_graph(models=models, executor=SubprocessExecutor())
+
+    with pytest.raises(BenchError, match="stopped before"):
+        run_transfer(
+            tmp_path, n=2, seed=0, build=build(ScriptedModels(maker=script())), budget=Budget(tokens=700)
+        )
+    made = [json.loads(line)["tool_id"] for line in (tmp_path / "transfer.jsonl").read_text().splitlines()][0]
+    (tmp_path / "transfer-tools.sqlite").unlink()  # a clone has the rows, not the registry
+
+    with pytest.raises(BenchError, match=rf"lacks 1 tools .*\(first: {made}\).*new --out-dir"):
+        run_transfer(tmp_path, n=2, seed=0, build=build(ScriptedModels()))
+    assert len((tmp_path / "transfer.jsonl").read_text().splitlines()) == 3
+
+
 def test_the_report_pairs_transfer_with_scratch_by_item_and_by_group_and_names_its_command(tmp_path):
     outcomes = {  # (scratch, transfer) for scenarios 2 and 3 of each group
         0: [(False, True), (False, True)],  # improved, 2 wins
