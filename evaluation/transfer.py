@@ -17,6 +17,7 @@ from typing import Any
 
 from langgraph.graph import StateGraph
 from langgraph.graph.state import CompiledStateGraph
+from pydantic import ValidationError
 from rich.progress import Progress
 
 from evaluation.datasets import Item, TransferGroup, load_tool_transfer, sample
@@ -30,7 +31,7 @@ from nodes.common.usage import total_tokens
 from nodes.creator.context import CreatorContext
 from toolmaker.costs import Budget, PriceTable, Spend
 from toolmaker.settings import get_settings
-from tools_registry import ToolRegistry
+from tools_registry import ToolRecord, ToolRegistry
 from tools_registry.storage import sqlite_registry
 
 Build = Callable[[], StateGraph[Any, Any, Any, Any]]
@@ -53,6 +54,7 @@ def _row(
 ) -> dict[str, Any]:
     reused = report["reused_tool_id"]
     record = registry.get(reused) if reused else None
+    stored = registry.get(report["tool_id"]) if arm == "make" and report["tool_id"] else None
     return {
         "id": item["id"],
         "model": maker_model(base),
@@ -72,6 +74,8 @@ def _row(
         "tool_id": report["tool_id"],
         "reused_tool_id": reused,
         "reused_from_problem": record.provenance.problem if record and record.provenance else None,
+        # the registry is not in git: with its tools in the rows, a clone can go on with the run
+        "stored_tool": stored.model_dump(mode="json") if stored else None,
     }
 
 
@@ -106,7 +110,7 @@ def run_transfer(
         without_store = build().compile(name="creator")
         steps = [(item, arm) for group in groups for item, arm in _plan(group)]
         if any((item["id"], arm) not in done for item, arm in steps):
-            _check_registry_holds_made_tools(previous, registry, folder / REGISTRY)
+            _restore_made_tools(previous, registry, folder / REGISTRY)
         task = progress.add_task("tool transfer", total=len(steps))
         for item, arm in steps:
             if (item["id"], arm) not in done:
@@ -123,23 +127,29 @@ def run_transfer(
     return write_transfer_report(folder, groups, command=command)
 
 
-def _check_registry_holds_made_tools(
-    previous: list[dict[str, Any]], registry: ToolRegistry, path: Path
-) -> None:
-    """Refuse to go on when tools the finished scenario-1 runs stored are not in the registry.
+def _restore_made_tools(previous: list[dict[str, Any]], registry: ToolRegistry, path: Path) -> None:
+    """Put back, from the rows, the tools finished scenario-1 runs stored that the registry lacks.
 
-    The registry is not in version control (a clone has only the rows), and the runs still to do
-    would choose among fewer stored tools than the finished ones did: a different experiment.
+    Rows written before they kept their tool cannot give it back; the run then refuses to go
+    on, since the runs still to do would choose among fewer tools than the finished ones did.
     """
-    missing = sorted(
-        {row["tool_id"] for row in previous if row["arm"] == "make" and row["tool_id"]}
-        - {record.id for record in registry.records()}
-    )
+    held = {record.id for record in registry.records()}
+    lost = {
+        row["tool_id"]: row.get("stored_tool") for row in previous if row["arm"] == "make" and row["tool_id"]
+    }
+    missing = []
+    for tool_id, kept in sorted(lost.items()):
+        if tool_id in held:
+            continue
+        try:
+            registry.restore(ToolRecord.model_validate(kept))
+        except ValidationError:
+            missing.append(tool_id)
     if missing:
         raise BenchError(
-            f"{path} lacks {len(missing)} tools that scenario-1 runs stored (first: {missing[0]}), so "
-            "the runs still to do would choose among fewer tools than the finished ones did; put the "
-            "registry back, or start the run over in a new --out-dir"
+            f"{path} lacks {len(missing)} tools that scenario-1 runs stored, and their rows do not "
+            f"hold them (first: {missing[0]}), so the runs still to do would choose among fewer tools "
+            "than the finished ones did; put the registry back, or start the run over in a new --out-dir"
         )
 
 

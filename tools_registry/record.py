@@ -83,9 +83,9 @@ class ToolRecord(BaseModel):
     previous: str | None = None
     """Id of the version this one replaced (its lineage)."""
     latm: LatmInfo | None = None
+    """Set on tools a LATM tool maker made and verified."""
     single_use: str | None = None
     """Why the tool serves only the problem it was made for (not general); such tools are never offered."""
-    """Set on tools a LATM tool maker made and verified."""
 
     def spec(self) -> ToolSpec:
         """The tool as graphs hold it (name, code, docstring, signature)."""

@@ -82,6 +82,19 @@ class ToolRegistry:
         self._event(tool_id, "created")
         return existing
 
+    def restore(self, record: ToolRecord) -> None:
+        """Put back a record kept elsewhere (``model_dump``), with its id, version and lineage.
+
+        It becomes its name's latest version unless a later one is stored; its counters start
+        at none, since they were never part of the record.
+        """
+        with self.locks.hold(f"toolmaker:tool:{record.name}"):
+            self.store.put(TOOLS, record.id, record.model_dump(mode="json"))
+            head = self._head(record.name)
+            if head is None or head.version <= record.version:
+                self.store.put(HEADS, record.name, {"id": record.id, "version": record.version})
+        self._touch()
+
     def records(self, name: str | None = None) -> Iterator[ToolRecord]:
         """Every readable record (of one name); unreadable rows are skipped with a warning."""
         offset = 0

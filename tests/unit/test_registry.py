@@ -5,7 +5,15 @@ from pathlib import Path
 import pytest
 from langgraph.store.memory import InMemoryStore
 
-from tools_registry import Demo, Provenance, ToolRegistry, VerifiedExample, sqlite_registry, tool_from_source
+from tools_registry import (
+    Demo,
+    Provenance,
+    ToolRecord,
+    ToolRegistry,
+    VerifiedExample,
+    sqlite_registry,
+    tool_from_source,
+)
 from tools_registry.analysis import argument_schema, content_hash
 
 DIGIT_SUM = '''
@@ -67,6 +75,24 @@ def test_changed_implementation_is_a_new_version_with_lineage(registry):
     assert second.previous == first.id
     assert registry.get("digit_sum").id == second.id
     assert registry.get("digit_sum", version=1).source == first.source
+
+
+def test_a_restored_record_is_the_same_tool_found_the_same_way_without_its_counters(registry):
+    first = registry.add(tool_from_source(DIGIT_SUM), provenance=Provenance(problem="2**100?"))
+    second = registry.add(tool_from_source(BASE_DIGIT_SUM))
+    registry.record_use(second.id, ok=True)
+    kept = [record.model_dump(mode="json") for record in (second, first)]  # e.g. in a results row
+
+    elsewhere = ToolRegistry(InMemoryStore())
+    for row in kept:
+        elsewhere.restore(ToolRecord.model_validate(row))
+    assert elsewhere.tools() == registry.tools()
+    assert elsewhere.get("digit_sum").id == second.id  # the later version stays the head
+    assert (
+        elsewhere.search("sum of digits in a base")[0][0].id
+        == registry.search("sum of digits in a base")[0][0].id
+    )
+    assert elsewhere.stats(second.id).uses == 0 and registry.stats(second.id).uses == 1
 
 
 def test_record_keeps_demos_verification_and_tags(registry):

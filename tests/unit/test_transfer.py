@@ -112,23 +112,34 @@ def test_a_budget_stops_before_the_problem_that_could_pass_it_and_a_rerun_goes_o
     assert len(rows) == 10 and all(row["correct"] for row in rows)
 
 
-def test_a_rerun_without_the_registry_its_finished_runs_stored_tools_in_refuses_to_go_on(tmp_path):
+def test_a_rerun_without_the_registry_restores_the_made_tools_from_the_rows_or_refuses(tmp_path):
     from evaluation.rows import BenchError
     from toolmaker.costs import Budget
 
     def build(models):
         return lambda: build_creator_graph(models=models, executor=SubprocessExecutor())
 
-    with pytest.raises(BenchError, match="stopped before"):
+    replies = script()
+    clone, old = tmp_path / "clone", tmp_path / "old"
+    with pytest.raises(BenchError, match="stopped before transfer"):  # make, scratch, scratch: 660 tokens
         run_transfer(
-            tmp_path, n=2, seed=0, build=build(ScriptedModels(maker=script())), budget=Budget(tokens=700)
+            clone, n=2, seed=0, build=build(ScriptedModels(maker=replies)), budget=Budget(tokens=700)
         )
-    made = [json.loads(line)["tool_id"] for line in (tmp_path / "transfer.jsonl").read_text().splitlines()][0]
-    (tmp_path / "transfer-tools.sqlite").unlink()  # a clone has the rows, not the registry
+    rows = [json.loads(line) for line in (clone / "transfer.jsonl").read_text().splitlines()]
+    (clone / "transfer-tools.sqlite").unlink()  # a clone has the rows, not the registry
+    old.mkdir()  # rows from before they kept their tool
+    (old / "transfer.jsonl").write_text(
+        "".join(json.dumps({**row, "stored_tool": None}) + "\n" for row in rows)
+    )
 
-    with pytest.raises(BenchError, match=rf"lacks 1 tools .*\(first: {made}\).*new --out-dir"):
-        run_transfer(tmp_path, n=2, seed=0, build=build(ScriptedModels()))
-    assert len((tmp_path / "transfer.jsonl").read_text().splitlines()) == 3
+    with pytest.raises(BenchError, match=rf"lacks 1 tools .*\(first: {rows[0]['tool_id']}\).*new --out-dir"):
+        run_transfer(old, n=2, seed=0, build=build(ScriptedModels()))
+    assert len((old / "transfer.jsonl").read_text().splitlines()) == 3
+
+    run_transfer(clone, n=2, seed=0, build=build(ScriptedModels(maker=replies[6:])))
+    rows = [json.loads(line) for line in (clone / "transfer.jsonl").read_text().splitlines()]
+    assert len(rows) == 10 and all(row["correct"] for row in rows)
+    assert [row["reused_tool_id"] for row in rows[3:5]] == [rows[0]["tool_id"]] * 2  # found again
 
 
 def test_the_report_pairs_transfer_with_scratch_by_item_and_by_group_and_names_its_command(tmp_path):
