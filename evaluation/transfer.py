@@ -134,11 +134,11 @@ def _restore_made_tools(previous: list[dict[str, Any]], registry: ToolRegistry, 
     on, since the runs still to do would choose among fewer tools than the finished ones did.
     """
     held = {record.id for record in registry.records()}
-    lost = {
+    made = {
         row["tool_id"]: row.get("stored_tool") for row in previous if row["arm"] == "make" and row["tool_id"]
     }
     missing = []
-    for tool_id, kept in sorted(lost.items()):
+    for tool_id, kept in sorted(made.items()):
         if tool_id in held:
             continue
         try:
