@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from collections.abc import Iterable, Iterator
@@ -55,7 +56,7 @@ class ToolRegistry:
         """Store a tool (or count one more creation of a stored one) and return its record."""
         digest = content_hash(tool["code"])
         tool_id = f"{tool['name']}@{digest[:12]}"
-        with self.locks.hold(f"toolmaker:tool:{tool['name']}"):
+        with self._name_lock(tool["name"]):
             existing = self.get(tool_id)
             if existing is None:
                 latest = self._head(tool["name"])
@@ -88,7 +89,7 @@ class ToolRegistry:
         It becomes its name's latest version unless a later one is stored; its counters start
         at none, since they were never part of the record.
         """
-        with self.locks.hold(f"toolmaker:tool:{record.name}"):
+        with self._name_lock(record.name):
             self.store.put(TOOLS, record.id, record.model_dump(mode="json"))
             head = self._head(record.name)
             if head is None or head.version <= record.version:
@@ -137,7 +138,7 @@ class ToolRegistry:
         else:
             doomed = [r for r in self.tools(name_or_id) if version is None or r.version == version]
         for name in sorted({record.name for record in doomed}):
-            with self.locks.hold(f"toolmaker:tool:{name}"):
+            with self._name_lock(name):
                 for record in (record for record in doomed if record.name == name):
                     self.store.delete(TOOLS, record.id)
                     self.store.delete(HEADS, record.name)
@@ -174,6 +175,10 @@ class ToolRegistry:
         if self._index is None or self._index[0] != generation or not generation:
             self._index = (generation, ToolIndex([r for r in self.tools() if not r.single_use]))
         return self._index[1].search(query, k)
+
+    def _name_lock(self, name: str) -> contextlib.AbstractContextManager[None]:
+        """The lock under which a name's versions and head change, one for every writer."""
+        return self.locks.hold(f"toolmaker:tool:{name}")
 
     def generation(self) -> str:
         """A marker that changes whenever any process adds or removes a tool ("" before the first)."""
