@@ -161,14 +161,26 @@ PRESETS: dict[str, Preset] = {
         Preset(
             "demos",
             "Worked examples of each dataset's own kind (demos-math, demos-tabmwp, demos-creation) "
-            "against the shared set (demos), for creator-general; run in the quality preset's folder with "
-            "the quality run's prompt options, it shares that run's creator-general column",
+            "against the shared set (demos), for creator-general, and against program-of-thought and "
+            "majority vote matched item by item to the family column's calls; run in the quality preset's "
+            "folder with the quality run's prompt options, it shares that run's creator-general and "
+            "pot-rectify columns",
             _PAPER_DATASETS,
             (
                 Cell("creator-general", context=_SHARED_DEMOS),
                 Cell("creator-general", "creator-general-family-demos", context=_FAMILY_DEMOS),
+                Cell("pot-rectify"),
+                Cell(
+                    "pot-vote",
+                    "pot-vote-vs-creator-general-family-demos",
+                    matched_to="creator-general-family-demos",
+                ),
             ),
-            (("creator-general-family-demos", "creator-general"),),
+            (
+                ("creator-general-family-demos", "creator-general"),
+                ("creator-general-family-demos", "pot-rectify"),
+                ("creator-general-family-demos", "pot-vote-vs-creator-general-family-demos"),
+            ),
         ),
         Preset(
             "agreement",
