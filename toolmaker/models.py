@@ -45,6 +45,10 @@ def configured_endpoint(request: ModelRequest, settings: Settings) -> tuple[str,
 def served_embedded(request: ModelRequest, settings: Settings) -> bool:
     """Whether ``request`` is answered by the embedded server: no base URL, and an embedded model."""
     model, base_url, _ = configured_endpoint(request, settings)
+    return _names_embedded_server(model, base_url)
+
+
+def _names_embedded_server(model: str, base_url: str) -> bool:
     return not base_url and is_embedded(model)
 
 
@@ -98,7 +102,7 @@ class EndpointModels:
 
     def _endpoint(self, request: ModelRequest) -> tuple[str, str, SecretStr | None]:
         model, base_url, api_key = configured_endpoint(request, self.settings)
-        if served_embedded(request, self.settings):
+        if _names_embedded_server(model, base_url):
             from toolmaker.embedded.server import get_embedded_server
 
             return model, get_embedded_server(model, self.settings).base_url, SecretStr("embedded")

@@ -20,6 +20,8 @@ import sys
 import threading
 from typing import NoReturn
 
+DEFAULT_THREADS = 1
+
 
 def _stop_at_end_of_input(stop: threading.Event) -> None:
     sys.stdin.buffer.read()  # returns only once the parent's end of the pipe is closed
@@ -31,7 +33,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", required=True, help="path of the GGUF file")
     parser.add_argument("--alias", default="local", help="model name the API reports")
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=DEFAULT_THREADS)
     parser.add_argument("--context-tokens", type=int, default=8192, help="context of each slot")
     parser.add_argument("--slots", type=int, default=1, help="requests decoded together")
     parser.add_argument("--seed", type=int, default=0)

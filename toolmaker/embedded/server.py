@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from toolmaker.embedded.catalog import EMBEDDED_MODELS
+from toolmaker.embedded.serve import DEFAULT_THREADS
 from toolmaker.embedded.weights import ensure_weights
 from toolmaker.settings import Settings, usable_cores
 
@@ -178,7 +179,7 @@ def _server_threads(argv: list[bytes]) -> int | None:
             value = options[index + 1]
         if value is not None and value.isdigit():
             return int(value)
-    return 1  # serve's default
+    return DEFAULT_THREADS
 
 
 def other_servers(own: set[int], proc: Path = Path("/proc")) -> dict[int, int]:
