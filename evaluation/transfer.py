@@ -109,20 +109,20 @@ def run_transfer(
         with_store = build().compile(store=registry.store, name="creator-transfer")
         without_store = build().compile(name="creator")
         steps = [(item, arm) for group in groups for item, arm in _plan(group)]
-        if any((item["id"], arm) not in done for item, arm in steps):
+        todo = [(item, arm) for item, arm in steps if (item["id"], arm) not in done]
+        if todo:
             _restore_made_tools(previous, registry, folder / REGISTRY)
-        task = progress.add_task("tool transfer", total=len(steps))
-        for item, arm in steps:
-            if (item["id"], arm) not in done:
-                if stop := budget_stop(budget, spend, f"{arm} on {item['id']}", out):
-                    raise stop
-                graph, context = _arm(arm, base, with_store, without_store)
-                report = solve(graph, {"problem": item["question"], "table": ""}, context)
-                if report["error"]:
-                    raise BenchError(f"{arm} on {item['id']}: {report['error']}")
-                row = _row(item, arm, base, report, registry, prices)
-                append_row(out, row)
-                spend.add(row)
+        task = progress.add_task("tool transfer", total=len(steps), completed=len(steps) - len(todo))
+        for item, arm in todo:
+            if stop := budget_stop(budget, spend, f"{arm} on {item['id']}", out):
+                raise stop
+            graph, context = _arm(arm, base, with_store, without_store)
+            report = solve(graph, {"problem": item["question"], "table": ""}, context)
+            if report["error"]:
+                raise BenchError(f"{arm} on {item['id']}: {report['error']}")
+            row = _row(item, arm, base, report, registry, prices)
+            append_row(out, row)
+            spend.add(row)
             progress.advance(task)
     return write_transfer_report(folder, groups, command=command)
 
