@@ -8,7 +8,9 @@ from nodes.common.asking import problem_text
 from nodes.common.context import context_of
 from nodes.common.judging import answer_key
 from nodes.creator.context import CreatorContext
+from nodes.creator.retrieve import reuses_stored_tool
 from nodes.creator.state import CreatorState, Fallback, GeneralVersion
+from tools_registry import ToolRegistry
 from tools_registry.analysis import generality_issues
 
 
@@ -33,14 +35,14 @@ def _restored(state: CreatorState, fallback: Fallback, outcome: GeneralVersion) 
 
 
 def judge_generality(state: CreatorState, runtime: Runtime[CreatorContext]) -> dict[str, object]:
-    """Judge a solved run's tool from its code and call; a reused tool was judged when registered.
+    """Judge a solved run's tool from its code and call; a reused tool, unchanged, was judged when stored.
 
     A tool that is not general gets one rectify round asking for a general version
     (``general_tools``). If that version fails, or answers otherwise than the tool it
     generalizes, the solved run it replaced is restored, so the problem keeps its answer;
     ``generality`` then says why the tool is single-use.
     """
-    if state.get("reused_tool_id"):
+    if runtime.store is not None and reuses_stored_tool(state, ToolRegistry(runtime.store)):
         return {}
     fallback = state.get("fallback")
     if state.get("status") != "solved":

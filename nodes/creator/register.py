@@ -10,6 +10,7 @@ from nodes.common.approval import approval_note, review_tool
 from nodes.common.asking import model_name
 from nodes.common.context import context_of
 from nodes.creator.context import CreatorContext
+from nodes.creator.retrieve import reuses_stored_tool
 from nodes.creator.state import CreatorState
 from prompts import prompt_label
 from toolmaker.models import ChatModelFactory
@@ -37,8 +38,7 @@ def register(
     registry = ToolRegistry(runtime.store)
     solved = state.get("status") == "solved"
     reused_id = state.get("reused_tool_id")
-    reused = registry.get(reused_id) if reused_id else None
-    unchanged = reused is not None and reused.source == tool["code"]
+    unchanged = reuses_stored_tool(state, registry)
     adding = context.register_tools and solved and not unchanged
     checks = [line for line in state.get("checks", "").splitlines() if line.startswith("assert ")]
     approval = None
@@ -65,10 +65,11 @@ def register(
             return {"tool_id": reused_id}
     if not adding:
         return {"approval": approval} if approval else {}
-    last = state["attempts"][-1]
     record = registry.add(
         tool,
-        demos=[Demo(call=state.get("call", ""), output=last["answer"] or "")],
+        # The run's answer, not the last attempt's: after a vote or a general version given up,
+        # the last execution may be another tool's.
+        demos=[Demo(call=state.get("call", ""), output=state.get("answer") or "")],
         verification=[VerifiedExample(call=check, passed=True) for check in checks],
         single_use="; ".join(state.get("generality", [])) or None,
         provenance=provenance,

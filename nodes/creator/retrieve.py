@@ -31,3 +31,10 @@ def retrieve(state: CreatorState, runtime: Runtime[CreatorContext]) -> dict[str,
         "status": "running",
         "rounds": 0,
     }
+
+
+def reuses_stored_tool(state: CreatorState, registry: ToolRegistry) -> bool:
+    """Whether the run used a registered tool as stored: rectify or the vote may have replaced it."""
+    reused_id, tool = state.get("reused_tool_id"), state.get("tool")
+    reused = registry.get(reused_id) if reused_id else None
+    return reused is not None and tool is not None and reused.source == tool["code"]

@@ -8,7 +8,7 @@ from graphs.running import solve
 from nodes import CreatorContext
 from sandbox import SubprocessExecutor
 from tests.fakes import ScriptedModels, fenced
-from tools_registry import ToolRegistry
+from tools_registry import ToolRegistry, tool_from_source
 from tools_registry.analysis import call_binding, generality_issues
 from tools_registry.langchain_tools import as_langchain_tools
 
@@ -303,3 +303,34 @@ def test_the_report_gives_each_cells_share_of_general_tools_before_and_after():
     recorded += [rows[3], {**rows[3], "general_version": "answered otherwise"}]
     asked = "3: general 1, still single-use 1, answered otherwise 1"
     assert general_tools_section(recorded)[-1].endswith(f"| {asked} (not recorded in 1) |")
+
+
+def test_a_reused_tool_rectified_into_a_constant_one_is_judged_and_stored_single_use():
+    store = InMemoryStore()
+    stored_wrong = '''
+def multiply_then_add(a: int, b: int, c: int) -> int:
+    """a * b + c, as in 17 * 23 + 5."""
+    return a * b + c + d
+'''  # d: a NameError
+    broken = ToolRegistry(store).add(tool_from_source(stored_wrong))
+    replies = [fenced("print(multiply_then_add(17, 23, 5))"), rewrite(CONSTANT, "compute_expression()")]
+    report, _ = run(replies, store, reuse_tools=True, reuse_threshold=0.0, general_tools=False)
+    assert report["reused_tool_id"] == broken.id and report["answer"] == "396"
+    assert report["generality"] == [
+        "it takes no parameters",
+        "its body hard-codes the problem's own numbers (5, 17, 23)",
+    ]
+    stored = ToolRegistry(store).get(report["tool_id"])
+    assert stored is not None and stored.name == "compute_expression" and stored.single_use
+
+
+def test_the_stored_usage_shows_the_runs_answer_not_the_general_version_given_up():
+    store = InMemoryStore()
+    replies = after_a_constant_tool(
+        GENERAL.replace("a * b + c", "a * (b + c)"), "multiply_then_add(17, 23, 5)"
+    )
+    report, _ = run(replies, store)
+    stored = ToolRegistry(store).get(report["tool_id"])
+    assert report["attempts"][-1]["answer"] == "476"
+    assert stored is not None and stored.demos[0].output == "396"
+    assert stored.demos[0].call == "print(compute_expression())"
