@@ -272,7 +272,7 @@ def _paired_section(pairs: list[Pair]) -> list[str]:
 
 
 def write_transfer_report(folder: Path, groups: list[TransferGroup], *, command: str = "") -> Path:
-    """Accuracy and cost per arm, transfer against scratch paired, retrieval, and reuses per stored tool.
+    """Accuracy and cost per arm, transfer against scratch paired, retrieval, and reuses per offered tool.
 
     Read from the rows alone, so a clone without the run's registry writes the same report.
     """
@@ -311,6 +311,12 @@ def write_transfer_report(folder: Path, groups: list[TransferGroup], *, command:
     pairs = _pairs(arms["scratch"], transferred)
     lines += _paired_section(pairs)
     lines += _by_stored_tool_section(pairs, {row["group"]: bool(row["correct"]) for row in arms["make"]})
+    stored = [row for row in arms["make"] if row["tool_id"]]
+    # A single-use tool is stored but never offered: the reuse figures are over the offered ones.
+    single_use = [row["tool_id"] for row in stored if (row.get("stored_tool") or {}).get("single_use")]
+    recorded = all(row.get("stored_tool") for row in stored)
+    offered = [row["tool_id"] for row in stored if row["tool_id"] not in single_use]
+    with_own_offered = [row for row in transferred if made_by.get(row["group"]) in offered]
     lines += [
         "",
         "## Retrieval",
@@ -319,18 +325,22 @@ def write_transfer_report(folder: Path, groups: list[TransferGroup], *, command:
         + _share([bool(r["reused_tool_id"]) for r in transferred]),
         "- ... and it was the tool made on their own group's scenario 1: "
         + _share([_reused_own(row, made_by) for row in transferred]),
+        "- runs whose own group's tool was offered for reuse, that reused it: "
+        + _share([_reused_own(row, made_by) for row in with_own_offered]),
     ]
-    made = [row["tool_id"] for row in arms["make"] if row["tool_id"]]
     reuses = Counter(row["reused_tool_id"] for row in transferred if row["reused_tool_id"])
-    uses = [reuses[tool_id] for tool_id in made]
+    uses = [reuses[tool_id] for tool_id in offered]
     lines += [
         "",
         "## Reuse of stored tools",
         "",
-        f"- tools stored: {len(made)} (from {len(arms['make'])} scenario-1 runs)",
-        f"- reuses per stored tool: {sum(uses) / len(uses):.2f}" if uses else "- reuses per stored tool: —",
-        f"- stored tools reused at least once: {_share([u > 0 for u in uses])}",
-        f"- stored tools reused more than once: {_share([u > 1 for u in uses])}",
+        f"- tools stored: {len(stored)} (from {len(arms['make'])} scenario-1 runs)",
+        f"- ... single-use, never offered for reuse: {len(single_use)}"
+        if recorded
+        else "- ... single-use, never offered for reuse: not recorded (rows older than stored_tool)",
+        f"- reuses per offered tool: {sum(uses) / len(uses):.2f}" if uses else "- reuses per offered tool: —",
+        f"- offered tools reused at least once: {_share([u > 0 for u in uses])}",
+        f"- offered tools reused more than once: {_share([u > 1 for u in uses])}",
     ]
     if pairs:
         each_way = {way: 100 * sum(flags) / len(flags) for way, flags in _paired_correct(pairs).items()}

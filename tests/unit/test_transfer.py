@@ -80,12 +80,59 @@ def test_tools_made_on_scenario_one_are_found_and_reused_with_reuse_counted(tmp_
     text = report.read_text()
     assert "| transfer | 2, 3 reusing | 100.0% (4) |" in text
     assert "own group's scenario 1: 100.0% (4)" in text and "reused more than once: 100.0% (2)" in text
-    assert "reuses per stored tool: 2.00" in text
+    assert "reuses per offered tool: 2.00" in text and "single-use, never offered for reuse: 0" in text
     (tmp_path / "transfer-tools.sqlite").unlink()  # the report is the rows': a clone has no registry
     assert transfer.report_transfer(tmp_path, n=2, seed=0).read_text() == text
 
     again = run_transfer(tmp_path, n=2, seed=0, build=lambda: build_creator_graph(models=ScriptedModels()))
     assert again.read_text() == text and len((tmp_path / "transfer.jsonl").read_text().splitlines()) == 10
+
+
+def test_single_use_tools_are_counted_apart_from_the_tools_offered_for_reuse(tmp_path):
+    run_transfer(
+        tmp_path,
+        n=2,
+        seed=0,
+        build=lambda: build_creator_graph(
+            models=ScriptedModels(maker=script()), executor=SubprocessExecutor()
+        ),
+    )
+    rows = [json.loads(line) for line in (tmp_path / "transfer.jsonl").read_text().splitlines()]
+    seconds_tool = next(row for row in rows if row["arm"] == "make" and row["group"] == 1)
+    seconds_tool["stored_tool"]["single_use"] = "it takes no parameters"  # as if judged so, never found
+    for row in rows:
+        if row["arm"] == "transfer" and row["group"] == 1:
+            row["reused_tool_id"] = None
+    (tmp_path / "transfer.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+
+    text = transfer.report_transfer(tmp_path, n=2, seed=0).read_text()
+
+    assert "- tools stored: 2 (from 2 scenario-1 runs)" in text
+    assert "- ... single-use, never offered for reuse: 1" in text
+    assert (
+        "- reuses per offered tool: 2.00" in text and "offered tools reused at least once: 100.0% (1)" in text
+    )
+    assert "own group's scenario 1: 50.0% (4)" in text
+    assert "own group's tool was offered for reuse, that reused it: 100.0% (2)" in text
+
+
+def test_rows_from_before_they_kept_their_tool_say_single_use_is_not_recorded(tmp_path):
+    run_transfer(
+        tmp_path,
+        n=2,
+        seed=0,
+        build=lambda: build_creator_graph(
+            models=ScriptedModels(maker=script()), executor=SubprocessExecutor()
+        ),
+    )
+    rows = [json.loads(line) for line in (tmp_path / "transfer.jsonl").read_text().splitlines()]
+    (tmp_path / "transfer.jsonl").write_text(
+        "".join(json.dumps({**row, "stored_tool": None}) + "\n" for row in rows)
+    )
+
+    text = transfer.report_transfer(tmp_path, n=2, seed=0).read_text()
+
+    assert "single-use, never offered for reuse: not recorded" in text
 
 
 def test_a_budget_stops_before_the_problem_that_could_pass_it_and_a_rerun_goes_on(tmp_path):
