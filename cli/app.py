@@ -163,6 +163,8 @@ def _unsupported_experiment_options(args: argparse.Namespace) -> str | None:
         return f"--column goes with the presets of columns only ({', '.join(PRESETS)})"
     if args.column and args.report_only:
         return "--column chooses the columns to grow, and --report-only grows none (its report shows all)"
+    if args.report_only and not Path(args.out_dir).is_dir():
+        return f"--report-only: {args.out_dir} does not exist, so there are no rows to report; run without it"
     if args.column:
         try:
             PRESETS[args.preset].only(args.column)
@@ -175,6 +177,11 @@ def _unsupported_experiment_options(args: argparse.Namespace) -> str | None:
         )
     if (latm or args.preset == TRANSFER) and args.concurrency != 1:
         return f"{args.preset} runs one item at a time; --concurrency is not supported"
+    if args.preset == TRANSFER and any("{dataset}" in choice for choice in args.prompt_variant or []):
+        return (
+            "transfer's scenarios belong to no dataset family, so {dataset} stands for nothing there; "
+            "name the variant (demos-creation, say)"
+        )
     nodes = prompt_nodes(args.prompt_variant)
     if args.preset == LATM_MAKING and (other := nodes - set(MAKER_NODES)):
         makers = ", ".join(MAKER_NODES)

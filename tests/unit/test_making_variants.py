@@ -112,7 +112,9 @@ def test_a_budget_stops_the_makings_before_one_could_pass_it_and_a_larger_one_go
         (["main", "--prompt-variant", "propose=short"], "not propose"),
         (["transfer", "--column", "creator"], "--column goes with the presets of columns only"),
         (["transfer", "--concurrency", "2"], "transfer runs one item at a time"),
+        (["transfer", "--prompt-variant", "demos-{dataset}"], "{dataset} stands for nothing there"),
         (["quality", "--column", "pot-rectify", "--report-only"], "--report-only grows none"),
+        (["transfer", "--report-only"], "does not exist, so there are no rows to report"),
         (["quality", "--column", "creator"], "quality has no column creator; its columns: pot-rectify"),
     ],
 )
