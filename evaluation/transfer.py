@@ -325,9 +325,12 @@ def write_transfer_report(folder: Path, groups: list[TransferGroup], *, command:
         + _share([bool(r["reused_tool_id"]) for r in transferred]),
         "- ... and it was the tool made on their own group's scenario 1: "
         + _share([_reused_own(row, made_by) for row in transferred]),
-        "- runs whose own group's tool was offered for reuse, that reused it: "
-        + _share([_reused_own(row, made_by) for row in with_own_offered]),
     ]
+    if recorded:
+        lines.append(
+            "- runs whose own group's tool was offered for reuse, that reused it: "
+            + _share([_reused_own(row, made_by) for row in with_own_offered])
+        )
     reuses = Counter(row["reused_tool_id"] for row in transferred if row["reused_tool_id"])
     uses = [reuses[tool_id] for tool_id in offered]
     lines += [
