@@ -101,7 +101,7 @@ def content_hash(code: str) -> str:
     return hashlib.sha256(normalized_code(code).encode()).hexdigest()
 
 
-_NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?")
+_NUMBER = re.compile(r"(?<![\w.])(?:\d[\d,]*(?:\.\d+)?|\.\d+)")
 _ORDINARY_CONSTANTS = frozenset({0.0, 1.0, 2.0, 10.0, 100.0, 1000.0})
 """Numbers a general tool may well contain (halves, percentages, scales) whatever the problem says."""
 
@@ -140,15 +140,19 @@ def _string_values(node: ast.AST) -> Iterator[str]:
                 yield from _string_values(item)
 
 
-def _body_numbers(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[float]:
-    """Numbers written in the function (its defaults too), in number literals and string values.
+def _numbers_both_ways(text: str) -> set[float]:
+    """The numbers in ``text``, ``1,4`` read both as 14 and as 1 and 4 (a thousands comma or a list)."""
+    return _numbers_in(text) | _numbers_in(text.replace(",", " "))
 
-    A table copied into strings (``stem == '4' and leaf in '03'``) hard-codes the problem as
-    surely as ``4`` does. In a string, ``'1,4'`` is read both as 14 and as 1 and 4.
+
+def _code_numbers(module: ast.Module) -> set[float]:
+    """Numbers written in the code, in number literals and string values.
+
+    The whole module, not the entry function alone: a table copied into a constant or a helper
+    hard-codes the problem as surely as the function's own body. So does a table copied into
+    strings (``stem == '4' and leaf in '03'``).
     """
-    return _literal_numbers(ast.Module(body=[function], type_ignores=[])).union(
-        *(_numbers_in(text) | _numbers_in(text.replace(",", " ")) for text in _string_values(function))
-    )
+    return _literal_numbers(module).union(*(_numbers_both_ways(text) for text in _string_values(module)))
 
 
 def _names_in(code: str) -> set[str]:
@@ -246,7 +250,8 @@ def generality_issues(code: str, name: str, call: str, problem: str) -> list[str
     Raises:
         ValueError: The code defines no function called ``name``.
     """
-    function = _entry(ast.parse(code), name)
+    module = ast.parse(code)
+    function = _entry(module, name)
     arguments = function.args
     parameters = [
         a.arg
@@ -271,7 +276,7 @@ def generality_issues(code: str, name: str, call: str, problem: str) -> list[str
             issues.append(f"{_ISSUES['not called']} {name}")
         elif not any(node.args or node.keywords for node in invocations):
             issues.append(_ISSUES["no values passed"])
-    if hard_coded := sorted((_body_numbers(function) & _numbers_in(problem)) - _ORDINARY_CONSTANTS):
+    if hard_coded := sorted((_code_numbers(module) & _numbers_both_ways(problem)) - _ORDINARY_CONSTANTS):
         shown = ", ".join(f"{number:g}" for number in hard_coded)
         issues.append(f"{_ISSUES['numbers hard-coded']} ({shown})")
     return issues

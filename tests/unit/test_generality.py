@@ -55,11 +55,28 @@ def multiply_then_add(a: int, b: int, c: int) -> int:
         ("def f(a, b, c):\n    return f'{a * b + c:.5f} (17 x 23)'\n", "f", "print(f(17, 23, 5))",
          ["its body hard-codes the problem's own numbers (17, 23)"]),
         (NOTED, "f", "print(f(17, 23, 5))", []),
+        # Outside the entry function too: a module constant or a helper holding the problem's numbers.
+        ("TABLE = {'a': 17, 'b': 23}\n\ndef f(key, c):\n    return TABLE[key] + c\n", "f",
+         "print(f('a', 5))", ["its body hard-codes the problem's own numbers (17, 23)"]),
+        ("def _times(a):\n    return a * 23\n\ndef f(a, c):\n    return _times(a) + c\n", "f",
+         "print(f(17, 5))", ["its body hard-codes the problem's own numbers (23)"]),
     ],
 )  # fmt: skip
 def test_the_judge_names_each_way_a_tool_is_not_general(code, name, call, issues):
     problem = "What is 10% of 50?" if name == "percent" else PROBLEM
     assert generality_issues(code, name, call, problem) == issues
+
+
+@pytest.mark.parametrize(
+    "problem, code, hard_coded",
+    [
+        ("Is the point (3,4) on the unit circle?", "def f(x, y):\n    return x * 3 + y * 4 == 1\n", "3, 4"),
+        ("What is .5 of 80?", "def f(x):\n    return x * .5\n", "0.5"),
+    ],
+)
+def test_the_problems_numbers_are_read_as_a_list_too_and_with_a_leading_point(problem, code, hard_coded):
+    issues = generality_issues(code, "f", "print(f(3, 4))", problem)
+    assert issues == [f"its body hard-codes the problem's own numbers ({hard_coded})"]
 
 
 def rewrite(tool, call):
