@@ -130,8 +130,13 @@ def _split(candidates: list[Candidate]) -> str:
         shown.append(
             f"Candidate {number}:\n```python\n{code}\n\n{candidate['call']}\n```\nIt printed: {outcome}"
         )
+    answers = {answer_key(c["answer"]) for c in candidates if c["answer"] is not None}
+    why = (
+        "tools written independently for this problem disagree, so at most one answer is right"
+        if len(answers) > 1
+        else "the other tools written independently for this problem gave no answer, so none confirms it"
+    )
     return (
-        "The code above ran, but tools written independently for this problem disagree, so at most "
-        "one answer is right:\n\n" + "\n\n".join(shown) + "\n\nJudge which answer is right. If the "
-        "tool and call above are right, give them again unchanged; otherwise give the corrected code."
+        f"The code above ran, but {why}:\n\n" + "\n\n".join(shown) + "\n\nJudge which answer is right. "
+        "If the tool and call above are right, give them again unchanged; otherwise give the corrected code."
     )

@@ -54,6 +54,17 @@ def test_a_split_goes_to_rectify_with_every_candidate_shown_and_an_unchanged_rep
     assert "times_plus" in shown and len(report["attempts"]) == 2
 
 
+def test_one_answer_with_no_other_is_no_majority_and_rectify_is_told_the_others_gave_none():
+    no_answer = fenced("print(multiply_add(17))")
+    report, models = agree(
+        [RIGHT, CALL, RIGHT, no_answer, OTHER, fenced("print(times_plus(1))"), RIGHT + CALL]
+    )
+    assert report["status"] == "solved" and report["answer"] == "396" and report["rounds"] == 1
+    shown = models.maker.prompts[-1][-1].content
+    assert "the other tools written independently for this problem gave no answer" in shown
+    assert "disagree" not in shown and "TypeError" in shown
+
+
 def test_a_split_with_no_round_left_keeps_the_first_answer():
     report, _ = agree([RIGHT, CALL, WRONG, CALL, OTHER, OTHER_CALL], max_rectify_rounds=0)
     assert report["status"] == "solved" and report["answer"] == "396" and report["rounds"] == 0
