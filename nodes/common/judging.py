@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 
 from nodes.common.checks import explain_asserts
-from nodes.common.grading import choice_letter
+from nodes.common.grading import choice_letter, extract_number
 from sandbox.result import ExecutionError, ExecutionResult
 
 TOOL_FILE, CHECKS_FILE, MAIN_FILE, REQUEST_FILE = "tool.py", "checks.py", "main.py", "request.py"
@@ -23,6 +23,7 @@ _ARRAY = re.compile(rf"^\[+\s*{_ARRAY_ITEM}(?:\s+\[*{_ARRAY_ITEM}\]*)+\s*\]+$")
 """numpy's way of printing several numbers: ``[2 8]``, ``[[1 2] [3 4]]``."""
 _THOUSANDS = re.compile(r"^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
 """One number written with thousands separators (``1,234``), which Python would read as a tuple."""
+_ONE_NUMBER = re.compile(r"\$?(?:-?\d[\d,]*(?:\.\d+)?(?:[eE][-+]?\d+)?|-?\.\d+)(?:/0*[1-9]\d*)?%?")
 _EMPTY_COLLECTIONS = frozenset({"[]", "()", "{}", "set()"})
 """An empty printed collection (a filter that matched nothing, say): no value at all."""
 
@@ -180,8 +181,11 @@ def judge(
 
 
 def answer_key(answer: str) -> str:
-    """What answers are compared by when they vote: the same number votes together ("2", "2.0")."""
-    try:
-        return repr(round(float(answer.replace(",", "")), 6))
-    except ValueError:
-        return answer.strip().lower()
+    """What answers are compared by when they vote: the same number votes together.
+
+    Read as the graders read a number ("2" and "2.0", "3/4" and "0.75", "$1,200" and "1200"),
+    so a vote does not split on how a number was printed. Anything else ("[3, 4]") as text.
+    """
+    text = answer.strip()
+    number = extract_number(text) if _ONE_NUMBER.fullmatch(text) else None
+    return repr(round(number, 6)) if number is not None else text.lower()

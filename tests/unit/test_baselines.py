@@ -88,6 +88,14 @@ def test_majority_vote_samples_programs_with_distinct_seeds_and_takes_the_majori
     }
 
 
+def test_a_vote_counts_one_number_however_it_was_printed():
+    fraction, decimal = fenced("print('1/4')"), fenced("print(0.25)")
+    models = ScriptedModels(maker=[fenced("print(0.3)"), fraction, decimal])
+    graph = build_pot_vote_graph(models=models, executor=EXECUTOR).compile()
+    report = solve(graph, PROBLEM, CreatorContext(vote_samples=3))
+    assert report["answer"] == "1/4" and [a["answer"] for a in report["attempts"]] == ["0.3", "1/4", "0.25"]
+
+
 def test_a_vote_told_the_answer_is_one_value_does_not_count_pairs():
     pair, one = fenced("print((2, 8))"), fenced("print(8 - 2)")
     graph = build_pot_vote_graph(models=ScriptedModels(maker=[pair, pair, one]), executor=EXECUTOR).compile()

@@ -1,7 +1,7 @@
 import pytest
 
 from nodes.common.checks import explain_asserts, partition_asserts
-from nodes.common.judging import extract_answer, judge, program_files
+from nodes.common.judging import answer_key, extract_answer, judge, program_files
 from sandbox import ExecutionResult
 
 
@@ -130,3 +130,19 @@ def test_program_imports_tool_and_checks_on_its_first_line_only():
     assert set(modules) == {"tool.py", "checks.py"}
     main, modules = program_files("def f():\n    return 1\n", "", "print(f())")
     assert main.splitlines()[0] == "from tool import *" and set(modules) == {"tool.py"}
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [("2", "2.0"), ("3/4", "0.75"), ("$1,200", "1200"), ("0.9999999999999999", "1"), (" Yes", "yes")],
+)
+def test_answers_the_graders_read_as_one_number_vote_together(one, other):
+    assert answer_key(one) == answer_key(other)
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [("3", "-3"), ("[85, 327, 576]", "576"), ("3/0", "0"), ("1/2", "1.2")],
+)
+def test_answers_that_differ_or_are_not_one_number_vote_apart(one, other):
+    assert answer_key(one) != answer_key(other)
