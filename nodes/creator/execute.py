@@ -53,7 +53,8 @@ def execute(
     )
     update: dict[str, object] = {"attempts": [attempt], "pending_failure": None}
     first = _first_candidate(state)
-    if status == "failed" and not verdict.infrastructure_error and first is not None:
+    # The first answer ran before the sandbox failed, so it stands even then; the attempt keeps the failure.
+    if status == "failed" and first is not None:
         return {**update, "tool": first["tool"], "checks": first["checks"], "call": first["call"],
                 "answer": first["answer"], "status": "solved"}  # fmt: skip
     return {**update, "answer": verdict.answer, "status": status}

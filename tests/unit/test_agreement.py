@@ -6,7 +6,7 @@ from graphs.creator import build_creator_graph
 from graphs.running import solve
 from nodes import CreatorContext
 from nodes.common.usage import usage_by
-from sandbox import SubprocessExecutor
+from sandbox import ExecutionResult, SubprocessExecutor
 from tests.fakes import ScriptedModels, fenced
 
 PROBLEM = {"problem": "What is 17 * 23 + 5?"}
@@ -76,6 +76,37 @@ def test_a_split_whose_judging_rounds_end_without_an_answer_keeps_the_first_answ
     assert report["status"] == "solved" and report["answer"] == "396" and report["rounds"] == 1
     assert report["call"] == "print(multiply_add(17, 23, 5))" and "a * b + c" in report["tool"]["code"]
     assert report["attempts"][-1]["answer"] is None and "TypeError" in report["attempts"][-1]["failure"]
+
+
+class SandboxFailingAfter(SubprocessExecutor):
+    """Runs code until ``runs`` have run, then fails as the sandbox itself would."""
+
+    def __init__(self, runs):
+        super().__init__()
+        self.left = runs
+
+    def run(self, main, **options):
+        if self.left == 0:
+            error = {"type": "OSError", "message": "no space left on device", "traceback": ""}
+            return ExecutionResult(
+                status="sandbox_error",
+                stdout="",
+                stderr="",
+                error=error,
+                seconds=0.0,
+                backend="t",
+                confinement=[],
+            )
+        self.left -= 1
+        return super().run(main, **options)
+
+
+def test_a_sandbox_failure_while_a_split_is_judged_keeps_the_first_answer_and_records_the_failure():
+    models = ScriptedModels(maker=[RIGHT, CALL, WRONG, CALL, OTHER, OTHER_CALL, RIGHT + CALL])
+    graph = build_creator_graph(models=models, executor=SandboxFailingAfter(runs=3)).compile()
+    report = solve(graph, PROBLEM, CreatorContext(agree_candidates=3, general_tools=False))
+    assert report["status"] == "solved" and report["answer"] == "396"
+    assert "The sandbox itself failed: no space left on device" in (report["attempts"][-1]["failure"] or "")
 
 
 def test_a_run_without_a_vote_still_fails_when_its_rounds_run_out():
