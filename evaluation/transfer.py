@@ -111,7 +111,7 @@ def run_transfer(
         steps = [(item, arm) for group in groups for item, arm in _plan(group)]
         todo = [(item, arm) for item, arm in steps if (item["id"], arm) not in done]
         if todo:
-            _restore_made_tools(previous, registry, folder / REGISTRY)
+            _match_registry_to_rows(previous, registry, folder / REGISTRY)
         task = progress.add_task("tool transfer", total=len(steps), completed=len(steps) - len(todo))
         for item, arm in todo:
             if stop := budget_stop(budget, spend, f"{arm} on {item['id']}", out):
@@ -127,16 +127,20 @@ def run_transfer(
     return write_transfer_report(folder, groups, command=command)
 
 
-def _restore_made_tools(previous: list[dict[str, Any]], registry: ToolRegistry, path: Path) -> None:
-    """Put back, from the rows, the tools finished scenario-1 runs stored that the registry lacks.
+def _match_registry_to_rows(previous: list[dict[str, Any]], registry: ToolRegistry, path: Path) -> None:
+    """Make the registry hold the tools finished scenario-1 runs stored, and only those.
 
-    Rows written before they kept their tool cannot give it back; the run then refuses to go
-    on, since the runs still to do would choose among fewer tools than the finished ones did.
+    A tool the registry lacks is put back from its row. Rows written before they kept their
+    tool cannot give it back; the run then refuses to go on, since the runs still to do would
+    choose among fewer tools than the finished ones did. A tool no row names was stored by a
+    scenario-1 run killed before its row was written: it goes, as the rerun stores its own.
     """
     held = {record.id for record in registry.records()}
     made = {
         row["tool_id"]: row.get("stored_tool") for row in previous if row["arm"] == "make" and row["tool_id"]
     }
+    for stray in sorted(held - set(made)):
+        registry.remove(stray)
     missing = []
     for tool_id, kept in sorted(made.items()):
         if tool_id in held:

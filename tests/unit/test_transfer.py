@@ -159,6 +159,34 @@ def test_a_budget_stops_before_the_problem_that_could_pass_it_and_a_rerun_goes_o
     assert len(rows) == 10 and all(row["correct"] for row in rows)
 
 
+def test_a_rerun_drops_a_tool_stored_by_a_scenario_one_run_killed_before_its_row(tmp_path):
+    from evaluation.rows import BudgetReached
+    from toolmaker.costs import Budget
+    from tools_registry import tool_from_source
+
+    replies = script()
+
+    def build(models):
+        return lambda: build_creator_graph(models=models, executor=SubprocessExecutor())
+
+    with pytest.raises(BudgetReached):  # make, scratch, scratch: 660 tokens
+        run_transfer(
+            tmp_path, n=2, seed=0, build=build(ScriptedModels(maker=replies)), budget=Budget(tokens=700)
+        )
+    with sqlite_registry(tmp_path / "transfer-tools.sqlite") as registry:
+        registry.add(tool_from_source('def stray(x):\n    """Seconds, hours, digits."""\n    return x\n'))
+
+    run_transfer(tmp_path, n=2, seed=0, build=build(ScriptedModels(maker=replies[6:])))
+
+    rows = [json.loads(line) for line in (tmp_path / "transfer.jsonl").read_text().splitlines()]
+    with sqlite_registry(tmp_path / "transfer-tools.sqlite") as registry:
+        assert sorted(record.name for record in registry.records()) == [
+            "digit_sum_of_power",
+            "hours_to_seconds",
+        ]
+    assert len(rows) == 10 and all(row["correct"] for row in rows)
+
+
 def test_a_rerun_without_the_registry_restores_the_made_tools_from_the_rows_or_refuses(tmp_path):
     from evaluation.rows import BenchError
     from toolmaker.costs import Budget
