@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import replace
 
 from langgraph.runtime import Runtime
 
 from nodes.common.asking import ask, problem_values
 from nodes.common.context import context_of
-from nodes.common.judging import answer_key, judge, program_files
+from nodes.common.judging import judge, most_voted, program_files
 from nodes.common.parsing import require_code
 from nodes.common.usage import ModelCall, usage_update
 from nodes.creator.context import CreatorContext
@@ -50,6 +49,5 @@ def vote(
     answers = [attempt["answer"] for attempt in attempts if attempt["answer"] is not None]
     if not answers:
         return {**usage_update(calls), "attempts": attempts, "answer": None, "status": "failed", "rounds": 0}
-    winner, _ = Counter(answer_key(answer) for answer in answers).most_common(1)[0]
-    answer = next(answer for answer in answers if answer_key(answer) == winner)
+    answer = answers[most_voted(answers)[0]]
     return {**usage_update(calls), "attempts": attempts, "answer": answer, "status": "solved", "rounds": 0}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 from nodes.common.checks import explain_asserts
@@ -189,3 +190,10 @@ def answer_key(answer: str) -> str:
     text = answer.strip()
     number = extract_number(text) if _ONE_NUMBER.fullmatch(text) else None
     return repr(round(number, 6)) if number is not None else text.lower()
+
+
+def most_voted(answers: list[str]) -> tuple[int, int]:
+    """Where the most voted answer first stands in ``answers``, and its votes (by :func:`answer_key`)."""
+    keys = [answer_key(answer) for answer in answers]
+    winner, votes = Counter(keys).most_common(1)[0]
+    return keys.index(winner), votes

@@ -12,14 +12,13 @@ left to judge in.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import replace
 from typing import cast
 
 from langgraph.runtime import Runtime
 
 from nodes.common.context import context_of
-from nodes.common.judging import answer_key, judge, program_files
+from nodes.common.judging import answer_key, judge, most_voted, program_files
 from nodes.common.usage import ModelCall, usage_update
 from nodes.creator.context import CreatorContext
 from nodes.creator.create import create
@@ -57,10 +56,10 @@ def agree(
         candidates.append(candidate)
         calls += [{**call, "node": "agree"} for call in asked]
     update = {**usage_update(calls), "candidates": candidates}
-    answers = [answer_key(c["answer"]) for c in candidates if c["answer"] is not None]
-    winner, votes = Counter(answers).most_common(1)[0]
+    answered = [c for c in candidates if c["answer"] is not None]
+    winner, votes = most_voted([cast(str, c["answer"]) for c in answered])
     if 2 * votes > len(candidates):
-        chosen = next(c for c in candidates if c["answer"] is not None and answer_key(c["answer"]) == winner)
+        chosen = answered[winner]
         return {**update, "tool": chosen["tool"], "checks": chosen["checks"], "call": chosen["call"],
                 "answer": chosen["answer"]}  # fmt: skip
     if state.get("rounds", 0) >= context.max_rectify_rounds:
