@@ -88,16 +88,21 @@ def test_tools_made_on_scenario_one_are_found_and_reused_with_reuse_counted(tmp_
     assert again.read_text() == text and len((tmp_path / "transfer.jsonl").read_text().splitlines()) == 10
 
 
-def test_single_use_tools_are_counted_apart_from_the_tools_offered_for_reuse(tmp_path):
+def finished_rows(folder):
+    """The rows of a finished two-group run, every tool made, found and right."""
     run_transfer(
-        tmp_path,
+        folder,
         n=2,
         seed=0,
         build=lambda: build_creator_graph(
             models=ScriptedModels(maker=script()), executor=SubprocessExecutor()
         ),
     )
-    rows = [json.loads(line) for line in (tmp_path / "transfer.jsonl").read_text().splitlines()]
+    return [json.loads(line) for line in (folder / "transfer.jsonl").read_text().splitlines()]
+
+
+def test_single_use_tools_are_counted_apart_from_the_tools_offered_for_reuse(tmp_path):
+    rows = finished_rows(tmp_path)
     seconds_tool = next(row for row in rows if row["arm"] == "make" and row["group"] == 1)
     seconds_tool["stored_tool"]["single_use"] = "it takes no parameters"  # as if judged so, never found
     for row in rows:
@@ -117,15 +122,7 @@ def test_single_use_tools_are_counted_apart_from_the_tools_offered_for_reuse(tmp
 
 
 def test_rows_from_before_they_kept_their_tool_say_single_use_is_not_recorded(tmp_path):
-    run_transfer(
-        tmp_path,
-        n=2,
-        seed=0,
-        build=lambda: build_creator_graph(
-            models=ScriptedModels(maker=script()), executor=SubprocessExecutor()
-        ),
-    )
-    rows = [json.loads(line) for line in (tmp_path / "transfer.jsonl").read_text().splitlines()]
+    rows = finished_rows(tmp_path)
     (tmp_path / "transfer.jsonl").write_text(
         "".join(json.dumps({**row, "stored_tool": None}) + "\n" for row in rows)
     )
